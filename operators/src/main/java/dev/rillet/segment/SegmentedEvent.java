@@ -1,0 +1,124 @@
+package dev.rillet.segment;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What the segmenter hands downstream for one accepted input event (or one timer-driven sentence
+ * close): the event's identity, its tokens with absolute positions and sentence ends.
+ *
+ * <p>Two kinds:
+ *
+ * <ul>
+ *   <li>An <b>event</b> ({@code seq >= 0}): the tokens of one {@code TextEvent}, in order. If
+ *       {@link #closedBefore} is non-null, the stream's open sentence was closed <em>before</em>
+ *       this event's first token (idle gap exceeded, or state expired); the sentence's last token
+ *       was emitted in an earlier event.
+ *   <li>A <b>close marker</b> ({@code seq == }{@link #NO_SEQ}, no tokens, {@link #closedBefore}
+ *       set): the watermark passed the idle gap or the TTL and the open sentence closed with no new
+ *       event.
+ * </ul>
+ *
+ * <p>A Flink POJO (public fields, no-arg constructor; arrays, not lists) so it is serialized by
+ * Flink's POJO serializer, never Kryo.
+ */
+public final class SegmentedEvent {
+  /** seq of a close marker, which belongs to no input event. */
+  public static final long NO_SEQ = -1L;
+
+  public String streamId;
+
+  /** The input event's seq, or {@link #NO_SEQ} for a close marker. */
+  public long seq;
+
+  /** The input event's event time; for a close marker, the time at which the sentence closed. */
+  public long eventTime;
+
+  /** The input event's text ("" for a close marker). */
+  public String text;
+
+  /** True on the stream's end-of-stream event: state is released after it. */
+  public boolean endOfStream;
+
+  /**
+   * True when the stream's state was reset before this event (first event ever, after end of
+   * stream, or after expiry): downstream keyed state for the stream must start fresh too.
+   */
+  public boolean freshStream;
+
+  /** Non-null when the open sentence closed before this event's tokens; why it closed. */
+  public SentenceEnd closedBefore;
+
+  /** Index of the sentence closed by {@link #closedBefore}; meaningless when that is null. */
+  public long closedSentenceIndex;
+
+  /** The event's tokens in order (possibly empty, never null). */
+  public SegmentedToken[] tokens;
+
+  public SegmentedEvent() {}
+
+  public SegmentedEvent(
+      String streamId,
+      long seq,
+      long eventTime,
+      String text,
+      boolean endOfStream,
+      boolean freshStream,
+      SentenceEnd closedBefore,
+      long closedSentenceIndex,
+      SegmentedToken[] tokens) {
+    this.streamId = streamId;
+    this.seq = seq;
+    this.eventTime = eventTime;
+    this.text = text;
+    this.endOfStream = endOfStream;
+    this.freshStream = freshStream;
+    this.closedBefore = closedBefore;
+    this.closedSentenceIndex = closedSentenceIndex;
+    this.tokens = tokens;
+  }
+
+  /** True for a timer-driven close marker that carries no input event. */
+  public boolean isCloseMarker() {
+    return seq == NO_SEQ;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof SegmentedEvent)) {
+      return false;
+    }
+    SegmentedEvent e = (SegmentedEvent) o;
+    return seq == e.seq
+        && eventTime == e.eventTime
+        && endOfStream == e.endOfStream
+        && freshStream == e.freshStream
+        && closedSentenceIndex == e.closedSentenceIndex
+        && Objects.equals(streamId, e.streamId)
+        && Objects.equals(text, e.text)
+        && closedBefore == e.closedBefore
+        && Arrays.equals(tokens, e.tokens);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(streamId, seq, eventTime, text, endOfStream, closedBefore)
+        + 31 * Arrays.hashCode(tokens);
+  }
+
+  @Override
+  public String toString() {
+    return "SegmentedEvent{"
+        + streamId
+        + "#"
+        + seq
+        + " t="
+        + eventTime
+        + (endOfStream ? " EOS" : "")
+        + (freshStream ? " fresh" : "")
+        + (closedBefore == null ? "" : " closedBefore=" + closedBefore + ":" + closedSentenceIndex)
+        + " "
+        + Arrays.toString(tokens)
+        + "}";
+  }
+}
