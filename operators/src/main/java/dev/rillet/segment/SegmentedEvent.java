@@ -14,9 +14,9 @@ import java.util.Objects;
  *       {@link #closedBefore} is non-null, the stream's open sentence was closed <em>before</em>
  *       this event's first token (idle gap exceeded, or state expired); the sentence's last token
  *       was emitted in an earlier event.
- *   <li>A <b>close marker</b> ({@code seq == }{@link #NO_SEQ}, no tokens, {@link #closedBefore}
- *       set): the watermark passed the idle gap or the TTL and the open sentence closed with no new
- *       event.
+ *   <li>A <b>close marker</b> ({@code seq == }{@link #NO_SEQ}, no tokens): the watermark passed the
+ *       idle gap ({@link #closedBefore} set) or the TTL ({@link #expired} set, and {@link
+ *       #closedBefore} too if a sentence was open) with no new event.
  * </ul>
  *
  * <p>A Flink POJO (public fields, no-arg constructor; arrays, not lists) so it is serialized by
@@ -46,6 +46,13 @@ public final class SegmentedEvent {
    */
   public boolean freshStream;
 
+  /**
+   * True on a close marker emitted because the stream was idle longer than the TTL: the stream's
+   * state has been released and downstream operators release theirs. (An end-of-stream event
+   * releases state too; that is {@link #endOfStream}.)
+   */
+  public boolean expired;
+
   /** Non-null when the open sentence closed before this event's tokens; why it closed. */
   public SentenceEnd closedBefore;
 
@@ -64,6 +71,7 @@ public final class SegmentedEvent {
       String text,
       boolean endOfStream,
       boolean freshStream,
+      boolean expired,
       SentenceEnd closedBefore,
       long closedSentenceIndex,
       SegmentedToken[] tokens) {
@@ -73,6 +81,7 @@ public final class SegmentedEvent {
     this.text = text;
     this.endOfStream = endOfStream;
     this.freshStream = freshStream;
+    this.expired = expired;
     this.closedBefore = closedBefore;
     this.closedSentenceIndex = closedSentenceIndex;
     this.tokens = tokens;
@@ -93,6 +102,7 @@ public final class SegmentedEvent {
         && eventTime == e.eventTime
         && endOfStream == e.endOfStream
         && freshStream == e.freshStream
+        && expired == e.expired
         && closedSentenceIndex == e.closedSentenceIndex
         && Objects.equals(streamId, e.streamId)
         && Objects.equals(text, e.text)
@@ -116,6 +126,7 @@ public final class SegmentedEvent {
         + eventTime
         + (endOfStream ? " EOS" : "")
         + (freshStream ? " fresh" : "")
+        + (expired ? " expired" : "")
         + (closedBefore == null ? "" : " closedBefore=" + closedBefore + ":" + closedSentenceIndex)
         + " "
         + Arrays.toString(tokens)
