@@ -1,0 +1,108 @@
+package dev.rillet.jobs.live;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Options of the Rillet pipeline itself (model, bundling, segmentation, checkpointing). Their keys
+ * are the command-line flags of {@code rillet live} and {@code rillet demo}.
+ */
+public final class PipelineOptions {
+  private PipelineOptions() {}
+
+  public static final ConfigOption<String> MODEL =
+      ConfigOptions.key("model")
+          .stringType()
+          .defaultValue("models/demo-gru")
+          .withDescription(
+              "Recurrent model package folder (manifest.json, model.onnx, vocab.txt). A relative"
+                  + " path is resolved against the working directory, then against the Rillet"
+                  + " installation.");
+
+  public static final ConfigOption<Integer> PARALLELISM =
+      ConfigOptions.key("parallelism")
+          .intType()
+          .defaultValue(1)
+          .withDescription("Parallelism of every operator of the job.");
+
+  public static final ConfigOption<Integer> MAX_BUNDLE_TOKENS =
+      ConfigOptions.key("max-bundle-tokens")
+          .intType()
+          .defaultValue(256)
+          .withDescription("The tagger flushes its bundle once it holds this many tokens.");
+
+  public static final ConfigOption<Integer> MAX_BATCH_SIZE =
+      ConfigOptions.key("max-batch-size")
+          .intType()
+          .defaultValue(64)
+          .withDescription("At most this many streams' steps go into one ONNX Runtime call.");
+
+  public static final ConfigOption<Duration> MAX_BUNDLE_DELAY =
+      ConfigOptions.key("max-bundle-delay")
+          .durationType()
+          .defaultValue(Duration.ofMillis(5))
+          .withDescription(
+              "The tagger flushes its bundle at the latest this long (processing time) after its"
+                  + " first token arrived: the latency a token can wait for company.");
+
+  public static final ConfigOption<Integer> INTRA_OP_THREADS =
+      ConfigOptions.key("intra-op-threads")
+          .intType()
+          .defaultValue(1)
+          .withDescription("ONNX Runtime intra-op threads of the session shared per TaskManager.");
+
+  public static final ConfigOption<Duration> IDLE_GAP =
+      ConfigOptions.key("idle-gap")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(10))
+          .withDescription(
+              "A stream's open sentence closes when no event comes for this long, in event time.");
+
+  public static final ConfigOption<Integer> MAX_SENTENCE_TOKENS =
+      ConfigOptions.key("max-sentence-tokens")
+          .intType()
+          .defaultValue(100)
+          .withDescription("A sentence closes once it has this many tokens.");
+
+  public static final ConfigOption<Duration> STREAM_TTL =
+      ConfigOptions.key("stream-ttl")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(30))
+          .withDescription(
+              "A stream idle for longer than this (event time) is evicted; its next event starts it"
+                  + " fresh.");
+
+  public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
+      ConfigOptions.key("max-out-of-orderness")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(1))
+          .withDescription(
+              "How far behind the newest event time the watermark trails. Idle-gap closes and"
+                  + " expiry fire when the watermark passes them.");
+
+  public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+      ConfigOptions.key("checkpoint-interval")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(2))
+          .withDescription(
+              "Checkpoint interval. Outputs become visible to read_committed consumers when the"
+                  + " checkpoint that covers them completes, so this bounds end-to-end latency.");
+
+  /** Every pipeline option, in the order --help lists them. */
+  public static List<ConfigOption<?>> all() {
+    return List.of(
+        MODEL,
+        PARALLELISM,
+        MAX_BUNDLE_TOKENS,
+        MAX_BATCH_SIZE,
+        MAX_BUNDLE_DELAY,
+        INTRA_OP_THREADS,
+        IDLE_GAP,
+        MAX_SENTENCE_TOKENS,
+        STREAM_TTL,
+        MAX_OUT_OF_ORDERNESS,
+        CHECKPOINT_INTERVAL);
+  }
+}
