@@ -206,20 +206,39 @@ public final class SentenceSegmenter implements Serializable {
     }
     // Index of the token a terminal-punctuation end will fall after, once known; -1 when none.
     int pending = -1;
+    // Whether the pending end is soft (ellipsis, emoticon): the next token may cancel it.
+    boolean soft = false;
     int n = tokens.size();
     for (int i = 0; i < n; i++) {
       SegmentedToken tok = tokens.get(i);
-      boolean terminal = isTerminal(tok.text);
-      if (pending >= 0 && !terminal && !closesAfterTerminal(tok, tokens.get(i - 1))) {
-        tokens.get(pending).sentenceEnd = SentenceEnd.TERMINATOR;
-        closeSentence(state);
-        pending = -1;
+      SegmentedToken previous = i > 0 ? tokens.get(i - 1) : null;
+      int kind = terminalKind(tok.text);
+      if (pending >= 0) {
+        // Adjacent terminals ("?!" split oddly, ". . .") and emoticons stay with the sentence.
+        boolean continues =
+            (kind != NOT_TERMINAL && (tok.begin == previous.end || isEmoticon(tok.text)))
+                || closesAfterTerminal(tok, previous);
+        if (soft && !continues && continuesSentence(tok.text)) {
+          pending = -1;
+        } else if (!continues) {
+          tokens.get(pending).sentenceEnd = SentenceEnd.TERMINATOR;
+          closeSentence(state);
+          pending = -1;
+        }
       }
       tok.position = state.nextPosition++;
       tok.sentenceIndex = state.sentenceIndex;
       state.openSentenceTokens++;
-      if (terminal || pending >= 0) {
+      if (pending >= 0) {
         pending = i;
+        soft &= kind != HARD_TERMINAL;
+      } else if (kind != NOT_TERMINAL) {
+        pending = i;
+        soft = kind == SOFT_TERMINAL;
+      } else if (endsDateTimeStamp(tokens, i)) {
+        tok.sentenceEnd = SentenceEnd.TERMINATOR;
+        closeSentence(state);
+        continue;
       }
       if (state.openSentenceTokens >= maxSentenceTokens) {
         tok.sentenceEnd = pending == i ? SentenceEnd.TERMINATOR : SentenceEnd.MAX_LENGTH;
@@ -234,21 +253,69 @@ public final class SentenceSegmenter implements Serializable {
     return tokens.toArray(NO_TOKENS);
   }
 
-  /** Terminal punctuation: a token made only of sentence-final marks ({@code . ! ? …}). */
-  static boolean isTerminal(String token) {
-    int n = token.length();
-    if (n == 0) {
-      return false;
-    }
-    for (int i = 0; i < n; i++) {
-      if (TERMINALS.indexOf(token.charAt(i)) < 0) {
-        return false;
-      }
-    }
-    return true;
-  }
+  private static final int NOT_TERMINAL = 0;
+  private static final int HARD_TERMINAL = 1;
+  private static final int SOFT_TERMINAL = 2;
 
   private static final String TERMINALS = ".!?…‼⁇⁈⁉。！？";
+
+  /**
+   * Terminal punctuation: a token made only of sentence-final marks ({@code . ! ? …}). An ellipsis
+   * ({@code ..}, {@code ...}, {@code …}) or an emoticon ({@code :)}) is a soft terminal: web text
+   * uses them inside sentences too, so the end is cancelled when the next token continues the
+   * sentence (see {@link #continuesSentence}).
+   */
+  static int terminalKind(String token) {
+    int n = token.length();
+    if (n == 0) {
+      return NOT_TERMINAL;
+    }
+    boolean onlyDots = true;
+    for (int i = 0; i < n; i++) {
+      char c = token.charAt(i);
+      if (TERMINALS.indexOf(c) < 0) {
+        return isEmoticon(token) ? SOFT_TERMINAL : NOT_TERMINAL;
+      }
+      onlyDots &= c == '.' || c == '…';
+    }
+    return onlyDots && (n > 1 || token.charAt(0) == '…') ? SOFT_TERMINAL : HARD_TERMINAL;
+  }
+
+  private static boolean isEmoticon(String token) {
+    int n = token.length();
+    if (n < 2 || n > 3 || (token.charAt(0) != ':' && token.charAt(0) != ';')) {
+      return false;
+    }
+    char last = token.charAt(n - 1);
+    return last == ')' || last == '(' || last == 'D' || last == 'P';
+  }
+
+  /** True when a token after a soft terminal shows the sentence goes on: "wait... and then". */
+  private static boolean continuesSentence(String token) {
+    int cp = token.codePointAt(0);
+    return Character.isLowerCase(cp) || cp == ',' || cp == ';' || cp == ':' || cp == '@';
+  }
+
+  /**
+   * True when token {@code i} ends an e-mail header's date-time stamp, {@code 08/08/2000 11:36 AM}:
+   * such a line has no punctuation, but the next line starts a new sentence.
+   */
+  private static boolean endsDateTimeStamp(List<SegmentedToken> tokens, int i) {
+    if (i < 2) {
+      return false;
+    }
+    String ampm = tokens.get(i).text;
+    if (!ampm.equals("AM") && !ampm.equals("PM")) {
+      return false;
+    }
+    String time = tokens.get(i - 1).text;
+    String date = tokens.get(i - 2).text;
+    return time.indexOf(':') > 0
+        && Character.isDigit(time.charAt(0))
+        && date.indexOf('/') > 0
+        && Character.isDigit(date.charAt(0))
+        && Character.isDigit(date.charAt(date.length() - 1));
+  }
 
   /**
    * True when {@code tok}, right after terminal punctuation, still belongs to that sentence: a

@@ -166,6 +166,11 @@ public final class WordTokenizer implements Serializable {
         }
         emitWord(t, p, q, sink);
         p = q;
+      } else if (cp == '#' && p + 1 < b && Character.isLetter(t.codePointAt(p + 1))) {
+        // A hashtag is one token: #audiobooks
+        int q = wordEnd(t, p + 1, b);
+        sink.token(t, p, q);
+        p = q;
       } else {
         int q = punctEnd(t, p, b, cp);
         sink.token(t, p, q);
@@ -176,6 +181,7 @@ public final class WordTokenizer implements Serializable {
 
   /** End of the word run starting at {@code p}: letters, digits, marks and joining punctuation. */
   private static int wordEnd(String t, int p, int b) {
+    int start = p;
     int segmentStart = p;
     p += Character.charCount(t.codePointAt(p));
     while (p < b) {
@@ -206,9 +212,21 @@ public final class WordTokenizer implements Serializable {
           join = Character.isLetter(prev) && Character.isLetter(next);
           break;
         case ':':
-        case '/':
-          // 5:00, 11/28/2000
+          // 5:00
           join = Character.isDigit(prev) && Character.isDigit(next);
+          break;
+        case '/':
+          // 11/28/2000, and the one-letter shorthands b/c, w/o
+          join =
+              (Character.isDigit(prev) && Character.isDigit(next))
+                  || (p - start == 1
+                      && Character.isLetter(prev)
+                      && Character.isLetter(next)
+                      && (p + 2 >= b || !Character.isLetter(t.charAt(p + 2))));
+          break;
+        case '@':
+          // user@HOST (addresses with a dot are caught earlier as e-mail)
+          join = isWordChar(next) && !isCjk(next);
           break;
         case '&':
           // AT&T

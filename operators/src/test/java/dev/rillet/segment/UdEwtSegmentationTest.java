@@ -90,6 +90,14 @@ class UdEwtSegmentationTest {
     return (begin << 20) | end;
   }
 
+  private static final boolean DEBUG = System.getenv("RILLET_UD_DEBUG") != null;
+
+  private static String around(String s, int at) {
+    return s.substring(Math.max(0, at - 40), at)
+        + " || "
+        + s.substring(at, Math.min(s.length(), at + 30));
+  }
+
   private static double f1(long correct, long predicted, long gold) {
     double p = predicted == 0 ? 0 : (double) correct / predicted;
     double r = gold == 0 ? 0 : (double) correct / gold;
@@ -98,7 +106,9 @@ class UdEwtSegmentationTest {
 
   @Test
   void tokenAndSentenceF1OnEwtTest() throws IOException {
-    Path file = TestData.require().resolve("ud-ewt/en_ewt-ud-test.conllu");
+    // RILLET_UD_SPLIT=dev evaluates on the dev split instead (for tuning; report figures on test).
+    String split = System.getenv().getOrDefault("RILLET_UD_SPLIT", "test");
+    Path file = TestData.require().resolve("ud-ewt/en_ewt-ud-" + split + ".conllu");
     List<GoldSentence> sentences = read(file);
     assertThat(sentences).hasSizeGreaterThan(2000);
 
@@ -113,6 +123,8 @@ class UdEwtSegmentationTest {
         predictedTokens++;
         if (gold.contains(span(t.begin(), t.end()))) {
           correctTokens++;
+        } else if (DEBUG) {
+          System.out.println("TOKEN " + t.text() + " IN " + s.text());
         }
       }
     }
@@ -131,8 +143,9 @@ class UdEwtSegmentationTest {
     double sentenceF1 = f1(counts[0], counts[1], counts[2]);
 
     System.out.printf(
-        "UD EWT test: token F1 %.4f (%d gold, %d predicted, %d correct); "
+        "UD EWT %s: token F1 %.4f (%d gold, %d predicted, %d correct); "
             + "sentence-boundary F1 %.4f (%d gold, %d predicted, %d correct)%n",
+        split,
         tokenF1,
         goldTokens,
         predictedTokens,
@@ -155,6 +168,7 @@ class UdEwtSegmentationTest {
     Set<Long> predicted = new HashSet<>();
     long docOffset = 0;
     long lastTokenEnd = -1;
+    List<String> docText = new ArrayList<>();
     for (int first = 0, seq = 0; first < doc.size(); first += SENTENCES_PER_EVENT, seq++) {
       int last = Math.min(first + SENTENCES_PER_EVENT, doc.size());
       StringBuilder text = new StringBuilder();
@@ -177,6 +191,20 @@ class UdEwtSegmentationTest {
         }
       }
       docOffset += text.length() + 1;
+      docText.add(text.toString());
+    }
+    if (DEBUG) {
+      String all = String.join(" ", docText);
+      for (long g : gold) {
+        if (!predicted.contains(g)) {
+          System.out.println("MISS " + around(all, (int) g));
+        }
+      }
+      for (long p : predicted) {
+        if (!gold.contains(p)) {
+          System.out.println("FALSE " + around(all, (int) p));
+        }
+      }
     }
     long correct = predicted.stream().filter(gold::contains).count();
     counts[0] += correct;
