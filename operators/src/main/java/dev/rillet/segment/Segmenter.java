@@ -126,6 +126,11 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
     store(state);
   }
 
+  /** The metric counters' values, in order droppedDuplicates, evictions, sentences (for tests). */
+  long[] counts() {
+    return new long[] {droppedDuplicates.getCount(), evictions.getCount(), sentences.getCount()};
+  }
+
   private void emit(SegmentedEvent e, Collector<SegmentedEvent> out) {
     if (e.closedBefore != null) {
       sentences.inc();
