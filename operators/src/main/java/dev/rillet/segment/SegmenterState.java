@@ -1,0 +1,62 @@
+package dev.rillet.segment;
+
+/**
+ * Per-stream state of the {@link SentenceSegmenter}: mutable, owned by one stream (one Flink key).
+ *
+ * <p>A Flink POJO (public fields, no-arg constructor) so Flink's POJO serializer stores it, never
+ * Kryo. A new instance ({@link #active} false) stands for a stream with no state: its next event is
+ * treated as the first of a fresh stream.
+ */
+public final class SegmenterState {
+  /** False until the stream's first accepted event, and again after end of stream or expiry. */
+  public boolean active;
+
+  /** seq of the last accepted event; events with seq at or below it are dropped. */
+  public long lastSeq = -1L;
+
+  /** Event time of the last accepted event (never decreases); idle gap and TTL count from it. */
+  public long lastEventTime;
+
+  /** Absolute position the stream's next token gets. */
+  public long nextPosition;
+
+  /** Index of the open sentence, or of the next sentence when none is open. */
+  public long sentenceIndex;
+
+  /** Tokens in the open sentence; a sentence is open only when this is above 0. */
+  public int openSentenceTokens;
+
+  public SegmenterState() {}
+
+  /** True when a sentence has at least one token and has not been closed yet. */
+  public boolean hasOpenSentence() {
+    return openSentenceTokens > 0;
+  }
+
+  /** Forgets the stream: the next event starts a fresh stream (positions and indices from 0). */
+  public void release() {
+    active = false;
+    lastSeq = -1L;
+    lastEventTime = 0L;
+    nextPosition = 0L;
+    sentenceIndex = 0L;
+    openSentenceTokens = 0;
+  }
+
+  @Override
+  public String toString() {
+    return "SegmenterState{active="
+        + active
+        + ", lastSeq="
+        + lastSeq
+        + ", lastEventTime="
+        + lastEventTime
+        + ", nextPosition="
+        + nextPosition
+        + ", sentenceIndex="
+        + sentenceIndex
+        + ", openSentenceTokens="
+        + openSentenceTokens
+        + "}";
+  }
+}
