@@ -101,6 +101,14 @@ class RilletKafkaTest {
   }
 
   @Test
+  void recordTypesAvoidKryo() {
+    assertThat(new KafkaInputRecordDeserializer().getProducedType())
+        .isInstanceOf(org.apache.flink.api.java.typeutils.PojoTypeInfo.class);
+    assertThat(TextEventDecoder.REJECTED.getTypeInfo())
+        .isInstanceOf(org.apache.flink.formats.avro.typeutils.AvroTypeInfo.class);
+  }
+
+  @Test
   void parsesStartingOffsets() {
     assertThat(KafkaOptions.parseStartingOffsets("earliest").getAutoOffsetResetStrategy())
         .isEqualTo(OffsetsInitializer.earliest().getAutoOffsetResetStrategy());
