@@ -1,0 +1,280 @@
+package dev.rillet.kafka;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real, in-process, single-node Kafka (KRaft, combined broker + controller) for the demo and for
+ * tests. Built on Kafka's own {@code KafkaClusterTestKit}: the same broker code as a production
+ * Kafka, only configured for one node.
+ *
+ * <p>Configured so that everything Rillet relies on works on one node: transactions (transaction
+ * state log with replication factor 1 and min ISR 1), consumer-group offsets (offsets topic
+ * replication factor 1) and no initial rebalance delay. {@link #start()} returns once the broker
+ * accepts clients.
+ *
+ * <p>The log directory is a fresh temporary directory unless {@link Builder#logDir(Path)} names
+ * one. A temporary directory is deleted by {@link #close()}; a named one is kept (for inspection)
+ * and must not hold an earlier broker's data, since every start formats a new cluster.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  /** Name of the extra listener that binds a fixed client port, see {@link Builder#port(int)}. */
+  private static final String FIXED_LISTENER = "FIXED";
+
+  private static final Duration TOPIC_READY_TIMEOUT = Duration.ofSeconds(30);
+
+  private final KafkaClusterTestKit cluster;
+  private final String bootstrapServers;
+  private final Path logDir;
+  private boolean closed;
+
+  private EmbeddedKafka(KafkaClusterTestKit cluster, String bootstrapServers, Path logDir) {
+    this.cluster = cluster;
+    this.bootstrapServers = bootstrapServers;
+    this.logDir = logDir;
+  }
+
+  /** Starts a broker with defaults: temporary log directory, a free port. */
+  public static EmbeddedKafka start() {
+    return builder().start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** {@code host:port} list for a client's {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The directory holding the broker's metadata and data logs. */
+  public Path logDir() {
+    return logDir;
+  }
+
+  /**
+   * Creates every named topic that does not exist yet with {@code partitions} partitions and
+   * replication factor 1; topics that exist are left as they are. Returns when the controller has
+   * created them.
+   */
+  public void createTopics(int partitions, String... names) {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+    }
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      Set<String> existing = admin.listTopics().names().get();
+      List<NewTopic> missing = new ArrayList<>();
+      for (String name : new LinkedHashSet<>(List.of(names))) {
+        if (!existing.contains(name)) {
+          missing.add(new NewTopic(name, partitions, (short) 1));
+        }
+      }
+      for (var entry : admin.createTopics(missing).values().entrySet()) {
+        try {
+          entry.getValue().get();
+        } catch (ExecutionException e) {
+          // Another client may have created it between listTopics and createTopics: still fine.
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create topic " + entry.getKey(), e.getCause());
+          }
+        }
+      }
+      awaitLeaders(admin, List.of(names));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot list topics", e.getCause());
+    }
+  }
+
+  /**
+   * The controller acknowledges a new topic before the broker serves it; wait until every partition
+   * has a leader, so that a client using the topic right away does not fail.
+   */
+  private static void awaitLeaders(Admin admin, List<String> names)
+      throws InterruptedException, ExecutionException {
+    long deadline = System.nanoTime() + TOPIC_READY_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        Map<String, TopicDescription> topics = admin.describeTopics(names).allTopicNames().get();
+        boolean ready =
+            topics.values().stream()
+                .flatMap(t -> t.partitions().stream())
+                .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        if (ready) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException(
+            "topics " + names + " have no leader after " + TOPIC_READY_TIMEOUT);
+      }
+      // Metadata propagates within milliseconds on one node; a short pause keeps this cheap.
+      Thread.sleep(10);
+    }
+  }
+
+  /** Stops the broker; deletes the log directory if it was a temporary one. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      cluster.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("error stopping embedded Kafka", e);
+    }
+  }
+
+  /** Options of an {@link EmbeddedKafka}; {@link #start()} starts it. */
+  public static final class Builder {
+    private Path logDir;
+    private int port;
+    private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /**
+     * Keeps the broker's logs in {@code dir} (created if missing) instead of a temporary directory;
+     * it is not deleted on close.
+     */
+    public Builder logDir(Path dir) {
+      this.logDir = Objects.requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /** Client port on localhost; 0 (the default) picks a free one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Sets a broker configuration property, overriding Rillet's single-node defaults. */
+    public Builder brokerProperty(String key, String value) {
+      brokerProperties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value));
+      return this;
+    }
+
+    /** Formats and starts the broker and waits until it accepts clients. */
+    public EmbeddedKafka start() {
+      boolean temporary = logDir == null;
+      Path dir;
+      try {
+        dir =
+            temporary
+                ? Files.createTempDirectory("rillet-kafka-")
+                : Files.createDirectories(logDir);
+        if (!temporary) {
+          try (Stream<Path> entries = Files.list(dir)) {
+            if (entries.findAny().isPresent()) {
+              throw new IllegalStateException(
+                  "Kafka log dir "
+                      + dir
+                      + " is not empty; the embedded broker formats a new cluster"
+                      + " on every start, so give it an empty or missing directory");
+            }
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create Kafka log dir", e);
+      }
+      TestKitNodes nodes =
+          new TestKitNodes.Builder()
+              .setCombined(true)
+              .setNumBrokerNodes(1)
+              .setNumControllerNodes(1)
+              .setBaseDirectory(dir)
+              .build();
+      KafkaClusterTestKit.Builder kit =
+          new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(temporary);
+      defaults().forEach(kit::setConfigProp);
+      if (port != 0) {
+        // The test kit pre-binds a random port for its own client listener; a fixed port gets a
+        // listener of its own, which clients bootstrapping through it are then told to use.
+        String broker = nodes.brokerListenerName().value();
+        String controller = nodes.controllerListenerName().value();
+        kit.setConfigProp(
+            "listeners",
+            String.format(
+                "%s://localhost:0,%s://localhost:0,%s://localhost:%d",
+                broker, controller, FIXED_LISTENER, port));
+        kit.setConfigProp(
+            "listener.security.protocol.map",
+            String.format(
+                "%s:PLAINTEXT,%s:PLAINTEXT,%s:PLAINTEXT", broker, controller, FIXED_LISTENER));
+      }
+      brokerProperties.forEach(kit::setConfigProp);
+      KafkaClusterTestKit cluster = null;
+      try {
+        cluster = kit.build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+      } catch (Exception e) {
+        if (cluster != null) {
+          try {
+            cluster.close();
+          } catch (Exception suppressed) {
+            e.addSuppressed(suppressed);
+          }
+        }
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("cannot start embedded Kafka in " + dir, e);
+      }
+      String bootstrap = port != 0 ? "localhost:" + port : cluster.bootstrapServers();
+      return new EmbeddedKafka(cluster, bootstrap, dir);
+    }
+
+    private static Map<String, String> defaults() {
+      Map<String, String> p = new LinkedHashMap<>();
+      // One node: every internal topic must live with replication factor 1.
+      p.put("offsets.topic.replication.factor", "1");
+      p.put("offsets.topic.num.partitions", "1");
+      p.put("transaction.state.log.replication.factor", "1");
+      p.put("transaction.state.log.min.isr", "1");
+      p.put("transaction.state.log.num.partitions", "1");
+      p.put("min.insync.replicas", "1");
+      p.put("default.replication.factor", "1");
+      // Consumers in a fresh group start at once instead of waiting for more members.
+      p.put("group.initial.rebalance.delay.ms", "0");
+      // Flink's exactly-once sink may hold a transaction open for a checkpoint interval plus a
+      // restart; allow up to an hour rather than Kafka's 15 minutes.
+      p.put("transaction.max.timeout.ms", "3600000");
+      return p;
+    }
+  }
+}

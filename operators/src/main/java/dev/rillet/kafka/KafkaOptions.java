@@ -1,0 +1,176 @@
+package dev.rillet.kafka;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * Kafka settings of Rillet's jobs. Keys are short dash-case names, used as they are for command
+ * line flags ({@code --bootstrap-servers}, {@code --input-topic}, ...).
+ */
+public final class KafkaOptions {
+  private KafkaOptions() {}
+
+  public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+      ConfigOptions.key("bootstrap-servers")
+          .stringType()
+          .noDefaultValue()
+          .withDescription("Kafka bootstrap servers, host:port[,host:port...].");
+
+  public static final ConfigOption<String> INPUT_TOPIC =
+      ConfigOptions.key("input-topic")
+          .stringType()
+          .defaultValue("rillet.text")
+          .withDescription("Topic of the input TextEvents (Avro, key = streamId).");
+
+  public static final ConfigOption<String> TAGS_TOPIC =
+      ConfigOptions.key("tags-topic")
+          .stringType()
+          .defaultValue("rillet.tags")
+          .withDescription("Topic of the real-time TokenTags.");
+
+  public static final ConfigOption<String> SENTIMENT_TOPIC =
+      ConfigOptions.key("sentiment-topic")
+          .stringType()
+          .defaultValue("rillet.sentiment")
+          .withDescription("Topic of the per-event StreamSentiments.");
+
+  public static final ConfigOption<String> SENTENCES_TOPIC =
+      ConfigOptions.key("sentences-topic")
+          .stringType()
+          .defaultValue("rillet.sentences")
+          .withDescription("Topic of the SentenceAnalyses of completed sentences.");
+
+  public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+      ConfigOptions.key("dead-letter-topic")
+          .stringType()
+          .defaultValue("rillet.dead-letters")
+          .withDescription(
+              "Topic of the RejectedRecords: input records that could not be used, kept whole"
+                  + " with the reason and their source topic/partition/offset.");
+
+  public static final ConfigOption<String> GROUP_ID =
+      ConfigOptions.key("group-id")
+          .stringType()
+          .defaultValue("rillet-live")
+          .withDescription(
+              "Consumer group id of the input source (offsets are committed on checkpoints, for"
+                  + " monitoring and for starting-offsets=committed).");
+
+  public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
+      ConfigOptions.key("transactional-id-prefix")
+          .stringType()
+          .defaultValue("rillet-live")
+          .withDescription(
+              "Prefix of the Kafka transactional ids of the exactly-once sinks; each sink appends"
+                  + " its topic. Must be unique per application and stable across restarts; give"
+                  + " each backfill run its own.");
+
+  public static final ConfigOption<String> STARTING_OFFSETS =
+      ConfigOptions.key("starting-offsets")
+          .stringType()
+          .defaultValue("earliest")
+          .withDescription(
+              "Where the input source starts when there is no checkpoint: earliest, latest,"
+                  + " committed (the group's committed offsets, else earliest), or a timestamp"
+                  + " (epoch milliseconds or ISO-8601 instant, e.g. 2024-05-01T12:00:00Z).");
+
+  public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
+      ConfigOptions.key("delivery-guarantee")
+          .enumType(DeliveryGuarantee.class)
+          .defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
+          .withDescription(
+              "Guarantee of the Kafka sinks. EXACTLY_ONCE writes in transactions committed on"
+                  + " checkpoints (needs checkpointing; readers must use"
+                  + " isolation.level=read_committed).");
+
+  public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+      ConfigOptions.key("transaction-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(15))
+          .withDescription(
+              "Producer transaction.timeout.ms of exactly-once sinks. Must exceed the longest"
+                  + " checkpoint plus restart time, and not exceed the broker's"
+                  + " transaction.max.timeout.ms (15 minutes by default).");
+
+  /** Every option above, for help output. */
+  public static List<ConfigOption<?>> all() {
+    return List.of(
+        BOOTSTRAP_SERVERS,
+        INPUT_TOPIC,
+        TAGS_TOPIC,
+        SENTIMENT_TOPIC,
+        SENTENCES_TOPIC,
+        DEAD_LETTER_TOPIC,
+        GROUP_ID,
+        TRANSACTIONAL_ID_PREFIX,
+        STARTING_OFFSETS,
+        DELIVERY_GUARANTEE,
+        TRANSACTION_TIMEOUT);
+  }
+
+  /**
+   * Parses a {@link #STARTING_OFFSETS} value: {@code earliest}, {@code latest}, {@code committed}
+   * or a timestamp (epoch milliseconds or ISO-8601 instant).
+   *
+   * @throws IllegalArgumentException naming the option and the accepted forms
+   */
+  public static OffsetsInitializer parseStartingOffsets(String value) {
+    String v = value == null ? "" : value.trim();
+    switch (v.toLowerCase(Locale.ROOT)) {
+      case "earliest":
+        return OffsetsInitializer.earliest();
+      case "latest":
+        return OffsetsInitializer.latest();
+      case "committed":
+        return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+      default:
+        try {
+          return OffsetsInitializer.timestamp(parseTimestamp(STARTING_OFFSETS.key(), v));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              STARTING_OFFSETS.key()
+                  + ": '"
+                  + value
+                  + "' is not earliest, latest, committed, epoch milliseconds or an ISO-8601"
+                  + " instant like 2024-05-01T12:00:00Z");
+        }
+    }
+  }
+
+  /**
+   * Parses epoch milliseconds or an ISO-8601 instant ({@code 2024-05-01T12:00:00Z}, offsets
+   * allowed).
+   *
+   * @param what the option or field being parsed, for the error message
+   */
+  public static long parseTimestamp(String what, String value) {
+    String v = value == null ? "" : value.trim();
+    if (!v.isEmpty() && v.chars().allMatch(Character::isDigit)) {
+      try {
+        return Long.parseLong(v);
+      } catch (NumberFormatException e) {
+        // too many digits: fall through to the error below
+      }
+    } else {
+      try {
+        return Instant.parse(v).toEpochMilli();
+      } catch (DateTimeParseException e) {
+        // fall through to the error below
+      }
+    }
+    throw new IllegalArgumentException(
+        what
+            + ": '"
+            + value
+            + "' is neither epoch milliseconds nor an ISO-8601 instant like"
+            + " 2024-05-01T12:00:00Z");
+  }
+}
