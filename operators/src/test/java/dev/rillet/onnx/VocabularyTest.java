@@ -1,0 +1,99 @@
+package dev.rillet.onnx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VocabularyTest {
+  private static final List<Normalization> BOTH =
+      List.of(Normalization.LOWERCASE, Normalization.DIGITS);
+
+  @TempDir Path tmp;
+
+  private Vocabulary vocab(List<Normalization> normalization, String... lines) throws IOException {
+    Path file = tmp.resolve("vocab.txt");
+    Files.write(file, List.of(lines), StandardCharsets.UTF_8);
+    return Vocabulary.load(file, normalization, 1, 0);
+  }
+
+  @Test
+  void lowercasesAndMapsEveryDecimalDigitToZero() throws IOException {
+    Vocabulary v = vocab(BOTH, "<pad>", "<unk>", "the", "0000", "école", "0.00", "covid-00");
+    assertThat(v.normalize("The")).isEqualTo("the");
+    assertThat(v.normalize("1984")).isEqualTo("0000");
+    assertThat(v.normalize("ÉCOLE")).isEqualTo("école");
+    assertThat(v.normalize("COVID-19")).isEqualTo("covid-00");
+    // Arabic-Indic three and a supplementary-plane digit (MATHEMATICAL BOLD DIGIT SEVEN).
+    assertThat(v.normalize("\u0663x\uD835\uDFD5")).isEqualTo("0x0");
+    assertThat(v.id("The")).isEqualTo(2);
+    assertThat(v.id("THE")).isEqualTo(2);
+    assertThat(v.id("2024")).isEqualTo(3);
+    assertThat(v.id("École")).isEqualTo(4);
+    assertThat(v.id("3.14")).isEqualTo(5);
+    assertThat(v.id("COVID-19")).isEqualTo(6);
+    assertThat(v.id("unseen")).isEqualTo(v.unknownId()).isEqualTo(1);
+    assertThat(v.size()).isEqualTo(7);
+    assertThat(v.token(4)).isEqualTo("école");
+  }
+
+  @Test
+  void normalizedTokensAreReturnedAsTheSameInstance() throws IOException {
+    Vocabulary v = vocab(BOTH, "<pad>", "<unk>", "the");
+    String already = new String("the-0.0,école".toCharArray());
+    assertThat(v.normalize(already)).isSameAs(already);
+  }
+
+  @Test
+  void onlyTheListedStepsApply() throws IOException {
+    Vocabulary lower = vocab(List.of(Normalization.LOWERCASE), "<pad>", "<unk>", "a1");
+    assertThat(lower.normalize("A1")).isEqualTo("a1");
+    Vocabulary digits = vocab(List.of(Normalization.DIGITS), "<pad>", "<unk>", "A0");
+    assertThat(digits.normalize("A1")).isEqualTo("A0");
+    assertThat(digits.id("A7")).isEqualTo(2);
+    assertThat(digits.id("a7")).isEqualTo(1);
+    Vocabulary none = vocab(List.of(), "<pad>", "<unk>", "A1");
+    assertThat(none.id("A1")).isEqualTo(2);
+  }
+
+  @Test
+  void rejectsDuplicateAndUnnormalizedTokens() throws IOException {
+    assertThatThrownBy(() -> vocab(BOTH, "<pad>", "<unk>", "a", "b", "a"))
+        .isInstanceOf(ModelPackageException.class)
+        .hasMessageContaining("lines 3 and 5 both hold 'a'");
+    assertThatThrownBy(() -> vocab(BOTH, "<pad>", "<unk>", "Paris"))
+        .isInstanceOf(ModelPackageException.class)
+        .hasMessageContaining("line 3 'Paris' is not normalized (it becomes 'paris'");
+  }
+
+  @Test
+  void rejectsIdsOutsideTheFile() throws IOException {
+    Path file = tmp.resolve("v.txt");
+    Files.write(file, List.of("<pad>"), StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> Vocabulary.load(file, BOTH, 1, 0))
+        .isInstanceOf(ModelPackageException.class)
+        .hasMessageContaining("unknownId=1 is outside");
+  }
+
+  @Test
+  void committedVocabularyHasPadAndUnkFirst() {
+    RecurrentModelManifest m =
+        RecurrentModelManifest.read(TestModels.dir("test-gru").resolve("manifest.json"));
+    Vocabulary v =
+        Vocabulary.load(
+            TestModels.dir("test-gru").resolve(m.vocabularyFile()),
+            m.normalization(),
+            m.unknownId(),
+            m.paddingId());
+    assertThat(v.size()).isEqualTo(2000);
+    assertThat(v.token(0)).isEqualTo("<pad>");
+    assertThat(v.token(1)).isEqualTo("<unk>");
+    assertThat(v.id("The")).isEqualTo(v.id("the")).isNotEqualTo(1);
+  }
+}

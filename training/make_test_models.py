@@ -1,0 +1,102 @@
+"""Builds the three small test packages models/test-gru, models/test-lstm, models/test-rnn.
+
+They are randomly initialised (fixed seed), NOT trained: they exist so that the Java side
+can be tested against real ONNX graphs of every cell type. Each package also holds
+golden.json: PyTorch's outputs for one raw token sequence, so Java can check that ONNX
+Runtime and its own Vocabulary agree with PyTorch.
+
+    /usr/bin/python3 training/make_test_models.py [--data DIR] [--out DIR]
+
+Deterministic: rerunning gives the same weights, vocabulary and manifests.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_recurrent as rr  # noqa: E402
+
+SEED = 20240601
+VOCAB_SIZE = 2000
+EMBEDDING = 16
+HIDDEN = 24
+LAYERS = {"gru": 2, "lstm": 2, "rnn": 1}
+VERSION = "1.0.0"
+# Mixed case, digits, punctuation and an unknown word: exercises normalization end to end.
+GOLDEN_TOKENS = ["The", "2019", "Report", "was", "GOOD", ",", "not", "great", "!", "Zyxwvut"]
+
+MODEL_MD = """# {model_id} — test fixture, not a real model
+
+Randomly initialised {cell_upper} ({layers} layer(s), hidden {hidden}, embedding {embedding}),
+**never trained**. Its outputs are meaningless. It exists so the Java code
+(`dev.rillet.onnx`) can be tested against a real ONNX graph of this cell type.
+
+- Vocabulary: `<pad>`, `<unk>` and the {vocab_rest} most frequent normalized
+  (lower-cased, digits -> `0`) word forms of UD English EWT v2.16 train.
+- Tag labels: the 17 UPOS tags; sentiment labels: negative, positive (untrained heads).
+- Command: `{command}`
+- Seed: {seed}
+- Data: {data}
+- Licence: {licence}
+- `golden.json`: PyTorch outputs for `golden.tokens` from the zero state (for Java tests).
+"""
+
+LICENCE = ("Test fixture. Vocabulary derived from UD English EWT (CC BY-SA 4.0); "
+           "weights random, no training data")
+
+
+def golden(model, vocab, cell):
+    index = {w: i for i, w in enumerate(vocab)}
+    ids = rr.encode(GOLDEN_TOKENS, index)
+    model.eval()
+    with torch.no_grad():
+        outputs = model(torch.tensor([ids]), *model.zero_states(1))
+    in_states, _ = rr.state_names(cell)
+    n_states = len(in_states)
+    states = outputs[-n_states:]
+    return {
+        "tokens": GOLDEN_TOKENS,
+        "ids": ids,
+        "tagLogits": [[round(v, 7) for v in row] for row in outputs[0][0].tolist()],
+        "sentimentLogits": [[round(v, 7) for v in row] for row in outputs[1][0].tolist()],
+        "finalStates": [[round(v, 7) for v in s[:, 0, :].reshape(-1).tolist()] for s in states],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=rr.data_root())
+    parser.add_argument("--out", type=Path, default=rr.REPO_ROOT / "models")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    train = args.data / "ud-ewt" / "en_ewt-ud-train.conllu"
+    vocab = rr.build_vocab([[w for w, _ in s] for s in rr.read_conllu(train)], VOCAB_SIZE)
+    data = "UD English EWT v2.16 en_ewt-ud-train.conllu (vocabulary only)"
+    command = "python3 training/make_test_models.py"
+    for cell, layers in LAYERS.items():
+        torch.manual_seed(SEED)
+        model = rr.RecurrentTagger(cell, len(vocab), EMBEDDING, HIDDEN, layers,
+                                   len(rr.UPOS_LABELS), len(rr.SENTIMENT_LABELS))
+        model_id = f"test-{cell}"
+        out_dir = args.out / model_id
+        md = MODEL_MD.format(model_id=model_id, cell_upper=cell.upper(), layers=layers,
+                             hidden=HIDDEN, embedding=EMBEDDING, vocab_rest=len(vocab) - 2,
+                             command=command, seed=SEED, data=data, licence=LICENCE)
+        rr.write_package(out_dir, model, vocab, model_id=model_id, version=VERSION,
+                         licence=LICENCE, data=data, command=command, seed=SEED,
+                         tag_labels=rr.UPOS_LABELS, sentiment_labels=rr.SENTIMENT_LABELS,
+                         model_md=md)
+        with open(out_dir / "golden.json", "w", encoding="utf-8", newline="\n") as f:
+            json.dump(golden(model, vocab, cell), f)
+            f.write("\n")
+        size = sum(p.stat().st_size for p in out_dir.iterdir())
+        print(f"{out_dir}: {size} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Shared pieces of the recurrent step model recipes: data readers, normalization,
+vocabulary, the PyTorch model, ONNX export and package writing.
+
+The package contract is documented in training/README.md; the Java side that reads it is
+dev.rillet.onnx.RecurrentModelPackage. Keep both in step.
+"""
+
+import collections
+import json
+import os
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The 17 UD v2 universal POS tags, in the fixed (alphabetical) order every package uses.
+UPOS_LABELS = [
+    "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
+    "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X",
+]
+SENTIMENT_LABELS = ["negative", "positive"]
+
+PAD, UNK = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1
+NORMALIZATION = ["lowercase", "digits"]
+OPSET = 17
+
+CELLS = ("gru", "lstm", "rnn")
+
+
+def data_root():
+    """$RILLET_DATA, else ../shared/data relative to the repository root."""
+    env = os.environ.get("RILLET_DATA")
+    return Path(env) if env else (REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+def normalize(token):
+    """Lower-case, then every Unicode decimal digit (category Nd) becomes ASCII '0'.
+
+    Must equal dev.rillet.onnx.Vocabulary#normalize (Java: toLowerCase(Locale.ROOT), then
+    Character.isDigit per code point)."""
+    lowered = token.lower()
+    if not any(ch.isdecimal() for ch in lowered):
+        return lowered
+    return "".join("0" if ch.isdecimal() else ch for ch in lowered)
+
+
+def read_conllu(path):
+    """Sentences of (form, upos) from a CoNLL-U file; multiword ranges and empty nodes skipped."""
+    sentences, current = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                if current:
+                    sentences.append(current)
+                    current = []
+                continue
+            if line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if "-" in cols[0] or "." in cols[0]:
+                continue
+            current.append((cols[1], cols[3]))
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+def read_sst(path):
+    """(label, tokens) pairs from an stsa.* file: '<label> <lower-cased tokens>' per line."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2:
+                out.append((int(parts[0]), parts[1:]))
+    return out
+
+
+def build_vocab(token_lists, max_size, min_count=1):
+    """<pad>, <unk>, then normalized forms by descending frequency, ties by form (stable)."""
+    counts = collections.Counter(normalize(t) for tokens in token_lists for t in tokens)
+    counts.pop(PAD, None)
+    counts.pop(UNK, None)
+    ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+    return [PAD, UNK] + ranked[: max_size - 2]
+
+
+def encode(tokens, index):
+    return [index.get(normalize(t), UNK_ID) for t in tokens]
+
+
+def state_names(cell):
+    """(input names, output names) of the state tensors for a cell."""
+    if cell == "lstm":
+        return ["h_in", "c_in"], ["h_out", "c_out"]
+    return ["state_in"], ["state_out"]
+
+
+class RecurrentTagger(nn.Module):
+    """embedding -> GRU/LSTM/RNN (batch_first) -> per-position tag (and sentiment) heads.
+
+    forward(token_ids [B,T], *states [L,B,H]) -> (tag_logits [B,T,C],
+    [sentiment_logits [B,T,S],] *new_states [L,B,H])."""
+
+    def __init__(self, cell, vocab_size, embedding, hidden, layers, n_tags, n_sentiment,
+                 dropout=0.0):
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+        self.cell, self.hidden, self.layers = cell, hidden, layers
+        self.embedding = nn.Embedding(vocab_size, embedding, padding_idx=PAD_ID)
+        rnn_class = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[cell]
+        self.rnn = rnn_class(embedding, hidden, num_layers=layers, batch_first=True,
+                             dropout=dropout if layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.tag_head = nn.Linear(hidden, n_tags)
+        self.sentiment_head = nn.Linear(hidden, n_sentiment) if n_sentiment else None
+
+    def zero_states(self, batch):
+        n = 2 if self.cell == "lstm" else 1
+        return tuple(torch.zeros(self.layers, batch, self.hidden) for _ in range(n))
+
+    def forward(self, token_ids, *states):
+        x = self.dropout(self.embedding(token_ids))
+        if self.cell == "lstm":
+            out, (h, c) = self.rnn(x, (states[0], states[1]))
+            new_states = (h, c)
+        else:
+            out, h = self.rnn(x, states[0])
+            new_states = (h,)
+        out = self.dropout(out)
+        outputs = (self.tag_head(out),)
+        if self.sentiment_head is not None:
+            outputs += (self.sentiment_head(out),)
+        return outputs + new_states
+
+
+def export_onnx(model, path, metadata):
+    """Exports in eval mode with dynamic B and T, adds metadata_props, checks, saves."""
+    model.eval()
+    in_states, out_states = state_names(model.cell)
+    ids = torch.ones(2, 3, dtype=torch.long)
+    states = model.zero_states(2)
+    outputs = ["tag_logits"] + (["sentiment_logits"] if model.sentiment_head is not None else [])
+    outputs += out_states
+    dynamic = {"token_ids": {0: "batch", 1: "time"}, "tag_logits": {0: "batch", 1: "time"}}
+    if model.sentiment_head is not None:
+        dynamic["sentiment_logits"] = {0: "batch", 1: "time"}
+    for name in in_states + out_states:
+        dynamic[name] = {1: "batch"}
+    with torch.no_grad():
+        torch.onnx.export(model, (ids,) + states, str(path), input_names=["token_ids"] + in_states,
+                          output_names=outputs, dynamic_axes=dynamic, opset_version=OPSET,
+                          do_constant_folding=True)
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key in sorted(metadata):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, str(metadata[key])
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+
+
+def write_package(out_dir, model, vocab, *, model_id, version, licence, data, command, seed,
+                  tag_labels, sentiment_labels, model_md):
+    """Writes model.onnx, vocab.txt, manifest.json and MODEL.md into out_dir; returns manifest."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    provenance = {"data": data, "command": command, "seed": str(seed)}
+    metadata = {
+        "rillet.model.id": model_id,
+        "rillet.model.version": version,
+        "rillet.model.kind": "recurrent",
+        "rillet.model.cell": model.cell,
+        "rillet.training.data": data,
+        "rillet.training.command": command,
+        "rillet.training.seed": str(seed),
+    }
+    export_onnx(model, out_dir / "model.onnx", metadata)
+    with open(out_dir / "vocab.txt", "w", encoding="utf-8", newline="\n") as f:
+        for token in vocab:
+            f.write(token + "\n")
+    in_states, out_states = state_names(model.cell)
+    outputs = {"tagLogits": "tag_logits"}
+    if model.sentiment_head is not None:
+        outputs["sentimentLogits"] = "sentiment_logits"
+    outputs["states"] = out_states
+    manifest = {
+        "id": model_id,
+        "version": version,
+        "kind": "recurrent",
+        "cell": model.cell,
+        "file": "model.onnx",
+        "layers": model.layers,
+        "hidden": model.hidden,
+        "inputs": {"tokenIds": "token_ids", "states": in_states},
+        "outputs": outputs,
+        "vocabulary": {"file": "vocab.txt", "normalization": NORMALIZATION,
+                       "unknownId": UNK_ID, "paddingId": PAD_ID},
+        "tagLabels": list(tag_labels),
+        "sentimentLabels": list(sentiment_labels) if model.sentiment_head is not None else [],
+        "licence": licence,
+        "provenance": provenance,
+    }
+    with open(out_dir / "manifest.json", "w", encoding="utf-8", newline="\n") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    with open(out_dir / "MODEL.md", "w", encoding="utf-8", newline="\n") as f:
+        f.write(model_md)
+    return manifest
