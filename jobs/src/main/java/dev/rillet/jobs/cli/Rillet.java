@@ -1,0 +1,75 @@
+package dev.rillet.jobs.cli;
+
+import dev.rillet.jobs.demo.DemoCommand;
+import dev.rillet.jobs.live.LiveCommand;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Entry point of the shaded jar: {@code rillet <command> [options]}. */
+public final class Rillet {
+  /** One subcommand of the launcher. */
+  public interface Command {
+    String name();
+
+    String summary();
+
+    CommandLine commandLine();
+
+    /** Runs the command; returns the process exit code. */
+    int run(org.apache.flink.configuration.Configuration conf) throws Exception;
+  }
+
+  private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    for (Command c : new Command[] {new DemoCommand(), new LiveCommand()}) {
+      COMMANDS.put(c.name(), c);
+    }
+  }
+
+  private Rillet() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+      printUsage(out);
+      return args.length == 0 ? 1 : 0;
+    }
+    Command command = COMMANDS.get(args[0]);
+    if (command == null) {
+      err.println("rillet: unknown command '" + args[0] + "'");
+      printUsage(err);
+      return 2;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    CommandLine cli = command.commandLine();
+    if (CommandLine.wantsHelp(rest)) {
+      cli.printHelp(out);
+      return 0;
+    }
+    try {
+      return command.run(cli.parse(rest));
+    } catch (CommandLine.UsageException | IllegalArgumentException e) {
+      err.println("rillet " + command.name() + ": " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      err.println("rillet " + command.name() + " failed: " + e);
+      e.printStackTrace(err);
+      return 1;
+    }
+  }
+
+  private static void printUsage(PrintStream out) {
+    out.println("Usage: rillet <command> [options]   (rillet <command> --help for its options)");
+    out.println();
+    out.println("Commands:");
+    for (Command c : COMMANDS.values()) {
+      out.printf("  %-8s %s%n", c.name(), c.summary());
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package dev.rillet.jobs.live;
+
+import dev.rillet.avro.StreamSentiment;
+import dev.rillet.avro.TextEvent;
+import dev.rillet.avro.TokenTag;
+import dev.rillet.kafka.KafkaInputRecord;
+import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.RilletKafka;
+import dev.rillet.kafka.TextEventDecoder;
+import dev.rillet.recurrent.RecurrentTagger;
+import dev.rillet.recurrent.TaggedEvent;
+import dev.rillet.recurrent.TokenTags;
+import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.segment.Segmenter;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The live pipeline: Kafka text topic -> decode (bad records to the dead-letter topic) -> keyBy
+ * streamId -> {@link Segmenter} -> {@link RecurrentTagger} (same key, no re-shuffle) -> token tags
+ * and running sentiment -> Kafka, exactly once.
+ */
+public final class LiveJob {
+  private LiveJob() {}
+
+  /**
+   * Adds the pipeline to {@code env}.
+   *
+   * @param modelDir a model package already checked by {@link ModelLocator}
+   * @param source where text events come from (live: the unbounded input topic; tests: bounded)
+   */
+  public static void build(
+      StreamExecutionEnvironment env,
+      Configuration conf,
+      Path modelDir,
+      KafkaSource<KafkaInputRecord> source) {
+    SingleOutputStreamOperator<TextEvent> events =
+        RilletKafka.decode(
+            env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text")
+                .uid("kafka-text"));
+
+    Duration lateness = conf.get(PipelineOptions.MAX_OUT_OF_ORDERNESS);
+    DataStream<TextEvent> timed =
+        events
+            .assignTimestampsAndWatermarks(
+                WatermarkStrategy.<TextEvent>forBoundedOutOfOrderness(lateness)
+                    .withTimestampAssigner((e, ts) -> e.getEventTime()))
+            .uid("watermarks")
+            .name("watermarks");
+
+    DataStream<SegmentedEvent> segmented =
+        timed
+            .keyBy(TextEvent::getStreamId)
+            .process(
+                new Segmenter(
+                    conf.get(PipelineOptions.IDLE_GAP),
+                    conf.get(PipelineOptions.MAX_SENTENCE_TOKENS),
+                    conf.get(PipelineOptions.STREAM_TTL)))
+            .uid("segmenter")
+            .name("segmenter");
+
+    RecurrentTagger tagger =
+        RecurrentTagger.builder()
+            .modelDir(modelDir)
+            .maxBundleTokens(conf.get(PipelineOptions.MAX_BUNDLE_TOKENS))
+            .maxBatchSize(conf.get(PipelineOptions.MAX_BATCH_SIZE))
+            .maxDelay(conf.get(PipelineOptions.MAX_BUNDLE_DELAY))
+            .intraOpThreads(conf.get(PipelineOptions.INTRA_OP_THREADS))
+            .build();
+    // The segmenter's output is still partitioned by streamId: keep the chain, no re-shuffle.
+    DataStream<TaggedEvent> tagged =
+        DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId)
+            .transform("recurrent-tagger", TypeInformation.of(TaggedEvent.class), tagger)
+            .uid("recurrent-tagger");
+
+    tagged
+        .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
+        .uid("to-token-tags")
+        .name("to-token-tags")
+        .sinkTo(
+            RilletKafka.sink(TokenTag.class, conf, KafkaOptions.TAGS_TOPIC)
+                .key(TokenTag::getStreamId)
+                .build())
+        .uid("tags-sink")
+        .name("tags-sink");
+    tagged
+        .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
+        .uid("to-sentiment")
+        .name("to-sentiment")
+        .sinkTo(
+            RilletKafka.sink(StreamSentiment.class, conf, KafkaOptions.SENTIMENT_TOPIC)
+                .key(StreamSentiment::getStreamId)
+                .build())
+        .uid("sentiment-sink")
+        .name("sentiment-sink");
+    events
+        .getSideOutput(TextEventDecoder.REJECTED)
+        .sinkTo(RilletKafka.deadLetterSink(conf).build())
+        .uid("dead-letter-sink")
+        .name("dead-letter-sink");
+  }
+
+  /** The live job's source: the input topic from the Kafka options, unbounded. */
+  public static KafkaSource<KafkaInputRecord> liveSource(Configuration conf) {
+    return RilletKafka.source(conf).build();
+  }
+}

@@ -1,0 +1,445 @@
+package dev.rillet.recurrent;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.rillet.onnx.RecurrentModelPackage;
+import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.Vocabulary;
+import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.segment.SegmentedToken;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Keyed (by streamId), bundled operator that advances a recurrent model one step per token, with
+ * each stream's hidden state in Flink keyed state, and emits a {@link TaggedEvent} for every {@link
+ * SegmentedEvent}.
+ *
+ * <p><b>Bundling.</b> Incoming events are buffered per stream. The bundle is flushed when it holds
+ * {@code maxBundleTokens} tokens, when the processing-time {@code maxDelay} after its first element
+ * passes, in {@link #prepareSnapshotPreBarrier} (so the buffer never needs checkpointing), before a
+ * watermark is forwarded, and in {@link #finish()}. A flush reads each bundled stream's state once,
+ * then runs rounds: every stream with a pending token contributes exactly one step to the round,
+ * rows of up to {@code maxBatchSize} streams go into one ONNX call. So one batch never holds two
+ * steps of one stream, a stream's k-th token waits for its (k-1)-th, and per-stream order is kept.
+ * A stream's outputs depend only on its own tokens, never on the bundle's composition.
+ *
+ * <p><b>Lifecycle of a stream's state.</b> Created fresh on the stream's first event (or when the
+ * segmenter says {@code freshStream}), released after an end-of-stream event or an expiry marker
+ * from the segmenter (which owns the event-time TTL). State written by another model id is not
+ * continued: the stream restarts from zero state and {@code stateResetsOnModelChange} counts it.
+ *
+ * <p><b>Model.</b> Loaded in {@link #open()} from a model package directory through {@link
+ * SharedOrt}, so all subtasks in a TaskManager share one ONNX session; the package's manifest is
+ * validated against the ONNX graph there.
+ */
+public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
+    implements OneInputStreamOperator<SegmentedEvent, TaggedEvent> {
+  private static final long serialVersionUID = 1L;
+
+  static final String STATE_NAME = "recurrent-state";
+
+  private final String modelDir;
+  private final int maxBundleTokens;
+  private final int maxBatchSize;
+  private final long maxDelayMillis;
+  private final int intraOpThreads;
+
+  private transient SharedOrt.Lease<RecurrentModelPackage> lease;
+  private transient RecurrentStepRunner runner;
+  private transient Vocabulary vocabulary;
+  private transient String modelId;
+  private transient String[] tagLabels;
+  private transient String[] sentimentLabels;
+  private transient ValueState<RecurrentState> state;
+
+  /** Streams in the bundle, in order of first arrival (keeps flushes deterministic). */
+  private transient Map<Object, StreamSlot> bundle;
+
+  private transient int bundledTokens;
+  private transient boolean delayTimerPending;
+
+  /** Slots taking part in the current round; reused across rounds and flushes. */
+  private transient List<StreamSlot> round;
+
+  private transient StreamRecord<TaggedEvent> reuse;
+
+  private transient Counter tokensProcessed;
+  private transient Counter stateResets;
+  private transient Histogram batchSizes;
+  private transient Histogram inferenceMicros;
+  private transient long activeStreams;
+
+  private RecurrentTagger(Builder b) {
+    this.modelDir = b.modelDir.toString();
+    this.maxBundleTokens = b.maxBundleTokens;
+    this.maxBatchSize = b.maxBatchSize;
+    this.maxDelayMillis = b.maxDelay.toMillis();
+    this.intraOpThreads = b.intraOpThreads;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    lease = SharedOrt.acquire(Path.of(modelDir), intraOpThreads);
+    RecurrentModelPackage model = lease.get();
+    vocabulary = model.vocabulary();
+    modelId = model.modelId();
+    tagLabels = model.tagLabels().toArray(new String[0]);
+    sentimentLabels = model.sentimentLabels().toArray(new String[0]);
+    runner =
+        new RecurrentStepRunner(
+            OrtEnvironment.getEnvironment(),
+            model.session(),
+            model.tokenIdsInput(),
+            model.stateInputs().toArray(new String[0]),
+            model.stateOutputs().toArray(new String[0]),
+            model.tagLogitsOutput(),
+            model.sentimentLogitsOutput(),
+            model.layers(),
+            model.hidden(),
+            tagLabels.length,
+            sentimentLabels.length,
+            maxBatchSize);
+
+    state =
+        getPartitionedState(
+            new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE));
+    bundle = new LinkedHashMap<>();
+    round = new ArrayList<>(maxBatchSize);
+    reuse = new StreamRecord<>(null);
+
+    tokensProcessed = getMetricGroup().counter("tokensProcessed");
+    stateResets = getMetricGroup().counter("stateResetsOnModelChange");
+    batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
+    inferenceMicros =
+        getMetricGroup()
+            .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
+    try (var keys = getKeyedStateBackend().getKeys(STATE_NAME, VoidNamespace.INSTANCE)) {
+      activeStreams = keys.count();
+    }
+    getMetricGroup().gauge("activeStreams", () -> activeStreams);
+  }
+
+  @Override
+  public void processElement(StreamRecord<SegmentedEvent> element) throws Exception {
+    SegmentedEvent event = element.getValue();
+    Object key = getCurrentKey();
+    StreamSlot slot = bundle.get(key);
+    if (slot == null) {
+      slot = new StreamSlot(key);
+      bundle.put(key, slot);
+    }
+    slot.queue.add(
+        new PendingEvent(event, element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE));
+    // A token-less event (close marker, empty end of stream) still occupies the bundle: count it,
+    // or a bundle of markers would wait for the delay timer.
+    bundledTokens += Math.max(1, event.tokens.length);
+    if (bundledTokens >= maxBundleTokens) {
+      flush();
+    } else if (!delayTimerPending) {
+      delayTimerPending = true;
+      long now = getProcessingTimeService().getCurrentProcessingTime();
+      getProcessingTimeService()
+          .registerTimer(
+              now + maxDelayMillis,
+              time -> {
+                delayTimerPending = false;
+                flush();
+              });
+    }
+  }
+
+  @Override
+  public void processWatermark(Watermark mark) throws Exception {
+    flush();
+    super.processWatermark(mark);
+  }
+
+  @Override
+  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+    super.prepareSnapshotPreBarrier(checkpointId);
+    flush();
+  }
+
+  @Override
+  public void finish() throws Exception {
+    flush();
+    super.finish();
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      if (runner != null) {
+        runner.close();
+        runner = null;
+      }
+      if (lease != null) {
+        lease.close();
+        lease = null;
+      }
+    } finally {
+      super.close();
+    }
+  }
+
+  /** Processes everything in the bundle. See the class javadoc for the round structure. */
+  private void flush() throws Exception {
+    if (bundle.isEmpty()) {
+      return;
+    }
+    for (StreamSlot slot : bundle.values()) {
+      setCurrentKey(slot.key);
+      slot.state = state.value();
+      slot.hadState = slot.state != null;
+    }
+    boolean progress = true;
+    while (progress) {
+      progress = false;
+      round.clear();
+      for (StreamSlot slot : bundle.values()) {
+        if (advanceToNextToken(slot)) {
+          round.add(slot);
+        }
+      }
+      for (int from = 0; from < round.size(); from += maxBatchSize) {
+        step(from, Math.min(round.size(), from + maxBatchSize));
+        progress = true;
+      }
+    }
+    for (StreamSlot slot : bundle.values()) {
+      setCurrentKey(slot.key);
+      if (slot.state == null) {
+        if (slot.hadState) {
+          state.clear();
+        }
+      } else {
+        state.update(slot.state);
+      }
+    }
+    bundle.clear();
+    bundledTokens = 0;
+  }
+
+  /**
+   * Emits the slot's finished events and starts the next ones until the head event has a token
+   * waiting for a step. Returns false when the slot has nothing left to step.
+   */
+  private boolean advanceToNextToken(StreamSlot slot) {
+    while (!slot.queue.isEmpty()) {
+      PendingEvent head = slot.queue.peek();
+      if (!head.started) {
+        begin(slot, head);
+      }
+      if (head.next < head.event.tokens.length) {
+        return true;
+      }
+      slot.queue.poll();
+      end(slot, head);
+    }
+    return false;
+  }
+
+  private void begin(StreamSlot slot, PendingEvent p) {
+    p.started = true;
+    SegmentedEvent e = p.event;
+    if (e.isCloseMarker()) {
+      return;
+    }
+    if (slot.state == null || e.freshStream) {
+      if (slot.state == null) {
+        activeStreams++;
+        slot.state = RecurrentState.fresh(modelId, runner.packedStateSize());
+      } else {
+        slot.state.reset(modelId, runner.packedStateSize());
+      }
+    } else if (!modelId.equals(slot.state.modelId)
+        || slot.state.tensors == null
+        || slot.state.tensors.length != runner.packedStateSize()) {
+      stateResets.inc();
+      slot.state.reset(modelId, runner.packedStateSize());
+    }
+    slot.state.lastSeq = e.seq;
+    slot.state.lastActivity = e.eventTime;
+  }
+
+  private void end(StreamSlot slot, PendingEvent p) {
+    SegmentedEvent e = p.event;
+    long seen = slot.state == null ? 0 : slot.state.nextPosition;
+    reuse.replace(
+        new TaggedEvent(
+            e, p.tags, p.tagProbabilities, p.sentiment, sentimentLabels, seen, modelId));
+    if (p.timestamp == Long.MIN_VALUE) {
+      reuse.eraseTimestamp();
+    } else {
+      reuse.setTimestamp(p.timestamp);
+    }
+    output.collect(reuse);
+    if ((e.endOfStream || e.expired) && slot.state != null) {
+      slot.state = null;
+      activeStreams--;
+    }
+  }
+
+  /** One ONNX call over {@code round[from, to)}: one token step for each of those streams. */
+  private void step(int from, int to) throws OrtException {
+    int b = to - from;
+    for (int row = 0; row < b; row++) {
+      StreamSlot slot = round.get(from + row);
+      PendingEvent p = slot.queue.peek();
+      SegmentedToken token = p.event.tokens[p.next];
+      runner.setToken(row, vocabulary.id(token.text));
+      runner.putState(b, row, slot.state.tensors);
+    }
+    long start = System.nanoTime();
+    runner.run(b);
+    inferenceMicros.update((System.nanoTime() - start) / 1000);
+    batchSizes.update(b);
+    tokensProcessed.inc(b);
+    for (int row = 0; row < b; row++) {
+      StreamSlot slot = round.get(from + row);
+      PendingEvent p = slot.queue.peek();
+      runner.getState(b, row, slot.state.tensors);
+      int i = p.next++;
+      p.tags[i] = tagLabels[runner.bestTag(row, p.tagProbabilities, i)];
+      slot.state.nextPosition++;
+      if (p.next == p.event.tokens.length && p.sentiment.length > 0) {
+        runner.sentimentSoftmax(row, p.sentiment);
+      }
+    }
+  }
+
+  /** Reads the stored state of {@code key}; for tests. */
+  RecurrentState storedState(Object key) throws Exception {
+    setCurrentKey(key);
+    return state.value();
+  }
+
+  private final class StreamSlot {
+    final Object key;
+    final ArrayDeque<PendingEvent> queue = new ArrayDeque<>(4);
+    RecurrentState state;
+    boolean hadState;
+
+    StreamSlot(Object key) {
+      this.key = key;
+    }
+  }
+
+  private final class PendingEvent {
+    final SegmentedEvent event;
+    final long timestamp;
+    final String[] tags;
+    final float[] tagProbabilities;
+    final float[] sentiment;
+    int next;
+    boolean started;
+
+    PendingEvent(SegmentedEvent event, long timestamp) {
+      this.event = event;
+      this.timestamp = timestamp;
+      int n = event.tokens.length;
+      this.tags = new String[n];
+      this.tagProbabilities = new float[n];
+      this.sentiment = new float[n > 0 ? sentimentLabels.length : 0];
+    }
+  }
+
+  /** Builds a {@link RecurrentTagger}; {@link #build()} checks the settings. */
+  public static final class Builder {
+    private Path modelDir;
+    private int maxBundleTokens = 256;
+    private int maxBatchSize = 64;
+    private Duration maxDelay = Duration.ofMillis(5);
+    private int intraOpThreads = 1;
+
+    private Builder() {}
+
+    /** The model package directory (holding manifest.json). Required. */
+    public Builder modelDir(Path modelDir) {
+      this.modelDir = modelDir;
+      return this;
+    }
+
+    /** Flush the bundle once it holds this many tokens. Default 256. */
+    public Builder maxBundleTokens(int n) {
+      this.maxBundleTokens = n;
+      return this;
+    }
+
+    /** At most this many streams' steps in one ONNX call. Default 64. */
+    public Builder maxBatchSize(int n) {
+      this.maxBatchSize = n;
+      return this;
+    }
+
+    /** Flush at the latest this long (processing time) after the bundle's first element. */
+    public Builder maxDelay(Duration d) {
+      this.maxDelay = d;
+      return this;
+    }
+
+    /** ONNX Runtime intra-op threads of the shared session. Default 1. */
+    public Builder intraOpThreads(int n) {
+      this.intraOpThreads = n;
+      return this;
+    }
+
+    public RecurrentTagger build() {
+      List<String> problems = new ArrayList<>();
+      if (modelDir == null) {
+        problems.add(
+            "modelDir is not set: point it at a model package folder (with manifest.json)");
+      } else if (!Files.isRegularFile(modelDir.resolve("manifest.json"))) {
+        problems.add(
+            "modelDir "
+                + modelDir.toAbsolutePath()
+                + " holds no manifest.json: point it at a model package folder such as models/demo-gru");
+      }
+      if (maxBundleTokens < 1) {
+        problems.add("maxBundleTokens must be >= 1, got " + maxBundleTokens);
+      }
+      if (maxBatchSize < 1) {
+        problems.add("maxBatchSize must be >= 1, got " + maxBatchSize);
+      }
+      if (maxDelay == null || maxDelay.isNegative()) {
+        problems.add("maxDelay must be a non-negative duration, got " + maxDelay);
+      }
+      if (intraOpThreads < 1) {
+        problems.add("intraOpThreads must be >= 1, got " + intraOpThreads);
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(
+            "RecurrentTagger is not configured right:\n  - " + String.join("\n  - ", problems));
+      }
+      return new RecurrentTagger(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RecurrentTagger{" + Objects.toString(modelDir) + "}";
+  }
+}

@@ -1,0 +1,143 @@
+package dev.rillet.recurrent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.rillet.onnx.RecurrentModelPackage;
+import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.testutils.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The bundled operator must compute exactly what one whole-sequence ONNX call computes per stream,
+ * whatever the bundle size, batch size and interleaving: random token streams, chopped into random
+ * events and interleaved across streams, against each stream's sequence in a single call.
+ */
+class RecurrentTaggerEquivalenceTest {
+  private static final float TOLERANCE = 1e-5f;
+
+  static Stream<Arguments> cases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (String model : List.of("test-gru", "test-lstm", "test-rnn")) {
+      for (int bundle : new int[] {1, 7, 64}) {
+        cases.add(Arguments.of(model, bundle, 64));
+      }
+      // Fewer rows per call than streams in a round: a round takes several calls.
+      cases.add(Arguments.of(model, 64, 5));
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} bundle={1} batch={2}")
+  @MethodSource("cases")
+  void bundledStepsEqualWholeSequenceCall(String modelName, int bundle, int batch)
+      throws Exception {
+    Path modelDir = TestModels.get(modelName);
+    List<String> vocabulary = Files.readAllLines(modelDir.resolve("vocab.txt"));
+    Random random = new Random(7 + bundle * 31L + batch);
+
+    // 12 streams, 1..40 tokens each, words from the vocabulary plus unknown words.
+    Map<String, List<String>> streams = new HashMap<>();
+    List<List<SegmentedEvent>> eventsPerStream = new ArrayList<>();
+    for (int s = 0; s < 12; s++) {
+      String id = "stream-" + s;
+      int length = 1 + random.nextInt(40);
+      List<String> tokens = new ArrayList<>();
+      for (int i = 0; i < length; i++) {
+        tokens.add(
+            random.nextInt(10) == 0
+                ? "unknown" + random.nextInt(1000) + "xyz"
+                : vocabulary.get(2 + random.nextInt(vocabulary.size() - 2)));
+      }
+      streams.put(id, tokens);
+      List<SegmentedEvent> events = new ArrayList<>();
+      int position = 0;
+      long seq = 0;
+      while (position < length) {
+        int n = Math.min(length - position, 1 + random.nextInt(6));
+        events.add(
+            TaggerHarness.event(
+                id, seq++, position, position == 0, tokens.subList(position, position + n)));
+        position += n;
+      }
+      eventsPerStream.add(events);
+    }
+    // Interleave: repeatedly pick a random stream that still has events; per-stream order kept.
+    List<SegmentedEvent> input = new ArrayList<>();
+    int[] next = new int[eventsPerStream.size()];
+    int remaining = eventsPerStream.stream().mapToInt(List::size).sum();
+    while (remaining > 0) {
+      int s = random.nextInt(eventsPerStream.size());
+      if (next[s] < eventsPerStream.get(s).size()) {
+        input.add(eventsPerStream.get(s).get(next[s]++));
+        remaining--;
+      }
+    }
+
+    var harness = TaggerHarness.open(modelDir, bundle, batch);
+    for (SegmentedEvent e : input) {
+      harness.processElement(e, e.eventTime);
+    }
+    TaggerHarness.tagger(harness).finish();
+    List<TaggedEvent> out = TaggerHarness.outputs(harness);
+
+    try (RecurrentModelPackage model =
+        RecurrentModelPackage.load(
+            modelDir, OrtEnvironment.getEnvironment(), new OrtSession.SessionOptions())) {
+      // Every event comes out once; per stream in seq order.
+      assertThat(out).hasSize(input.size());
+      Map<String, List<TaggedEvent>> byStream = new HashMap<>();
+      for (TaggedEvent t : out) {
+        byStream.computeIfAbsent(t.event.streamId, k -> new ArrayList<>()).add(t);
+      }
+      for (var entry : streams.entrySet()) {
+        String id = entry.getKey();
+        List<String> tokens = entry.getValue();
+        SequenceReference ref = SequenceReference.run(model, tokens);
+        List<TaggedEvent> tagged = byStream.get(id);
+        assertThat(tagged).extracting(t -> t.event.seq).isSorted();
+        int position = 0;
+        for (TaggedEvent t : tagged) {
+          for (int i = 0; i < t.event.tokens.length; i++, position++) {
+            float[] expected = SequenceReference.softmax(ref.tagLogits[position]);
+            int best = SequenceReference.argmax(expected);
+            assertThat(t.tags[i])
+                .as("%s token %d tag", id, position)
+                .isEqualTo(model.tagLabels().get(best));
+            assertThat(t.tagProbabilities[i])
+                .as("%s token %d probability", id, position)
+                .isCloseTo(expected[best], within(TOLERANCE));
+          }
+          assertThat(t.tokensSeen).isEqualTo(position);
+          float[] sentiment = SequenceReference.softmax(ref.sentimentLogits[position - 1]);
+          assertThat(t.sentimentProbabilities).hasSameSizeAs(sentiment);
+          for (int c = 0; c < sentiment.length; c++) {
+            assertThat(t.sentimentProbabilities[c]).isCloseTo(sentiment[c], within(TOLERANCE));
+          }
+        }
+        assertThat(position).isEqualTo(tokens.size());
+        RecurrentState state = TaggerHarness.tagger(harness).storedState(id);
+        assertThat(state.nextPosition).isEqualTo(tokens.size());
+        assertThat(state.tensors).hasSameSizeAs(ref.finalState);
+        for (int j = 0; j < ref.finalState.length; j++) {
+          assertThat(state.tensors[j])
+              .as("%s final state[%d]", id, j)
+              .isCloseTo(ref.finalState[j], within(TOLERANCE));
+        }
+      }
+    }
+    harness.close();
+  }
+}

@@ -1,0 +1,254 @@
+package dev.rillet.recurrent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.testutils.TestModels;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bundle flush triggers, state lifecycle, snapshot/restore and key isolation of the tagger. */
+class RecurrentTaggerTest {
+  private static final Path GRU = TestModels.get("test-gru");
+  private static final Path LSTM = TestModels.get("test-lstm");
+
+  private static SegmentedEvent ev(String stream, long seq, long pos, String... tokens) {
+    return TaggerHarness.event(stream, seq, pos, pos == 0, List.of(tokens));
+  }
+
+  @Test
+  void holdsTokensUntilTheBundleIsFullThenFlushes() throws Exception {
+    var h = TaggerHarness.open(GRU, 5, 64);
+    h.processElement(ev("a", 0, 0, "the", "cat"), 0);
+    h.processElement(ev("b", 0, 0, "a", "dog"), 0);
+    assertThat(h.extractOutputValues()).isEmpty();
+    h.processElement(ev("a", 1, 2, "sat"), 0);
+    assertThat(h.extractOutputValues())
+        .extracting(t -> t.event.streamId + t.event.seq)
+        .containsExactly("a0", "b0", "a1");
+    h.close();
+  }
+
+  @Test
+  void flushesWhenTheMaxDelayPasses() throws Exception {
+    var h = TaggerHarness.open(GRU, 1000, 64);
+    h.setProcessingTime(0);
+    h.processElement(ev("a", 0, 0, "hello"), 0);
+    h.setProcessingTime(49);
+    assertThat(h.extractOutputValues()).isEmpty();
+    h.setProcessingTime(50);
+    assertThat(h.extractOutputValues()).hasSize(1);
+    h.close();
+  }
+
+  @Test
+  void flushesBeforeForwardingAWatermark() throws Exception {
+    var h = TaggerHarness.open(GRU, 1000, 64);
+    h.processElement(ev("a", 0, 0, "hello", "world"), 10);
+    h.processWatermark(20);
+    List<Object> out = List.copyOf(h.getOutput());
+    assertThat(out).hasSize(2);
+    assertThat(out.get(0)).isInstanceOf(StreamRecord.class);
+    assertThat(((StreamRecord<?>) out.get(0)).getTimestamp()).isEqualTo(10);
+    assertThat(out.get(1)).isEqualTo(new Watermark(20));
+    h.close();
+  }
+
+  @Test
+  void flushesBeforeTheCheckpointBarrierSoBuffersNeedNoState() throws Exception {
+    var h = TaggerHarness.open(GRU, 1000, 64);
+    h.processElement(ev("a", 0, 0, "hello"), 0);
+    h.prepareSnapshotPreBarrier(1);
+    assertThat(h.extractOutputValues()).hasSize(1);
+    h.close();
+  }
+
+  @Test
+  void flushesOnFinish() throws Exception {
+    var h = TaggerHarness.open(GRU, 1000, 64);
+    h.processElement(ev("a", 0, 0, "hello"), 0);
+    TaggerHarness.tagger(h).finish();
+    assertThat(h.extractOutputValues()).hasSize(1);
+    h.close();
+  }
+
+  @Test
+  void restoredStateContinuesExactlyWhereTheStreamWas() throws Exception {
+    // Uninterrupted run.
+    var whole = TaggerHarness.open(LSTM, 3, 64);
+    List<SegmentedEvent> events =
+        List.of(
+            ev("a", 0, 0, "i", "like"),
+            ev("b", 0, 0, "so", "bad"),
+            ev("a", 1, 2, "this", "film"),
+            ev("b", 1, 2, "really", "."));
+    for (SegmentedEvent e : events) {
+      whole.processElement(e, 0);
+    }
+    TaggerHarness.tagger(whole).finish();
+    List<TaggedEvent> expected = TaggerHarness.outputs(whole);
+    whole.close();
+
+    // Same events with a checkpoint and a restore into a fresh operator in between.
+    var first = TaggerHarness.open(LSTM, 3, 64);
+    first.processElement(events.get(0), 0);
+    first.processElement(events.get(1), 0);
+    first.prepareSnapshotPreBarrier(1);
+    OperatorSubtaskState snapshot = first.snapshot(1, 1);
+    List<TaggedEvent> before = TaggerHarness.outputs(first);
+    first.close();
+
+    var second = TaggerHarness.create(LSTM, 3, 64);
+    second.initializeState(snapshot);
+    second.open();
+    second.processElement(events.get(2), 0);
+    second.processElement(events.get(3), 0);
+    TaggerHarness.tagger(second).finish();
+    List<TaggedEvent> after = TaggerHarness.outputs(second);
+    assertThat(TaggerHarness.tagger(second).storedState("a").nextPosition).isEqualTo(4);
+    second.close();
+
+    assertThat(before).hasSize(2);
+    assertThat(after).hasSize(2);
+    assertSameTags(before.get(0), expected.get(0));
+    assertSameTags(before.get(1), expected.get(1));
+    assertSameTags(after.get(0), expected.get(2));
+    assertSameTags(after.get(1), expected.get(3));
+  }
+
+  @Test
+  void endOfStreamReleasesStateAndTheNextStreamStartsFresh() throws Exception {
+    var h = TaggerHarness.open(GRU, 1, 64);
+    h.processElement(ev("a", 0, 0, "good", "movie"), 0);
+    SegmentedEvent eos = ev("a", 1, 2, "!");
+    eos.endOfStream = true;
+    h.processElement(eos, 0);
+    assertThat(TaggerHarness.tagger(h).storedState("a")).isNull();
+    assertThat(h.numKeyedStateEntries()).isZero();
+
+    // A new stream under the same id behaves exactly like a brand-new stream.
+    h.processElement(ev("a", 0, 0, "so", "dull"), 0);
+    h.processElement(ev("z", 0, 0, "so", "dull"), 0);
+    List<TaggedEvent> out = TaggerHarness.outputs(h);
+    assertSameTags(out.get(2), out.get(3));
+    assertThat(out.get(2).tokensSeen).isEqualTo(2);
+    h.close();
+  }
+
+  @Test
+  void expiryMarkerReleasesState() throws Exception {
+    var h = TaggerHarness.open(GRU, 1, 64);
+    h.processElement(ev("a", 0, 0, "hello"), 0);
+    assertThat(h.numKeyedStateEntries()).isEqualTo(1);
+    SegmentedEvent marker =
+        new SegmentedEvent(
+            "a",
+            SegmentedEvent.NO_SEQ,
+            5000,
+            "",
+            false,
+            false,
+            true,
+            null,
+            0,
+            new dev.rillet.segment.SegmentedToken[0]);
+    h.processElement(marker, 5000);
+    assertThat(h.numKeyedStateEntries()).isZero();
+    assertThat(TaggerHarness.outputs(h)).hasSize(2);
+    h.close();
+  }
+
+  @Test
+  void streamsDoNotSeeEachOthersState() throws Exception {
+    var alone = TaggerHarness.open(GRU, 64, 64);
+    alone.processElement(ev("a", 0, 0, "what", "a", "great", "day"), 0);
+    TaggerHarness.tagger(alone).finish();
+    TaggedEvent expected = TaggerHarness.outputs(alone).get(0);
+    alone.close();
+
+    var mixed = TaggerHarness.open(GRU, 64, 64);
+    mixed.processElement(ev("b", 0, 0, "terrible", "awful", "bad"), 0);
+    mixed.processElement(ev("a", 0, 0, "what", "a"), 0);
+    mixed.processElement(ev("b", 1, 3, "worse", "still"), 0);
+    mixed.processElement(ev("a", 1, 2, "great", "day"), 0);
+    TaggerHarness.tagger(mixed).finish();
+    List<TaggedEvent> out = TaggerHarness.outputs(mixed);
+    TaggedEvent a1 =
+        out.stream()
+            .filter(t -> t.event.streamId.equals("a") && t.event.seq == 1)
+            .findFirst()
+            .orElseThrow();
+    assertThat(a1.tags[1]).isEqualTo(expected.tags[3]);
+    assertThat(a1.tagProbabilities[1]).isCloseTo(expected.tagProbabilities[3], within(1e-6f));
+    assertThat(a1.sentimentProbabilities)
+        .containsExactly(expected.sentimentProbabilities, within(1e-6f));
+    mixed.close();
+  }
+
+  @Test
+  void stateOfAnotherModelIsNotContinued() throws Exception {
+    var gru = TaggerHarness.open(GRU, 1, 64);
+    gru.processElement(ev("a", 0, 0, "one", "two"), 0);
+    gru.prepareSnapshotPreBarrier(1);
+    OperatorSubtaskState snapshot = gru.snapshot(1, 1);
+    gru.close();
+
+    var lstm = TaggerHarness.create(LSTM, 1, 64);
+    lstm.initializeState(snapshot);
+    lstm.open();
+    lstm.processElement(ev("a", 1, 2, "three"), 0);
+    lstm.processElement(ev("fresh", 0, 0, "three"), 0);
+    List<TaggedEvent> out = TaggerHarness.outputs(lstm);
+    assertSameTags(out.get(0), out.get(1));
+    assertThat(out.get(0).modelId).startsWith("test-lstm@");
+    lstm.close();
+  }
+
+  @Test
+  void buildNamesEveryMissingSetting(@TempDir Path empty) {
+    assertThatThrownBy(() -> RecurrentTagger.builder().maxBatchSize(0).build())
+        .hasMessageContaining("modelDir is not set")
+        .hasMessageContaining("maxBatchSize must be >= 1");
+    assertThatThrownBy(() -> RecurrentTagger.builder().modelDir(empty).build())
+        .hasMessageContaining("holds no manifest.json");
+  }
+
+  @Test
+  void typesTravelWithoutKryo() throws Exception {
+    assertThat(TypeInformation.of(TaggedEvent.class)).isInstanceOf(PojoTypeInfo.class);
+    assertThat(TypeInformation.of(SegmentedEvent.class)).isInstanceOf(PojoTypeInfo.class);
+
+    RecurrentState s = new RecurrentState("m@1", new float[] {1f, -2.5f, 3e-7f}, 42, 7, 123456);
+    DataOutputSerializer out = new DataOutputSerializer(64);
+    RecurrentStateSerializer.INSTANCE.serialize(s, out);
+    RecurrentState back =
+        RecurrentStateSerializer.INSTANCE.deserialize(
+            new DataInputDeserializer(out.getCopyOfBuffer()));
+    assertThat(back).isEqualTo(s);
+    assertThat(
+            RecurrentStateSerializer.INSTANCE
+                .snapshotConfiguration()
+                .resolveSchemaCompatibility(
+                    RecurrentStateSerializer.INSTANCE.snapshotConfiguration())
+                .isCompatibleAsIs())
+        .isTrue();
+  }
+
+  private static void assertSameTags(TaggedEvent actual, TaggedEvent expected) {
+    assertThat(actual.tags).containsExactly(expected.tags);
+    assertThat(actual.tagProbabilities).containsExactly(expected.tagProbabilities, within(1e-6f));
+    assertThat(actual.sentimentProbabilities)
+        .containsExactly(expected.sentimentProbabilities, within(1e-6f));
+  }
+}

@@ -1,0 +1,61 @@
+package dev.rillet.recurrent;
+
+import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.segment.SegmentedToken;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
+/** Builds harnessed taggers and segmented events for the tagger tests. */
+final class TaggerHarness {
+  private TaggerHarness() {}
+
+  static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> open(
+      Path model, int bundle, int batch) throws Exception {
+    var harness = create(model, bundle, batch);
+    harness.open();
+    return harness;
+  }
+
+  static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> create(
+      Path model, int bundle, int batch) throws Exception {
+    RecurrentTagger tagger =
+        RecurrentTagger.builder()
+            .modelDir(model)
+            .maxBundleTokens(bundle)
+            .maxBatchSize(batch)
+            .maxDelay(Duration.ofMillis(50))
+            .build();
+    return new KeyedOneInputStreamOperatorTestHarness<>(tagger, e -> e.streamId, Types.STRING);
+  }
+
+  static RecurrentTagger tagger(
+      KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> h) {
+    return (RecurrentTagger) h.getOneInputOperator();
+  }
+
+  /** An event of {@code stream} carrying {@code tokens}, positions from {@code firstPosition}. */
+  static SegmentedEvent event(
+      String stream, long seq, long firstPosition, boolean fresh, List<String> tokens) {
+    SegmentedToken[] toks = new SegmentedToken[tokens.size()];
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < toks.length; i++) {
+      if (i > 0) {
+        text.append(' ');
+      }
+      int begin = text.length();
+      text.append(tokens.get(i));
+      toks[i] = new SegmentedToken(tokens.get(i), begin, text.length(), firstPosition + i, 0, null);
+    }
+    return new SegmentedEvent(
+        stream, seq, 1000 * seq, text.toString(), false, fresh, false, null, 0, toks);
+  }
+
+  static List<TaggedEvent> outputs(
+      KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> h) {
+    return new ArrayList<>(h.extractOutputValues());
+  }
+}
