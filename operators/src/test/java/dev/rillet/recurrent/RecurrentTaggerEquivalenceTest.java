@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.testutils.SequenceReference;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.rillet.recurrent;
+package dev.rillet.testutils;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -13,10 +13,10 @@ import java.util.Map;
  * the model in a single {@code [1, T]} call from zero state, with plain Java arrays (none of the
  * operator's buffers, batching or state handling).
  */
-final class SequenceReference {
-  final float[][] tagLogits; // [T][C]
-  final float[][] sentimentLogits; // [T][S] (empty rows when no head)
-  final float[] finalState; // packed like RecurrentState.tensors
+public final class SequenceReference {
+  public final float[][] tagLogits; // [T][C]
+  public final float[][] sentimentLogits; // [T][S] (empty rows when no head)
+  public final float[] finalState; // packed like RecurrentState.tensors
 
   private SequenceReference(float[][] tagLogits, float[][] sentimentLogits, float[] finalState) {
     this.tagLogits = tagLogits;
@@ -24,7 +24,8 @@ final class SequenceReference {
     this.finalState = finalState;
   }
 
-  static SequenceReference run(RecurrentModelPackage model, List<String> tokens) throws Exception {
+  public static SequenceReference run(RecurrentModelPackage model, List<String> tokens)
+      throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     int t = tokens.size();
     long[][] ids = new long[1][t];
@@ -62,7 +63,7 @@ final class SequenceReference {
     }
   }
 
-  static float[] softmax(float[] logits) {
+  public static float[] softmax(float[] logits) {
     float max = Float.NEGATIVE_INFINITY;
     for (float v : logits) {
       max = Math.max(max, v);
@@ -78,7 +79,7 @@ final class SequenceReference {
     return p;
   }
 
-  static int argmax(float[] v) {
+  public static int argmax(float[] v) {
     int best = 0;
     for (int i = 1; i < v.length; i++) {
       if (v[i] > v[best]) {
