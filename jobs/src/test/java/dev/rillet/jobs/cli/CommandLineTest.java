@@ -1,0 +1,101 @@
+package dev.rillet.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rillet.jobs.demo.DemoOptions;
+import dev.rillet.jobs.live.LiveCommand;
+import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.kafka.KafkaOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+class CommandLineTest {
+  private final CommandLine live = new CommandLine("live", "test", LiveCommand.options());
+
+  @Test
+  void parsesTypedValuesInBothSpellings() {
+    Configuration c =
+        live.parse(
+            new String[] {
+              "--bootstrap-servers", "h:9092", "--max-bundle-delay=20ms", "--parallelism", "3"
+            });
+    assertThat(c.get(KafkaOptions.BOOTSTRAP_SERVERS)).isEqualTo("h:9092");
+    assertThat(c.get(PipelineOptions.MAX_BUNDLE_DELAY)).isEqualTo(Duration.ofMillis(20));
+    assertThat(c.get(PipelineOptions.PARALLELISM)).isEqualTo(3);
+    assertThat(c.get(PipelineOptions.MAX_BATCH_SIZE)).isEqualTo(64);
+  }
+
+  @Test
+  void bareBooleanFlagMeansTrue() {
+    CommandLine demo = new CommandLine("demo", "test", DemoOptions.all());
+    assertThat(demo.parse(new String[] {"--exit-when-done"}).get(DemoOptions.EXIT_WHEN_DONE))
+        .isTrue();
+    assertThat(
+            demo.parse(new String[] {"--exit-when-done", "false"}).get(DemoOptions.EXIT_WHEN_DONE))
+        .isFalse();
+  }
+
+  @Test
+  void badFlagsFailWithAMessageNamingTheFlagAndTheFix() {
+    assertThatThrownBy(() -> live.parse(new String[] {"--parallelism", "many"}))
+        .hasMessageContaining("--parallelism")
+        .hasMessageContaining("'many'")
+        .hasMessageContaining("integer");
+    assertThatThrownBy(() -> live.parse(new String[] {"--max-bundle-delay", "soon"}))
+        .hasMessageContaining("--max-bundle-delay")
+        .hasMessageContaining("duration");
+    assertThatThrownBy(() -> live.parse(new String[] {"--paralelism", "2"}))
+        .hasMessageContaining("unknown option --paralelism")
+        .hasMessageContaining("--parallelism");
+    assertThatThrownBy(() -> live.parse(new String[] {"--model"}))
+        .hasMessageContaining("--model needs a value");
+    assertThatThrownBy(() -> live.parse(new String[] {"stray"}))
+        .hasMessageContaining("unexpected argument 'stray'");
+    assertThatThrownBy(() -> live.parse(new String[] {"--parallelism", "2", "--parallelism", "3"}))
+        .hasMessageContaining("given twice");
+  }
+
+  @Test
+  void helpListsEveryOptionWithItsDefault() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    live.printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String help = bytes.toString(StandardCharsets.UTF_8);
+    for (ConfigOption<?> o : LiveCommand.options()) {
+      assertThat(help).contains("--" + o.key() + " <");
+    }
+    assertThat(help).contains("default: rillet.text").contains("default: PT0.005S");
+  }
+
+  @Test
+  void launcherReportsUsageErrorsWithExitCode2() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code =
+        Rillet.run(
+            new String[] {"live", "--model", "/nonexistent/model"},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--bootstrap-servers is required");
+
+    err.reset();
+    code =
+        Rillet.run(
+            new String[] {"live", "--bootstrap-servers", "h:1", "--model", "/nonexistent/model"},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--model /nonexistent/model: no model package there")
+        .contains("models/demo-gru");
+
+    assertThat(Rillet.run(new String[] {"frobnicate"}, new PrintStream(out), new PrintStream(err)))
+        .isEqualTo(2);
+  }
+}
