@@ -12,6 +12,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.description.Formatter;
 import org.apache.flink.configuration.description.TextElement;
+import org.apache.flink.util.TimeUtils;
 
 /**
  * Parses {@code --key value}, {@code --key=value} and bare boolean {@code --flag} arguments into a
@@ -144,7 +145,7 @@ public final class CommandLine {
 
   private static String renderDefault(Object v) {
     if (v instanceof Duration) {
-      return ((Duration) v).toString();
+      return TimeUtils.formatWithHighestUnit((Duration) v);
     }
     return String.valueOf(v);
   }

@@ -69,7 +69,7 @@ class CommandLineTest {
     for (ConfigOption<?> o : LiveCommand.options()) {
       assertThat(help).contains("--" + o.key() + " <");
     }
-    assertThat(help).contains("default: rillet.text").contains("default: PT0.005S");
+    assertThat(help).contains("default: rillet.text").contains("default: 5 ms");
   }
 
   @Test
