@@ -1,5 +1,6 @@
 package dev.rillet.jobs.cli;
 
+import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import java.io.PrintStream;
@@ -24,7 +25,8 @@ public final class Rillet {
   private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
   static {
-    for (Command c : new Command[] {new DemoCommand(), new LiveCommand()}) {
+    for (Command c :
+        new Command[] {new DemoCommand(), new LiveCommand(), new TaggerBenchCommand()}) {
       COMMANDS.put(c.name(), c);
     }
   }
@@ -40,13 +42,19 @@ public final class Rillet {
       printUsage(out);
       return args.length == 0 ? 1 : 0;
     }
-    Command command = COMMANDS.get(args[0]);
+    // Two-word commands ("bench tagger") take their second word as part of the name.
+    int words =
+        args.length > 1 && !args[1].startsWith("-") && COMMANDS.containsKey(args[0] + " " + args[1])
+            ? 2
+            : 1;
+    String name = words == 2 ? args[0] + " " + args[1] : args[0];
+    Command command = COMMANDS.get(name);
     if (command == null) {
-      err.println("rillet: unknown command '" + args[0] + "'");
+      err.println("rillet: unknown command '" + name + "'");
       printUsage(err);
       return 2;
     }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    String[] rest = Arrays.copyOfRange(args, words, args.length);
     CommandLine cli = command.commandLine();
     if (CommandLine.wantsHelp(rest)) {
       cli.printHelp(out);
@@ -69,7 +77,7 @@ public final class Rillet {
     out.println();
     out.println("Commands:");
     for (Command c : COMMANDS.values()) {
-      out.printf("  %-8s %s%n", c.name(), c.summary());
+      out.printf("  %-13s %s%n", c.name(), c.summary());
     }
   }
 }
