@@ -1,11 +1,11 @@
 /**
  * ONNX model packages for the recurrent tagger.
  *
- * <p>A recurrent step model package is a folder with {@code model.onnx}, {@code vocab.txt},
- * {@code manifest.json} and {@code MODEL.md}; the contract (tensor names, shapes, metadata,
- * manifest fields, normalization) is documented in {@code training/README.md} and on {@link
- * dev.rillet.onnx.RecurrentModelPackage} and {@link dev.rillet.onnx.RecurrentModelManifest}.
- * {@link dev.rillet.onnx.RecurrentModelPackage#load} validates a package against its ONNX graph;
- * {@link dev.rillet.onnx.SharedOrt} shares loaded packages between operator subtasks of one JVM.
+ * <p>A recurrent step model package is a folder with {@code model.onnx}, {@code vocab.txt}, {@code
+ * manifest.json} and {@code MODEL.md}; the contract (tensor names, shapes, metadata, manifest
+ * fields, normalization) is documented in {@code training/README.md} and on {@link
+ * dev.rillet.onnx.RecurrentModelPackage} and {@link dev.rillet.onnx.RecurrentModelManifest}. {@link
+ * dev.rillet.onnx.RecurrentModelPackage#load} validates a package against its ONNX graph; {@link
+ * dev.rillet.onnx.SharedOrt} shares loaded packages between operator subtasks of one JVM.
  */
 package dev.rillet.onnx;
