@@ -227,7 +227,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
 
   /** Checks a manifest against the session's graph. */
   private static final class Checker {
-    private static final String FIX = "regenerate the package or fix the manifest";
+    private final String fix;
     private final RecurrentModelManifest m;
     private final Path modelPath;
     private final OrtSession session;
@@ -240,6 +240,8 @@ public final class RecurrentModelPackage implements AutoCloseable {
       this.session = session;
       this.manifestName = m.file().toString();
       this.modelName = m.modelFile();
+      this.fix =
+          "regenerate the package or fix the manifest (package " + modelPath.getParent() + ")";
     }
 
     void check() {
@@ -275,7 +277,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
                   + ", cell="
                   + m.cell().manifestName()
                   + "): "
-                  + FIX);
+                  + fix);
         }
       }
       long[] tags =
@@ -332,11 +334,11 @@ public final class RecurrentModelPackage implements AutoCloseable {
                 + "s: "
                 + infos.keySet()
                 + "): "
-                + FIX);
+                + fix);
       }
       if (!(info.getInfo() instanceof TensorInfo)) {
         throw new ModelPackageException(
-            modelName + " " + io + " '" + name + "' is not a tensor: " + FIX);
+            modelName + " " + io + " '" + name + "' is not a tensor: " + fix);
       }
       TensorInfo t = (TensorInfo) info.getInfo();
       if (t.type != type) {
@@ -351,7 +353,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
                 + " but the step model contract needs "
                 + type
                 + ": "
-                + FIX);
+                + fix);
       }
       return t.getShape();
     }
@@ -371,7 +373,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
                 + " "
                 + expected
                 + ": "
-                + FIX);
+                + fix);
       }
     }
 
@@ -399,7 +401,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
                 + " (shape "
                 + Arrays.toString(shape)
                 + "): "
-                + FIX);
+                + fix);
       }
     }
 
@@ -433,7 +435,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
                 + "="
                 + actual
                 + ": the manifest does not belong to this model; "
-                + FIX);
+                + fix);
       }
     }
   }

@@ -69,10 +69,23 @@ class RecurrentModelPackageTest {
     }
   }
 
+  @Test
+  void loadsTheDemoPackage() {
+    try (RecurrentModelPackage pkg = load(TestModels.dir("demo-gru"))) {
+      assertThat(pkg.cell()).isEqualTo(Cell.GRU);
+      assertThat(pkg.layers()).isEqualTo(1);
+      assertThat(pkg.hidden()).isEqualTo(128);
+      assertThat(pkg.tagLabels()).hasSize(17);
+      assertThat(pkg.sentimentLabels()).containsExactly("negative", "positive");
+      assertThat(pkg.vocabulary().size()).isEqualTo(10000);
+      assertThat(pkg.manifest().licence()).contains("CC BY-SA 4.0").contains("SST");
+    }
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"gru", "lstm", "rnn"})
-  void wholeSequenceEqualsSingleStepsChainingTheState(String cell) throws OrtException {
-    try (RecurrentModelPackage pkg = load(TestModels.dir("test-" + cell))) {
+  @ValueSource(strings = {"test-gru", "test-lstm", "test-rnn", "demo-gru"})
+  void wholeSequenceEqualsSingleStepsChainingTheState(String name) throws OrtException {
+    try (RecurrentModelPackage pkg = load(TestModels.dir(name))) {
       int batch = 3;
       int time = 7;
       int c = pkg.tagLabels().size();
@@ -207,6 +220,15 @@ class RecurrentModelPackageTest {
         .isInstanceOf(ModelPackageException.class)
         .hasMessageContaining("vocabulary file " + dir.resolve("vocab.txt") + " does not exist")
         .hasMessageContaining("vocabulary.file");
+  }
+
+  @Test
+  void missingModelFile() throws IOException {
+    Path dir = brokenCopy("test-rnn", m -> m.put("file", "rnn.onnx"));
+    assertThatThrownBy(() -> load(dir))
+        .isInstanceOf(ModelPackageException.class)
+        .hasMessageContaining("model file " + dir.resolve("rnn.onnx") + " does not exist")
+        .hasMessageContaining("fix 'file'");
   }
 
   @Test
