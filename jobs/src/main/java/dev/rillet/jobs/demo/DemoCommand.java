@@ -18,6 +18,8 @@ import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.TextEventJson;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,8 +115,7 @@ public final class DemoCommand implements Rillet.Command {
             });
     Runtime.getRuntime().addShutdownHook(hook);
 
-    try (EmbeddedKafka kafka =
-        EmbeddedKafka.builder().port(conf.get(DemoOptions.KAFKA_PORT)).start()) {
+    try (EmbeddedKafka kafka = startQuietly(conf.get(DemoOptions.KAFKA_PORT))) {
       Configuration job = new Configuration(conf);
       job.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       String input = job.get(KafkaOptions.INPUT_TOPIC);
@@ -209,6 +210,17 @@ public final class DemoCommand implements Rillet.Command {
       } catch (IllegalStateException shuttingDown) {
         // the hook is running: it waited for us
       }
+    }
+  }
+
+  /** Starts the broker; its storage formatter prints to stdout, which is the demo's screen. */
+  private static EmbeddedKafka startQuietly(int port) {
+    PrintStream screen = System.out;
+    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+    try {
+      return EmbeddedKafka.builder().port(port).start();
+    } finally {
+      System.setOut(screen);
     }
   }
 
