@@ -173,7 +173,12 @@ public final class KafkaTestClient implements AutoCloseable {
   private static List<TopicPartition> partitionsOf(
       KafkaConsumer<byte[], byte[]> consumer, String topic, long deadline) {
     while (true) {
-      var infos = consumer.partitionsFor(topic, POLL);
+      List<org.apache.kafka.common.PartitionInfo> infos = null;
+      try {
+        infos = consumer.partitionsFor(topic, Duration.ofSeconds(2));
+      } catch (org.apache.kafka.common.errors.TimeoutException slowMetadata) {
+        // The first metadata fetch can take longer on a loaded machine; retry until the deadline.
+      }
       if (infos != null && !infos.isEmpty()) {
         return infos.stream()
             .map(i -> new TopicPartition(topic, i.partition()))
