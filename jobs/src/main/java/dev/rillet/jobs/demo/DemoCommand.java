@@ -16,6 +16,7 @@ import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.TextEventJson;
+import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -148,7 +149,10 @@ public final class DemoCommand implements Rillet.Command {
       try (BufferedWriter jsonl = openJsonl(conf);
           KafkaConsumer<byte[], byte[]> consumer = consumer(kafka.bootstrapServers())) {
         consumer.subscribe(topics.keySet());
-        Set<String> finished = new HashSet<>();
+        // A stream is done when both its last event's sentiment and its tags are committed: they
+        // go through different sinks, whose transactions commit independently.
+        Set<String> sentimentDone = new HashSet<>();
+        Set<String> tagsDone = new HashSet<>();
         long lastProgress = System.nanoTime();
         while (!stop.get()) {
           boolean progress = false;
@@ -164,12 +168,16 @@ public final class DemoCommand implements Rillet.Command {
                       + "}\n");
             }
             if (value instanceof TokenTag) {
-              view.tag((TokenTag) value);
+              TokenTag t = (TokenTag) value;
+              view.tag(t);
+              if (lastSeqWithText.getOrDefault(t.getStreamId(), Long.MIN_VALUE) == t.getSeq()) {
+                tagsDone.add(t.getStreamId());
+              }
             } else if (value instanceof StreamSentiment) {
               StreamSentiment s = (StreamSentiment) value;
               view.sentiment(s);
               if (lastSeqWithText.getOrDefault(s.getStreamId(), Long.MIN_VALUE) == s.getSeq()) {
-                finished.add(s.getStreamId());
+                sentimentDone.add(s.getStreamId());
               }
             } else if (value instanceof RejectedRecord) {
               view.deadLetter((RejectedRecord) value);
@@ -182,7 +190,8 @@ public final class DemoCommand implements Rillet.Command {
             lastProgress = System.nanoTime();
           }
           if (conf.get(DemoOptions.EXIT_WHEN_DONE) && feeder.done()) {
-            if (finished.containsAll(lastSeqWithText.keySet())) {
+            if (sentimentDone.containsAll(lastSeqWithText.keySet())
+                && tagsDone.containsAll(lastSeqWithText.keySet())) {
               view.flushPending();
               view.info("all " + events.size() + " events fed and their outputs committed; done");
               break;
@@ -269,13 +278,11 @@ public final class DemoCommand implements Rillet.Command {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("--input " + file + ": no such file");
     }
-    List<TextEvent> events = new ArrayList<>();
-    int lineNumber = 0;
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      lineNumber++;
-      if (!line.isBlank()) {
-        events.add(TextEventJson.parse(line, lineNumber));
-      }
+    List<TextEvent> events;
+    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      events = TextEventJson.readAll(in);
+    } catch (TextEventJson.JsonLineException e) {
+      throw new IllegalArgumentException("--input " + file + ": " + e.getMessage(), e);
     }
     if (events.isEmpty()) {
       throw new IllegalArgumentException("--input " + file + ": holds no events");
