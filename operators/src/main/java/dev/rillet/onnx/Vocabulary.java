@@ -24,20 +24,37 @@ import java.util.Set;
  */
 public final class Vocabulary {
   private final String[] tokens;
-  private final Map<String, Integer> ids;
+
+  /**
+   * Open-addressing index of the tokens, keyed by {@code String.hashCode()}: {@link #id(String)}
+   * can hash and compare an ASCII token's normalized form char by char without building it.
+   */
+  private final String[] slotTokens;
+
+  private final int[] slotIds;
+  private final int mask;
   private final boolean lowercase;
   private final boolean digits;
   private final int unknownId;
   private final int paddingId;
 
   private Vocabulary(
-      String[] tokens,
-      Map<String, Integer> ids,
-      Set<Normalization> normalization,
-      int unknownId,
-      int paddingId) {
+      String[] tokens, Set<Normalization> normalization, int unknownId, int paddingId) {
     this.tokens = tokens;
-    this.ids = ids;
+    int capacity = Integer.highestOneBit(Math.max(2, tokens.length) * 2 - 1) << 1;
+    this.slotTokens = new String[capacity];
+    this.slotIds = new int[capacity];
+    this.mask = capacity - 1;
+    for (int i = 0; i < tokens.length; i++) {
+      int slot = spread(tokens[i].hashCode()) & mask;
+      while (slotTokens[slot] != null && !slotTokens[slot].equals(tokens[i])) {
+        slot = (slot + 1) & mask;
+      }
+      if (slotTokens[slot] == null) { // first occurrence wins; load() rejects duplicates
+        slotTokens[slot] = tokens[i];
+        slotIds[slot] = i;
+      }
+    }
     this.lowercase = normalization.contains(Normalization.LOWERCASE);
     this.digits = normalization.contains(Normalization.DIGITS);
     this.unknownId = unknownId;
@@ -94,7 +111,7 @@ public final class Vocabulary {
               + file);
     }
     Map<String, Integer> ids = new HashMap<>(tokens.length * 2);
-    Vocabulary vocabulary = new Vocabulary(tokens, ids, steps, unknownId, paddingId);
+    Vocabulary vocabulary = new Vocabulary(tokens, steps, unknownId, paddingId);
     for (int i = 0; i < tokens.length; i++) {
       String token = tokens[i];
       if (token.isEmpty()) {
@@ -131,10 +148,64 @@ public final class Vocabulary {
     return vocabulary;
   }
 
-  /** The id of a token after normalization, or {@link #unknownId()} when it is not known. */
+  /**
+   * The id of a token after normalization, or {@link #unknownId()} when it is not known.
+   *
+   * <p>Called for every token by the tagger, so an ASCII token is normalized on the fly while
+   * hashing and comparing, allocating nothing; a token with non-ASCII chars goes through {@link
+   * #normalize(String)} (whose Unicode lower-casing is not char by char in general).
+   */
   public int id(String token) {
-    Integer id = ids.get(normalize(token));
-    return id == null ? unknownId : id;
+    int n = token.length();
+    int hash = 0;
+    for (int i = 0; i < n; i++) {
+      char c = token.charAt(i);
+      if (c >= 0x80) {
+        return lookup(normalize(token));
+      }
+      hash = 31 * hash + asciiNormalized(c);
+    }
+    for (int slot = spread(hash) & mask; slotTokens[slot] != null; slot = (slot + 1) & mask) {
+      String candidate = slotTokens[slot];
+      if (candidate.length() == n && sameNormalizedAscii(candidate, token)) {
+        return slotIds[slot];
+      }
+    }
+    return unknownId;
+  }
+
+  private int lookup(String normalized) {
+    int slot = spread(normalized.hashCode()) & mask;
+    for (; slotTokens[slot] != null; slot = (slot + 1) & mask) {
+      if (slotTokens[slot].equals(normalized)) {
+        return slotIds[slot];
+      }
+    }
+    return unknownId;
+  }
+
+  private boolean sameNormalizedAscii(String normalized, String ascii) {
+    for (int i = 0; i < ascii.length(); i++) {
+      if (normalized.charAt(i) != asciiNormalized(ascii.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What {@link #normalize} makes of an ASCII char (Locale.ROOT lower-casing is A-Z only). */
+  private char asciiNormalized(char c) {
+    if (lowercase && c >= 'A' && c <= 'Z') {
+      return (char) (c + ('a' - 'A'));
+    }
+    if (digits && c >= '1' && c <= '9') {
+      return '0';
+    }
+    return c;
+  }
+
+  private static int spread(int hash) {
+    return hash ^ (hash >>> 16);
   }
 
   /**

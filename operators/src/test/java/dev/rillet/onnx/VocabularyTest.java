@@ -44,6 +44,38 @@ class VocabularyTest {
   }
 
   @Test
+  void lookingUpAsciiTokensAllocatesNothing() throws IOException {
+    // The tagger looks up every token; capitalised and numeric tokens must not cost a String.
+    Vocabulary v = vocab(BOTH, "<pad>", "<unk>", "the", "0000", "u.s.", "covid-00");
+    String[] tokens = {"The", "THE", "1984", "U.S.", "COVID-19", "Zebra", "the", "x"};
+    int[] expected = {2, 2, 3, 4, 5, 1, 2, 1};
+    var threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (int round = 0; round < 20_000; round++) { // warm up: JIT, escape analysis
+      for (String t : tokens) {
+        sum += v.id(t);
+      }
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int round = 0; round < 100_000; round++) {
+      for (String t : tokens) {
+        sum += v.id(t);
+      }
+    }
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    System.out.printf(
+        "Vocabulary.id: %.3f bytes allocated per lookup%n",
+        allocated / (100_000.0 * tokens.length));
+    assertThat(sum).isPositive();
+    for (int i = 0; i < tokens.length; i++) {
+      assertThat(v.id(tokens[i])).as(tokens[i]).isEqualTo(expected[i]);
+    }
+    // A few hundred bytes of measurement noise at most; a String per token would be ~30 MB.
+    assertThat(allocated).isLessThan(4096);
+  }
+
+  @Test
   void normalizedTokensAreReturnedAsTheSameInstance() throws IOException {
     Vocabulary v = vocab(BOTH, "<pad>", "<unk>", "the");
     String already = new String("the-0.0,école".toCharArray());
