@@ -10,6 +10,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rillet.testutils.ModelRun;
+import dev.rillet.testutils.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +51,7 @@ class RecurrentModelPackageTest {
   @ParameterizedTest
   @ValueSource(strings = {"gru", "lstm", "rnn"})
   void loadsCommittedTestPackages(String cell) {
-    try (RecurrentModelPackage pkg = load(TestModels.dir("test-" + cell))) {
+    try (RecurrentModelPackage pkg = load(TestModels.get("test-" + cell))) {
       assertThat(pkg.cell().manifestName()).isEqualTo(cell);
       assertThat(pkg.id()).isEqualTo("test-" + cell);
       assertThat(pkg.modelId()).isEqualTo("test-" + cell + "@1.0.0");
@@ -71,7 +73,7 @@ class RecurrentModelPackageTest {
 
   @Test
   void loadsTheDemoPackage() {
-    try (RecurrentModelPackage pkg = load(TestModels.dir("demo-gru"))) {
+    try (RecurrentModelPackage pkg = load(TestModels.get("demo-gru"))) {
       assertThat(pkg.cell()).isEqualTo(Cell.GRU);
       assertThat(pkg.layers()).isEqualTo(1);
       assertThat(pkg.hidden()).isEqualTo(128);
@@ -85,7 +87,7 @@ class RecurrentModelPackageTest {
   @ParameterizedTest
   @ValueSource(strings = {"test-gru", "test-lstm", "test-rnn", "demo-gru"})
   void wholeSequenceEqualsSingleStepsChainingTheState(String name) throws OrtException {
-    try (RecurrentModelPackage pkg = load(TestModels.dir(name))) {
+    try (RecurrentModelPackage pkg = load(TestModels.get(name))) {
       int batch = 3;
       int time = 7;
       int c = pkg.tagLabels().size();
@@ -96,13 +98,13 @@ class RecurrentModelPackageTest {
         ids[i] = random.nextInt(pkg.vocabulary().size());
       }
       // Start from a non-zero state so that the state inputs matter.
-      List<float[]> start = TestModels.zeroStates(pkg, batch);
+      List<float[]> start = ModelRun.zeroStates(pkg, batch);
       for (float[] st : start) {
         for (int i = 0; i < st.length; i++) {
           st[i] = (float) (random.nextGaussian() * 0.5);
         }
       }
-      TestModels.StepOutputs whole = TestModels.run(pkg, ids, batch, start);
+      ModelRun.StepOutputs whole = ModelRun.run(pkg, ids, batch, start);
 
       List<float[]> states = start;
       for (int t = 0; t < time; t++) {
@@ -110,7 +112,7 @@ class RecurrentModelPackageTest {
         for (int b = 0; b < batch; b++) {
           step[b] = ids[b * time + t];
         }
-        TestModels.StepOutputs one = TestModels.run(pkg, step, batch, states);
+        ModelRun.StepOutputs one = ModelRun.run(pkg, step, batch, states);
         for (int b = 0; b < batch; b++) {
           for (int k = 0; k < c; k++) {
             assertThat(one.tags[b * c + k])
@@ -139,7 +141,7 @@ class RecurrentModelPackageTest {
   @ParameterizedTest
   @ValueSource(strings = {"gru", "lstm", "rnn"})
   void matchesPyTorchGoldenOutputs(String cell) throws IOException, OrtException {
-    Path dir = TestModels.dir("test-" + cell);
+    Path dir = TestModels.get("test-" + cell);
     JsonNode golden = JSON.readTree(dir.resolve("golden.json").toFile());
     try (RecurrentModelPackage pkg = load(dir)) {
       JsonNode tokens = golden.get("tokens");
@@ -150,7 +152,7 @@ class RecurrentModelPackageTest {
             .as("id of %s", tokens.get(t))
             .isEqualTo(golden.get("ids").get(t).asLong());
       }
-      TestModels.StepOutputs out = TestModels.run(pkg, ids, 1, TestModels.zeroStates(pkg, 1));
+      ModelRun.StepOutputs out = ModelRun.run(pkg, ids, 1, ModelRun.zeroStates(pkg, 1));
       assertClose(out.tags, golden.get("tagLogits"));
       assertClose(out.sentiment, golden.get("sentimentLogits"));
       for (int i = 0; i < pkg.stateCount(); i++) {
@@ -177,7 +179,7 @@ class RecurrentModelPackageTest {
   }
 
   private Path brokenCopy(String name, Consumer<ObjectNode> edit) throws IOException {
-    Path dir = TestModels.copy(TestModels.dir(name), tmp.resolve(name));
+    Path dir = TestModels.copy(TestModels.get(name), tmp.resolve(name));
     Path manifest = dir.resolve("manifest.json");
     ObjectNode root = (ObjectNode) JSON.readTree(manifest.toFile());
     edit.accept(root);

@@ -3,6 +3,8 @@ package dev.rillet.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rillet.testutils.ModelRun;
+import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +19,7 @@ class SharedOrtTest {
 
   @Test
   void leasesOfOnePackageShareOneSessionUntilTheLastCloses() throws Exception {
-    Path dir = TestModels.dir("test-gru");
+    Path dir = TestModels.get("test-gru");
     assertThat(SharedOrt.references(dir, 1)).isZero();
     SharedOrt.Lease<RecurrentModelPackage> first = SharedOrt.acquire(dir, 1);
     // A different spelling of the same folder is the same key.
@@ -31,7 +33,7 @@ class SharedOrtTest {
     first.close(); // idempotent: must not release the second holder's claim
     assertThat(SharedOrt.references(dir, 1)).isEqualTo(1);
     assertThat(pkg.isClosed()).isFalse();
-    assertThat(TestModels.run(pkg, new long[] {2, 3}, 1, TestModels.zeroStates(pkg, 1)).tags)
+    assertThat(ModelRun.run(pkg, new long[] {2, 3}, 1, ModelRun.zeroStates(pkg, 1)).tags)
         .hasSize(2 * 17);
     assertThatThrownBy(first::get).isInstanceOf(IllegalStateException.class);
 
@@ -48,22 +50,22 @@ class SharedOrtTest {
   @Test
   void differentThreadCountsAndPackagesAreDifferentSessions() {
     try (SharedOrt.Lease<RecurrentModelPackage> one =
-            SharedOrt.acquire(TestModels.dir("test-rnn"), 1);
+            SharedOrt.acquire(TestModels.get("test-rnn"), 1);
         SharedOrt.Lease<RecurrentModelPackage> two =
-            SharedOrt.acquire(TestModels.dir("test-rnn"), 2);
+            SharedOrt.acquire(TestModels.get("test-rnn"), 2);
         SharedOrt.Lease<RecurrentModelPackage> lstm =
-            SharedOrt.acquire(TestModels.dir("test-lstm"), 1)) {
+            SharedOrt.acquire(TestModels.get("test-lstm"), 1)) {
       assertThat(one.get()).isNotSameAs(two.get());
       assertThat(lstm.get().cell()).isEqualTo(Cell.LSTM);
-      assertThat(SharedOrt.references(TestModels.dir("test-rnn"), 1)).isEqualTo(1);
+      assertThat(SharedOrt.references(TestModels.get("test-rnn"), 1)).isEqualTo(1);
     }
-    assertThat(SharedOrt.references(TestModels.dir("test-rnn"), 1)).isZero();
-    assertThat(SharedOrt.references(TestModels.dir("test-rnn"), 2)).isZero();
+    assertThat(SharedOrt.references(TestModels.get("test-rnn"), 1)).isZero();
+    assertThat(SharedOrt.references(TestModels.get("test-rnn"), 2)).isZero();
   }
 
   @Test
   void concurrentAcquiresLoadOnce() throws Exception {
-    Path dir = TestModels.dir("test-lstm");
+    Path dir = TestModels.get("test-lstm");
     int threads = 8;
     CountDownLatch start = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -98,7 +100,7 @@ class SharedOrtTest {
     assertThatThrownBy(() -> SharedOrt.acquire(missing, 1))
         .isInstanceOf(ModelPackageException.class)
         .hasMessageContaining("no-such-package");
-    assertThatThrownBy(() -> SharedOrt.acquire(TestModels.dir("test-gru"), 0))
+    assertThatThrownBy(() -> SharedOrt.acquire(TestModels.get("test-gru"), 0))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

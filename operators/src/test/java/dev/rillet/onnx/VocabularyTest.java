@@ -3,6 +3,7 @@ package dev.rillet.onnx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rillet.testutils.TestModels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -116,10 +117,10 @@ class VocabularyTest {
   @Test
   void committedVocabularyHasPadAndUnkFirst() {
     RecurrentModelManifest m =
-        RecurrentModelManifest.read(TestModels.dir("test-gru").resolve("manifest.json"));
+        RecurrentModelManifest.read(TestModels.get("test-gru").resolve("manifest.json"));
     Vocabulary v =
         Vocabulary.load(
-            TestModels.dir("test-gru").resolve(m.vocabularyFile()),
+            TestModels.get("test-gru").resolve(m.vocabularyFile()),
             m.normalization(),
             m.unknownId(),
             m.paddingId());

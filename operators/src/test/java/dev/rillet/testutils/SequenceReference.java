@@ -1,12 +1,8 @@
 package dev.rillet.testutils;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import dev.rillet.onnx.RecurrentModelPackage;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The reference the bundled operator is checked against: one stream's whole token sequence through
@@ -26,41 +22,30 @@ public final class SequenceReference {
 
   public static SequenceReference run(RecurrentModelPackage model, List<String> tokens)
       throws Exception {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
     int t = tokens.size();
-    long[][] ids = new long[1][t];
+    long[] ids = new long[t];
     for (int i = 0; i < t; i++) {
-      ids[0][i] = model.vocabulary().id(tokens.get(i));
+      ids[i] = model.vocabulary().id(tokens.get(i));
     }
-    List<String> stateIn = model.stateInputs();
-    List<String> stateOut = model.stateOutputs();
-    Map<String, OnnxTensor> inputs = new HashMap<>();
-    try {
-      inputs.put(model.tokenIdsInput(), OnnxTensor.createTensor(env, ids));
-      for (String name : stateIn) {
-        inputs.put(
-            name, OnnxTensor.createTensor(env, new float[model.layers()][1][model.hidden()]));
-      }
-      try (OrtSession.Result result = model.session().run(inputs)) {
-        float[][] tags = ((float[][][]) result.get(model.tagLogitsOutput()).get().getValue())[0];
-        float[][] sentiment = new float[t][0];
-        if (model.sentimentLogitsOutput() != null) {
-          sentiment = ((float[][][]) result.get(model.sentimentLogitsOutput()).get().getValue())[0];
-        }
-        int h = model.hidden();
-        int l = model.layers();
-        float[] packed = new float[stateOut.size() * l * h];
-        for (int k = 0; k < stateOut.size(); k++) {
-          float[][][] s = (float[][][]) result.get(stateOut.get(k)).get().getValue();
-          for (int layer = 0; layer < l; layer++) {
-            System.arraycopy(s[layer][0], 0, packed, (k * l + layer) * h, h);
-          }
-        }
-        return new SequenceReference(tags, sentiment, packed);
-      }
-    } finally {
-      inputs.values().forEach(OnnxTensor::close);
+    ModelRun.StepOutputs out = ModelRun.run(model, ids, 1, ModelRun.zeroStates(model, 1));
+    int c = model.tagLabels().size();
+    int sc = model.sentimentLabels().size();
+    float[][] tags = new float[t][];
+    float[][] sentiment = new float[t][];
+    for (int i = 0; i < t; i++) {
+      tags[i] = Arrays.copyOfRange(out.tags, i * c, (i + 1) * c);
+      sentiment[i] =
+          out.sentiment == null
+              ? new float[0]
+              : Arrays.copyOfRange(out.sentiment, i * sc, (i + 1) * sc);
     }
+    // With B = 1, each [L,1,H] state output is already packed layer by layer.
+    int size = model.layers() * model.hidden();
+    float[] packed = new float[out.states.size() * size];
+    for (int k = 0; k < out.states.size(); k++) {
+      System.arraycopy(out.states.get(k), 0, packed, k * size, size);
+    }
+    return new SequenceReference(tags, sentiment, packed);
   }
 
   public static float[] softmax(float[] logits) {

@@ -1,7 +1,9 @@
 package dev.rillet.testutils;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** Locates the committed model packages in the repository's {@code models/} folder. */
 public final class TestModels {
@@ -31,5 +33,16 @@ public final class TestModels {
               + ": run python3 training/make_test_models.py");
     }
     return dir;
+  }
+
+  /** Copies a package folder (flat) into {@code target}, e.g. to break its manifest in a test. */
+  public static Path copy(Path source, Path target) throws IOException {
+    Files.createDirectories(target);
+    try (Stream<Path> files = Files.list(source)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, target.resolve(f.getFileName()));
+      }
+    }
+    return target;
   }
 }
