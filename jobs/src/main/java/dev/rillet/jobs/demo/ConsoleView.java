@@ -35,13 +35,7 @@ final class ConsoleView {
 
   void sentiment(StreamSentiment s) {
     List<TokenTag> tags = tagsByEvent.remove(s.getStreamId() + "#" + s.getSeq());
-    StringBuilder line = new StringBuilder();
-    line.append(String.format("%-18s #%-3d ", s.getStreamId(), s.getSeq()));
-    if (tags != null) {
-      for (TokenTag t : tags) {
-        line.append(t.getToken()).append(paint(DIM, "/" + t.getTag())).append(' ');
-      }
-    }
+    StringBuilder line = eventLine(s.getStreamId(), s.getSeq(), tags == null ? List.of() : tags);
     float p = s.getProbabilities().getOrDefault(s.getLabel(), 0f);
     String mood = String.format("%s %.2f", s.getLabel(), p);
     String shade =
@@ -53,15 +47,18 @@ final class ConsoleView {
   /** Prints tags whose event had no sentiment reading (e.g. a model without a sentiment head). */
   void flushPending() {
     for (List<TokenTag> tags : tagsByEvent.values()) {
-      StringBuilder line = new StringBuilder();
-      TokenTag first = tags.get(0);
-      line.append(String.format("%-18s #%-3d ", first.getStreamId(), first.getSeq()));
-      for (TokenTag t : tags) {
-        line.append(t.getToken()).append(paint(DIM, "/" + t.getTag())).append(' ');
-      }
-      out.println(line);
+      out.println(eventLine(tags.get(0).getStreamId(), tags.get(0).getSeq(), tags));
     }
     tagsByEvent.clear();
+  }
+
+  /** "stream #seq token/TAG token/TAG ..." */
+  private StringBuilder eventLine(String streamId, long seq, List<TokenTag> tags) {
+    StringBuilder line = new StringBuilder(String.format("%-18s #%-3d ", streamId, seq));
+    for (TokenTag t : tags) {
+      line.append(t.getToken()).append(paint(DIM, "/" + t.getTag())).append(' ');
+    }
+    return line;
   }
 
   void deadLetter(RejectedRecord r) {

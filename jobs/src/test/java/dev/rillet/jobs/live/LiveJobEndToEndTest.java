@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
@@ -140,9 +139,10 @@ class LiveJobEndToEndTest {
                 .setText("")
                 .build()));
 
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.createLocalEnvironment(2, flinkConfig());
-    env.enableCheckpointing(500, CheckpointingMode.EXACTLY_ONCE);
+    // The environment users get (checkpointing, no Kryo fallback), at parallelism 2.
+    conf.set(PipelineOptions.PARALLELISM, 2);
+    conf.set(PipelineOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    StreamExecutionEnvironment env = LiveEnvironment.create(conf);
     LiveJob.build(
         env, conf, MODEL, RilletKafka.source(conf).bounded(OffsetsInitializer.latest()).build());
     env.execute("e2e");
@@ -222,11 +222,5 @@ class LiveJobEndToEndTest {
         .containsExactlyInAnyOrderElementsOf(
             bad.stream().map(m -> m.partition() + "@" + m.offset()).toList());
     assertThat(dead).allSatisfy(r -> assertThat(r.value().getReason()).isNotBlank());
-  }
-
-  private static Configuration flinkConfig() {
-    Configuration c = new Configuration();
-    c.set(org.apache.flink.configuration.PipelineOptions.GENERIC_TYPES, false);
-    return c;
   }
 }
