@@ -1,0 +1,52 @@
+package dev.rillet.elmo;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Runs the bidirectional language model and its task heads over a batch of complete sentences.
+ *
+ * <p>Contract: the result of a sentence depends only on its tokens (and, when stateful, on the
+ * state passed in for it), never on the other sentences in the batch or on padding, beyond float
+ * rounding (~1e-6). Not thread-safe: each operator instance owns its analyzer (which may share a
+ * native session with others through a cache). Closing it releases what it holds.
+ */
+public interface SentenceAnalyzer extends AutoCloseable {
+
+  /** Tag labels, indexed by {@link SentenceResult#tags}. */
+  List<String> tagLabels();
+
+  /** Sentiment labels, ordered as {@link SentenceResult#sentiment}; empty without a head. */
+  List<String> sentimentLabels();
+
+  /** Ids (id@version) of the language model and heads, for provenance in every output. */
+  List<String> modelIds();
+
+  /**
+   * Floats in one stream's packed LSTM state (every direction and layer, h and c), or 0 when the
+   * analyzer runs stateless.
+   */
+  int stateSize();
+
+  /**
+   * Analyses {@code sentences} (each at least one token) in one batch.
+   *
+   * @param states null when stateless; else one array of {@link #stateSize()} floats per sentence,
+   *     read as the sentence's initial state and overwritten with its final state
+   * @param results filled in, one per sentence (same index)
+   */
+  void analyze(
+      List<String[]> sentences,
+      float[][] states,
+      EmbeddingsMode embeddings,
+      SentenceResult[] results)
+      throws Exception;
+
+  @Override
+  void close() throws Exception;
+
+  /** Makes analyzers; shipped to the task managers with the operator, so it is serializable. */
+  interface Factory extends Serializable {
+    SentenceAnalyzer create() throws Exception;
+  }
+}

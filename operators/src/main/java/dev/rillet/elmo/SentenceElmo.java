@@ -1,0 +1,530 @@
+package dev.rillet.elmo;
+
+import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.avro.SentenceToken;
+import dev.rillet.recurrent.TaggedEvent;
+import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.segment.SegmentedToken;
+import dev.rillet.segment.SentenceEnd;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Keyed (by streamId), bundled operator that runs a bidirectional language model (ELMo) and its
+ * task heads over every completed sentence and emits one {@link SentenceAnalysis} per sentence:
+ * revised tags (and which differ from the real-time tags), the sentence's sentiment, optionally
+ * per-token embeddings.
+ *
+ * <p><b>Input.</b> The {@link TaggedEvent}s of the real-time tagger, keyed the same way. The open
+ * sentence's tokens (with their real-time tags) live in keyed list state until the segmenter's
+ * marks close it: a token's {@code sentenceEnd}, or an event's {@code closedBefore} (idle gap,
+ * expiry). A fresh stream, an end of stream or an expiry releases the stream's state.
+ *
+ * <p><b>Bundling.</b> Closed sentences wait in memory, in the order they closed, until the queue
+ * holds {@code maxBundleTokens} tokens, the processing-time {@code maxDelay} after the first one
+ * passes, a watermark arrives, a checkpoint barrier is due ({@link #prepareSnapshotPreBarrier}, so
+ * the queue never needs checkpointing) or the input ends. A flush groups the queue by length
+ * ({@link LengthBuckets}), runs one analyzer call per batch and emits the results in closing order,
+ * so per-stream order is kept.
+ *
+ * <p><b>Stateless</b> (default): a sentence's output depends only on its tokens, which is what
+ * replay needs. <b>Stateful</b> (AllenNLP semantics): each stream's LSTM states carry from one
+ * sentence to the next in keyed state; a flush then runs in rounds so that one batch never holds
+ * two sentences of a stream and each sees its predecessor's final state.
+ */
+public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
+    implements OneInputStreamOperator<TaggedEvent, SentenceAnalysis> {
+  private static final long serialVersionUID = 1L;
+
+  static final String OPEN_STATE = "open-sentence";
+  static final String LSTM_STATE = "elmo-lstm-state";
+
+  private final SentenceAnalyzer.Factory analyzerFactory;
+  private final boolean stateful;
+  private final EmbeddingsMode embeddings;
+  private final int maxBundleTokens;
+  private final int maxBatchSize;
+  private final int maxBatchTokens;
+  private final long maxDelayMillis;
+
+  private transient SentenceAnalyzer analyzer;
+  private transient String[] tagLabels;
+  private transient String[] sentimentLabels;
+  private transient List<String> modelIds;
+  private transient LengthBuckets buckets;
+  private transient ListState<OpenToken> open;
+  private transient ValueState<float[]> lstmState;
+
+  /** Closed sentences waiting for the next flush, in closing order. */
+  private transient List<ClosedSentence> queue;
+
+  private transient int queuedTokens;
+  private transient boolean delayTimerPending;
+  private transient StreamRecord<SentenceAnalysis> reuse;
+
+  private transient Counter sentencesAnalyzed;
+  private transient Counter tokensAnalyzed;
+  private transient Counter tagsRevised;
+  private transient Histogram batchSizes;
+  private transient Histogram inferenceMicros;
+
+  private SentenceElmo(Builder b) {
+    this.analyzerFactory = b.analyzer;
+    this.stateful = b.stateful;
+    this.embeddings = b.embeddings;
+    this.maxBundleTokens = b.maxBundleTokens;
+    this.maxBatchSize = b.maxBatchSize;
+    this.maxBatchTokens = b.maxBatchTokens;
+    this.maxDelayMillis = b.maxDelay.toMillis();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    analyzer = analyzerFactory.create();
+    if (stateful && analyzer.stateSize() == 0) {
+      throw new IllegalStateException(
+          "SentenceElmo is configured stateful but its analyzer runs stateless: build the ELMo"
+              + " model with LSTM state inputs (convert it with --stateful)");
+    }
+    tagLabels = analyzer.tagLabels().toArray(new String[0]);
+    sentimentLabels = analyzer.sentimentLabels().toArray(new String[0]);
+    modelIds = List.copyOf(analyzer.modelIds());
+    buckets = new LengthBuckets(maxBatchSize, maxBatchTokens);
+    open =
+        getRuntimeContext()
+            .getListState(
+                new ListStateDescriptor<>(OPEN_STATE, TypeInformation.of(OpenToken.class)));
+    lstmState =
+        getRuntimeContext()
+            .getState(
+                new ValueStateDescriptor<>(
+                    LSTM_STATE, PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+    queue = new ArrayList<>();
+    reuse = new StreamRecord<>(null);
+    sentencesAnalyzed = getMetricGroup().counter("sentencesAnalyzed");
+    tokensAnalyzed = getMetricGroup().counter("tokensAnalyzed");
+    tagsRevised = getMetricGroup().counter("tagsRevised");
+    batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
+    inferenceMicros =
+        getMetricGroup()
+            .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
+  }
+
+  @Override
+  public void processElement(StreamRecord<TaggedEvent> element) throws Exception {
+    TaggedEvent tagged = element.getValue();
+    SegmentedEvent e = tagged.event;
+    long timestamp = element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
+    if (e.freshStream) {
+      release();
+    }
+    if (e.closedBefore != null) {
+      close(e.streamId, e.closedBefore, e.eventTime, timestamp);
+    }
+    SegmentedToken[] tokens = e.tokens;
+    for (int i = 0; i < tokens.length; i++) {
+      SegmentedToken t = tokens[i];
+      String realtime = tagged.tags != null && i < tagged.tags.length ? tagged.tags[i] : null;
+      open.add(new OpenToken(t.text, t.position, e.seq, t.begin, t.end, t.sentenceIndex, realtime));
+      if (t.sentenceEnd != null) {
+        close(e.streamId, t.sentenceEnd, e.eventTime, timestamp);
+      }
+    }
+    if (e.endOfStream || e.expired) {
+      release();
+    }
+    if (queuedTokens >= maxBundleTokens) {
+      flush();
+    } else if (!queue.isEmpty() && !delayTimerPending) {
+      delayTimerPending = true;
+      long now = getProcessingTimeService().getCurrentProcessingTime();
+      getProcessingTimeService()
+          .registerTimer(
+              now + maxDelayMillis,
+              time -> {
+                delayTimerPending = false;
+                flush();
+              });
+    }
+  }
+
+  @Override
+  public void processWatermark(Watermark mark) throws Exception {
+    flush();
+    super.processWatermark(mark);
+  }
+
+  @Override
+  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+    super.prepareSnapshotPreBarrier(checkpointId);
+    flush();
+  }
+
+  @Override
+  public void finish() throws Exception {
+    flush();
+    super.finish();
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      if (analyzer != null) {
+        analyzer.close();
+        analyzer = null;
+      }
+    } finally {
+      super.close();
+    }
+  }
+
+  /** Moves the current stream's open sentence (if any) to the queue. */
+  private void close(String streamId, SentenceEnd closedBy, long eventTime, long timestamp)
+      throws Exception {
+    List<OpenToken> tokens = new ArrayList<>();
+    Iterable<OpenToken> stored = open.get();
+    if (stored != null) {
+      stored.forEach(tokens::add);
+    }
+    if (tokens.isEmpty()) {
+      return;
+    }
+    open.clear();
+    queue.add(
+        new ClosedSentence(
+            getCurrentKey(),
+            streamId,
+            tokens.toArray(new OpenToken[0]),
+            closedBy,
+            eventTime,
+            timestamp));
+    queuedTokens += tokens.size();
+  }
+
+  /**
+   * Drops the current stream's open sentence and LSTM state. In stateful mode the stream's queued
+   * sentences still need the state they were closed with, so they are flushed first.
+   */
+  private void release() throws Exception {
+    if (stateful) {
+      Object key = getCurrentKey();
+      for (ClosedSentence s : queue) {
+        if (s.key.equals(key)) {
+          flush();
+          setCurrentKey(key);
+          break;
+        }
+      }
+      lstmState.clear();
+    }
+    open.clear();
+  }
+
+  /** Analyses and emits every queued sentence. See the class javadoc. */
+  private void flush() throws Exception {
+    if (queue.isEmpty()) {
+      return;
+    }
+    SentenceResult[] results = new SentenceResult[queue.size()];
+    if (stateful) {
+      runStatefulRounds(results);
+    } else {
+      runBatches(queue, null, results);
+    }
+    for (int i = 0; i < queue.size(); i++) {
+      emit(queue.get(i), results[i]);
+    }
+    queue.clear();
+    queuedTokens = 0;
+  }
+
+  /**
+   * Round r holds the r-th queued sentence of every stream, so a batch never has two sentences of
+   * one stream and each sentence starts from its predecessor's final state.
+   */
+  private void runStatefulRounds(SentenceResult[] results) throws Exception {
+    Map<Object, List<Integer>> byKey = new LinkedHashMap<>();
+    for (int i = 0; i < queue.size(); i++) {
+      byKey.computeIfAbsent(queue.get(i).key, k -> new ArrayList<>()).add(i);
+    }
+    Map<Object, float[]> states = new HashMap<>();
+    for (Object key : byKey.keySet()) {
+      setCurrentKey(key);
+      float[] s = lstmState.value();
+      states.put(
+          key, s != null && s.length == analyzer.stateSize() ? s : new float[analyzer.stateSize()]);
+    }
+    for (int round = 0; ; round++) {
+      List<ClosedSentence> members = new ArrayList<>();
+      List<Integer> indices = new ArrayList<>();
+      for (List<Integer> sentences : byKey.values()) {
+        if (round < sentences.size()) {
+          indices.add(sentences.get(round));
+          members.add(queue.get(sentences.get(round)));
+        }
+      }
+      if (members.isEmpty()) {
+        break;
+      }
+      float[][] roundStates = new float[members.size()][];
+      for (int i = 0; i < members.size(); i++) {
+        roundStates[i] = states.get(members.get(i).key);
+      }
+      SentenceResult[] roundResults = new SentenceResult[members.size()];
+      runBatches(members, roundStates, roundResults);
+      for (int i = 0; i < members.size(); i++) {
+        results[indices.get(i)] = roundResults[i];
+      }
+    }
+    for (Map.Entry<Object, float[]> entry : states.entrySet()) {
+      setCurrentKey(entry.getKey());
+      lstmState.update(entry.getValue());
+    }
+  }
+
+  /** Plans length-bucketed batches over {@code sentences} and runs each through the analyzer. */
+  private void runBatches(
+      List<ClosedSentence> sentences, float[][] states, SentenceResult[] results) throws Exception {
+    for (int[] batch : buckets.plan(sentences.size(), i -> sentences.get(i).tokens.length)) {
+      List<String[]> words = new ArrayList<>(batch.length);
+      float[][] batchStates = states == null ? null : new float[batch.length][];
+      for (int j = 0; j < batch.length; j++) {
+        ClosedSentence s = sentences.get(batch[j]);
+        String[] w = new String[s.tokens.length];
+        for (int k = 0; k < w.length; k++) {
+          w[k] = s.tokens[k].text;
+        }
+        words.add(w);
+        if (states != null) {
+          batchStates[j] = states[batch[j]];
+        }
+      }
+      SentenceResult[] batchResults = new SentenceResult[batch.length];
+      long start = System.nanoTime();
+      analyzer.analyze(words, batchStates, embeddings, batchResults);
+      inferenceMicros.update((System.nanoTime() - start) / 1000);
+      batchSizes.update(batch.length);
+      for (int j = 0; j < batch.length; j++) {
+        results[batch[j]] = batchResults[j];
+      }
+    }
+  }
+
+  private void emit(ClosedSentence s, SentenceResult r) {
+    List<SentenceToken> tokens = new ArrayList<>(s.tokens.length);
+    for (int i = 0; i < s.tokens.length; i++) {
+      OpenToken t = s.tokens[i];
+      String tag = tagLabels[r.tags[i]];
+      boolean revised = t.realtimeTag != null && !t.realtimeTag.equals(tag);
+      if (revised) {
+        tagsRevised.inc();
+      }
+      tokens.add(
+          SentenceToken.newBuilder()
+              .setToken(t.text)
+              .setPosition(t.position)
+              .setSeq(t.seq)
+              .setBegin(t.begin)
+              .setEnd(t.end)
+              .setTag(tag)
+              .setProbability(r.tagProbabilities[i])
+              .setRealtimeTag(t.realtimeTag)
+              .setRevised(revised)
+              .build());
+    }
+    Map<String, Float> probabilities = new LinkedHashMap<>();
+    String best = null;
+    float bestP = -1f;
+    for (int k = 0; k < sentimentLabels.length && k < r.sentiment.length; k++) {
+      probabilities.put(sentimentLabels[k], r.sentiment[k]);
+      if (r.sentiment[k] > bestP) {
+        bestP = r.sentiment[k];
+        best = sentimentLabels[k];
+      }
+    }
+    List<List<Float>> vectors = null;
+    if (r.embeddings != null) {
+      vectors = new ArrayList<>(r.embeddings.length);
+      for (float[] v : r.embeddings) {
+        List<Float> boxed = new ArrayList<>(v.length);
+        for (float x : v) {
+          boxed.add(x);
+        }
+        vectors.add(boxed);
+      }
+    }
+    SentenceAnalysis analysis =
+        SentenceAnalysis.newBuilder()
+            .setStreamId(s.streamId)
+            .setSentenceIndex(s.tokens[0].sentenceIndex)
+            .setFirstSeq(s.tokens[0].seq)
+            .setLastSeq(s.tokens[s.tokens.length - 1].seq)
+            .setEventTime(s.eventTime)
+            .setClosedBy(s.closedBy.name())
+            .setTokens(tokens)
+            .setSentiment(best)
+            .setSentimentProbabilities(probabilities)
+            .setModelIds(modelIds)
+            .setEmbeddings(vectors)
+            .build();
+    reuse.replace(analysis);
+    if (s.timestamp == Long.MIN_VALUE) {
+      reuse.eraseTimestamp();
+    } else {
+      reuse.setTimestamp(s.timestamp);
+    }
+    output.collect(reuse);
+    sentencesAnalyzed.inc();
+    tokensAnalyzed.inc(s.tokens.length);
+  }
+
+  /** Open-sentence tokens of {@code key} in keyed state; for tests. */
+  List<OpenToken> openTokens(Object key) throws Exception {
+    setCurrentKey(key);
+    List<OpenToken> tokens = new ArrayList<>();
+    Iterable<OpenToken> stored = open.get();
+    if (stored != null) {
+      stored.forEach(tokens::add);
+    }
+    return tokens;
+  }
+
+  /** Stored LSTM state of {@code key}; for tests. */
+  float[] storedLstmState(Object key) throws Exception {
+    setCurrentKey(key);
+    return lstmState.value();
+  }
+
+  private static final class ClosedSentence {
+    final Object key;
+    final String streamId;
+    final OpenToken[] tokens;
+    final SentenceEnd closedBy;
+    final long eventTime;
+    final long timestamp;
+
+    ClosedSentence(
+        Object key,
+        String streamId,
+        OpenToken[] tokens,
+        SentenceEnd closedBy,
+        long eventTime,
+        long timestamp) {
+      this.key = key;
+      this.streamId = streamId;
+      this.tokens = tokens;
+      this.closedBy = closedBy;
+      this.eventTime = eventTime;
+      this.timestamp = timestamp;
+    }
+  }
+
+  /** Builds a {@link SentenceElmo}; {@link #build()} checks the settings. */
+  public static final class Builder {
+    private SentenceAnalyzer.Factory analyzer;
+    private boolean stateful;
+    private EmbeddingsMode embeddings = EmbeddingsMode.OFF;
+    private int maxBundleTokens = 2048;
+    private int maxBatchSize = 32;
+    private int maxBatchTokens = 1024;
+    private Duration maxDelay = Duration.ofMillis(20);
+
+    private Builder() {}
+
+    /** Makes the analyzer (ELMo + heads) in each subtask's {@code open()}. Required. */
+    public Builder analyzer(SentenceAnalyzer.Factory factory) {
+      this.analyzer = factory;
+      return this;
+    }
+
+    /** Carry each stream's LSTM states from sentence to sentence (AllenNLP semantics). */
+    public Builder stateful(boolean stateful) {
+      this.stateful = stateful;
+      return this;
+    }
+
+    /** Per-token embeddings in the output. Default {@link EmbeddingsMode#OFF}. */
+    public Builder embeddings(EmbeddingsMode mode) {
+      this.embeddings = mode;
+      return this;
+    }
+
+    /** Flush once the queued closed sentences hold this many tokens. Default 2048. */
+    public Builder maxBundleTokens(int n) {
+      this.maxBundleTokens = n;
+      return this;
+    }
+
+    /** At most this many sentences per analyzer call. Default 32. */
+    public Builder maxBatchSize(int n) {
+      this.maxBatchSize = n;
+      return this;
+    }
+
+    /** At most this many padded tokens (sentences × longest) per call. Default 1024. */
+    public Builder maxBatchTokens(int n) {
+      this.maxBatchTokens = n;
+      return this;
+    }
+
+    /** Flush at the latest this long (processing time) after the first sentence queued. */
+    public Builder maxDelay(Duration d) {
+      this.maxDelay = d;
+      return this;
+    }
+
+    public SentenceElmo build() {
+      List<String> problems = new ArrayList<>();
+      if (analyzer == null) {
+        problems.add("analyzer is not set: give it an ELMo + heads analyzer factory");
+      }
+      if (embeddings == null) {
+        problems.add("embeddings mode is null: use OFF, MIXED or ALL");
+      }
+      if (maxBundleTokens < 1) {
+        problems.add("maxBundleTokens must be >= 1, got " + maxBundleTokens);
+      }
+      if (maxBatchSize < 1) {
+        problems.add("maxBatchSize must be >= 1, got " + maxBatchSize);
+      }
+      if (maxBatchTokens < 1) {
+        problems.add("maxBatchTokens must be >= 1, got " + maxBatchTokens);
+      }
+      if (maxDelay == null || maxDelay.isNegative()) {
+        problems.add("maxDelay must be a non-negative duration, got " + maxDelay);
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(
+            "SentenceElmo is not configured right:\n  - " + String.join("\n  - ", problems));
+      }
+      return new SentenceElmo(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SentenceElmo{" + (stateful ? "stateful" : "stateless") + ", " + embeddings + "}";
+  }
+}
