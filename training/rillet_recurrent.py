@@ -167,8 +167,10 @@ def export_onnx(model, path, metadata):
 
 
 def write_package(out_dir, model, vocab, *, model_id, version, licence, data, command, seed,
-                  tag_labels, sentiment_labels, model_md):
-    """Writes model.onnx, vocab.txt, manifest.json and MODEL.md into out_dir; returns manifest."""
+                  tag_labels, sentiment_labels, model_md, purpose=None):
+    """Writes model.onnx, vocab.txt, manifest.json and MODEL.md into out_dir; returns manifest.
+
+    purpose: optional manifest "purpose" ("demo" marks a small model for showing the pipeline)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     provenance = {"data": data, "command": command, "seed": str(seed)}
@@ -207,6 +209,8 @@ def write_package(out_dir, model, vocab, *, model_id, version, licence, data, co
         "licence": licence,
         "provenance": provenance,
     }
+    if purpose is not None:
+        manifest["purpose"] = purpose
     with open(out_dir / "manifest.json", "w", encoding="utf-8", newline="\n") as f:
         json.dump(manifest, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -220,7 +220,7 @@ evaluation through the Java/ONNX Runtime path and on the test splits comes later
 """
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
                      data=data, command=command, seed=SEED, tag_labels=rr.UPOS_LABELS,
-                     sentiment_labels=rr.SENTIMENT_LABELS, model_md=md)
+                     sentiment_labels=rr.SENTIMENT_LABELS, model_md=md, purpose="demo")
     size = sum(p.stat().st_size for p in args.out.iterdir())
     print(f"wrote {args.out} ({size} bytes)", flush=True)
 

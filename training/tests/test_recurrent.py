@@ -110,17 +110,20 @@ def test_export_has_contract_names_shapes_and_metadata(cell, tmp_path):
     assert on_disk["vocabulary"] == {"file": "vocab.txt", "normalization": ["lowercase", "digits"],
                                      "unknownId": 1, "paddingId": 0}
     assert (tmp_path / "vocab.txt").read_text(encoding="utf-8").splitlines() == vocab
+    assert "purpose" not in on_disk
 
 
 def test_export_without_sentiment_head_omits_the_output(tmp_path):
     model = tiny_model("gru", sentiment=0)
     manifest = rr.write_package(
         tmp_path, model, ["<pad>", "<unk>"], model_id="t", version="1", licence="x", data="d",
-        command="c", seed=1, tag_labels=["A", "B", "C", "D"], sentiment_labels=[], model_md="")
+        command="c", seed=1, tag_labels=["A", "B", "C", "D"], sentiment_labels=[], model_md="",
+        purpose="demo")
     proto = onnx.load(str(tmp_path / "model.onnx"))
     assert [o.name for o in proto.graph.output] == ["tag_logits", "state_out"]
     assert "sentimentLogits" not in manifest["outputs"]
     assert manifest["sentimentLabels"] == []
+    assert json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["purpose"] == "demo"
 
 
 @pytest.mark.parametrize("cell", CELLS)

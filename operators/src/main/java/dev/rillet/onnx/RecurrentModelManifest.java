@@ -37,7 +37,8 @@ import java.util.Set;
  *   "tagLabels": ["ADJ", ...],                                          // C labels
  *   "sentimentLabels": ["negative", "positive"],                        // S labels; [] if none
  *   "licence": "...",
- *   "provenance": {"data": "...", "command": "...", "seed": "..."}     // string values
+ *   "provenance": {"data": "...", "command": "...", "seed": "..."},    // string values
+ *   "purpose": "demo"                                                   // optional
  * }
  * }</pre>
  *
@@ -45,6 +46,9 @@ import java.util.Set;
  * H are positive, the number of state inputs and outputs equals the cell's state count (lstm 2,
  * gru/rnn 1), tensor names are distinct, files stay inside the package folder, tag labels are not
  * empty, and sentiment labels are given exactly when a sentiment output is.
+ *
+ * <p>{@code purpose} is optional free text saying what the package is for; {@code "demo"} marks a
+ * small model trained to show the pipeline working, which commands point out to the user.
  */
 public final class RecurrentModelManifest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -69,6 +73,7 @@ public final class RecurrentModelManifest {
   private final List<String> sentimentLabels;
   private final String licence;
   private final Map<String, String> provenance;
+  private final String purpose;
 
   private RecurrentModelManifest(Path file, JsonNode root) {
     Fields f = new Fields(file);
@@ -150,6 +155,10 @@ public final class RecurrentModelManifest {
       p.put(e.getKey(), e.getValue().asText());
     }
     this.provenance = Collections.unmodifiableMap(p);
+    this.purpose =
+        root.has("purpose")
+            ? f.text(root, "", "purpose", "what the package is for, e.g. \"demo\"")
+            : null;
   }
 
   /**
@@ -264,6 +273,18 @@ public final class RecurrentModelManifest {
 
   public Map<String, String> provenance() {
     return provenance;
+  }
+
+  /** The optional {@code purpose} field, or null when the manifest has none. */
+  public String purpose() {
+    return purpose;
+  }
+
+  /**
+   * True when the manifest says {@code "purpose": "demo"}: a small model for showing the pipeline.
+   */
+  public boolean isDemo() {
+    return "demo".equals(purpose);
   }
 
   /** Field access with messages that name the file, the field and the fix. */

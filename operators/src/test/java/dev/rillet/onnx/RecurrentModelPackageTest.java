@@ -84,6 +84,26 @@ class RecurrentModelPackageTest {
     }
   }
 
+  @Test
+  void purposeMarksTheDemoPackageOnly() throws IOException {
+    try (RecurrentModelPackage demo = load(TestModels.get("demo-gru"));
+        RecurrentModelPackage test = load(TestModels.get("test-gru"))) {
+      assertThat(demo.manifest().purpose()).isEqualTo("demo");
+      assertThat(demo.manifest().isDemo()).isTrue();
+      assertThat(test.manifest().purpose()).isNull();
+      assertThat(test.manifest().isDemo()).isFalse();
+    }
+    try (RecurrentModelPackage other =
+        load(brokenCopy("test-gru", m -> m.put("purpose", "production")))) {
+      assertThat(other.manifest().purpose()).isEqualTo("production");
+      assertThat(other.manifest().isDemo()).isFalse();
+    }
+    Path dir = brokenCopy("test-rnn", m -> m.put("purpose", 1));
+    assertThatThrownBy(() -> load(dir))
+        .isInstanceOf(ModelPackageException.class)
+        .hasMessageContaining("field 'purpose' must be a non-empty string");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"test-gru", "test-lstm", "test-rnn", "demo-gru"})
   void wholeSequenceEqualsSingleStepsChainingTheState(String name) throws OrtException {

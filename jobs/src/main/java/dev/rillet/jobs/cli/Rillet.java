@@ -2,6 +2,7 @@ package dev.rillet.jobs.cli;
 
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
+import dev.rillet.jobs.eval.EvalCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -26,7 +27,9 @@ public final class Rillet {
 
   static {
     for (Command c :
-        new Command[] {new DemoCommand(), new LiveCommand(), new TaggerBenchCommand()}) {
+        new Command[] {
+          new DemoCommand(), new LiveCommand(), new EvalCommand(), new TaggerBenchCommand()
+        }) {
       COMMANDS.put(c.name(), c);
     }
   }

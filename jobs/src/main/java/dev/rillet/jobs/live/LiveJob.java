@@ -48,6 +48,45 @@ public final class LiveJob {
             env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text")
                 .uid("kafka-text"));
 
+    DataStream<TaggedEvent> tagged = tag(events, conf, modelDir);
+
+    tagged
+        .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
+        .uid("to-token-tags")
+        .name("to-token-tags")
+        .sinkTo(
+            RilletKafka.sink(TokenTag.class, conf, KafkaOptions.TAGS_TOPIC)
+                .key(TokenTag::getStreamId)
+                .build())
+        .uid("tags-sink")
+        .name("tags-sink");
+    tagged
+        .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
+        .uid("to-sentiment")
+        .name("to-sentiment")
+        .sinkTo(
+            RilletKafka.sink(StreamSentiment.class, conf, KafkaOptions.SENTIMENT_TOPIC)
+                .key(StreamSentiment::getStreamId)
+                .build())
+        .uid("sentiment-sink")
+        .name("sentiment-sink");
+    events
+        .getSideOutput(TextEventDecoder.REJECTED)
+        .sinkTo(RilletKafka.deadLetterSink(conf).build())
+        .uid("dead-letter-sink")
+        .name("dead-letter-sink");
+  }
+
+  /**
+   * The operator chain after decoding, shared by every job that tags text: event-time watermarks
+   * from {@code eventTime} -> keyBy streamId -> {@link Segmenter} -> {@link RecurrentTagger} on the
+   * same partitioning. One {@link TaggedEvent} comes out per segmented event, in per-stream order.
+   *
+   * @param events decoded text events, from any source
+   * @param modelDir a model package already checked by {@link ModelLocator}
+   */
+  public static DataStream<TaggedEvent> tag(
+      DataStream<TextEvent> events, Configuration conf, Path modelDir) {
     Duration lateness = conf.get(PipelineOptions.MAX_OUT_OF_ORDERNESS);
     DataStream<TextEvent> timed =
         events
@@ -77,36 +116,9 @@ public final class LiveJob {
             .intraOpThreads(conf.get(PipelineOptions.INTRA_OP_THREADS))
             .build();
     // The segmenter's output is still partitioned by streamId: keep the chain, no re-shuffle.
-    DataStream<TaggedEvent> tagged =
-        DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId)
-            .transform("recurrent-tagger", TypeInformation.of(TaggedEvent.class), tagger)
-            .uid("recurrent-tagger");
-
-    tagged
-        .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
-        .uid("to-token-tags")
-        .name("to-token-tags")
-        .sinkTo(
-            RilletKafka.sink(TokenTag.class, conf, KafkaOptions.TAGS_TOPIC)
-                .key(TokenTag::getStreamId)
-                .build())
-        .uid("tags-sink")
-        .name("tags-sink");
-    tagged
-        .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
-        .uid("to-sentiment")
-        .name("to-sentiment")
-        .sinkTo(
-            RilletKafka.sink(StreamSentiment.class, conf, KafkaOptions.SENTIMENT_TOPIC)
-                .key(StreamSentiment::getStreamId)
-                .build())
-        .uid("sentiment-sink")
-        .name("sentiment-sink");
-    events
-        .getSideOutput(TextEventDecoder.REJECTED)
-        .sinkTo(RilletKafka.deadLetterSink(conf).build())
-        .uid("dead-letter-sink")
-        .name("dead-letter-sink");
+    return DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId)
+        .transform("recurrent-tagger", TypeInformation.of(TaggedEvent.class), tagger)
+        .uid("recurrent-tagger");
   }
 
   /** The live job's source: the input topic from the Kafka options, unbounded. */

@@ -27,22 +27,16 @@ public final class ModelLocator {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         RecurrentModelPackage model =
             RecurrentModelPackage.load(dir, OrtEnvironment.getEnvironment(), options)) {
-      String notice = null;
-      Path card = dir.resolve("MODEL.md");
-      if (Files.isRegularFile(card)) {
-        String text = Files.readString(card);
-        if (text.toLowerCase().contains("demo model")) {
-          notice =
-              model.modelId()
+      // The manifest says what the package is for; the card's wording is not a contract.
+      String notice =
+          model.manifest().isDemo()
+              ? model.modelId()
                   + " is a small demo model trained for minutes, not a production model; see "
-                  + card;
-        }
-      }
+                  + dir.resolve("MODEL.md")
+              : null;
       return new CheckedModel(dir, model.modelId(), model.cell().toString(), notice);
     } catch (ModelPackageException e) {
       throw new IllegalArgumentException("--model " + name + ": " + e.getMessage(), e);
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("--model " + name + ": cannot read " + dir + ": " + e, e);
     }
   }
 
