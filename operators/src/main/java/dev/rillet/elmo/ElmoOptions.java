@@ -163,6 +163,12 @@ public final class ElmoOptions {
 
   private void validate(String source) {
     require(charDim >= 1, source, "char_cnn.embedding.dim", ">= 1", charDim);
+    require(
+        maxCharactersPerToken >= 3,
+        source,
+        "char_cnn.max_characters_per_token",
+        ">= 3 (BOW, one byte, EOW)",
+        maxCharactersPerToken);
     if (filters.length == 0) {
       throw new ElmoFormatException(
           source + ": char_cnn.filters is empty; give at least one [width, count] pair");
@@ -197,12 +203,6 @@ public final class ElmoOptions {
               + nCharacters
               + "; ELMo's byte vocabulary has 261 ids (+1 padding = 262): use 262");
     }
-    require(
-        maxCharactersPerToken >= 3,
-        source,
-        "char_cnn.max_characters_per_token",
-        ">= 3 (BOW, one byte, EOW)",
-        maxCharactersPerToken);
     require(lstmDim >= 1, source, "lstm.dim", ">= 1", lstmDim);
     require(projectionDim >= 1, source, "lstm.projection_dim", ">= 1", projectionDim);
     require(projectionDim <= lstmDim, source, "lstm.projection_dim", "<= lstm.dim", projectionDim);
