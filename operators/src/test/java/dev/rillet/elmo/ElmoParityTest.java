@@ -51,5 +51,30 @@ class ElmoParityTest {
       }
       System.out.printf("ELMo fixture stateful, all 30 sentences: max |diff| = %.3g%n", max);
     }
+    // The test can tell: from zero state, a later sentence is far from its reference.
+    try (ElmoModel stateless = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1)) {
+      ElmoLayers fresh = stateless.embed(List.of(lists.get(0).get(1))).get(0);
+      assertThat(ElmoFixture.maxDiffTopLayer(fresh, fixture.reference(0, 1))).isGreaterThan(1e-3);
+    }
+  }
+
+  @Test
+  void aShortSentenceIsTheSameAloneAndPaddedInABatch() throws Exception {
+    ElmoFixture fixture = ElmoFixture.require();
+    List<List<List<String>>> lists = fixture.sentences();
+    List<String> shortOne = lists.get(1).get(9);
+    try (ElmoModel model = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1)) {
+      ElmoLayers alone = model.embed(List.of(shortOne)).get(0);
+      ElmoLayers padded =
+          model.embed(List.of(lists.get(0).get(0), shortOne, lists.get(2).get(0))).get(1);
+      double max = 0;
+      for (int i = 0; i < alone.data().length; i++) {
+        max = Math.max(max, Math.abs(alone.data()[i] - padded.data()[i]));
+      }
+      System.out.printf(
+          "ELMo fixture, alone vs padded batch (all layers): max |diff| = %.3g%n", max);
+      assertThat(padded.tokens()).isEqualTo(shortOne.size());
+      assertThat(max).isLessThan(1e-6);
+    }
   }
 }
