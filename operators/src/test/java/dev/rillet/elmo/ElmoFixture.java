@@ -10,29 +10,32 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** The AllenNLP ELMo test fixture in RILLET_DATA/elmo-fixture and its reference outputs. */
-final class ElmoFixture {
-  final Path dir;
+/**
+ * The AllenNLP ELMo test fixture in RILLET_DATA/elmo-fixture and its reference outputs (also used
+ * by the jobs module's tests, through the operators test-jar).
+ */
+public final class ElmoFixture {
+  public final Path dir;
 
   private ElmoFixture(Path dir) {
     this.dir = dir;
   }
 
   /** The fixture; skips the calling test when RILLET_DATA is not set. */
-  static ElmoFixture require() {
+  public static ElmoFixture require() {
     return new ElmoFixture(TestData.require().resolve("elmo-fixture"));
   }
 
-  Path options() {
+  public Path options() {
     return dir.resolve("options.json");
   }
 
-  Path weights() {
+  public Path weights() {
     return dir.resolve("lm_weights.hdf5");
   }
 
   /** The three lists of ten whitespace-tokenised sentences. */
-  List<List<List<String>>> sentences() throws IOException {
+  public List<List<List<String>>> sentences() throws IOException {
     JsonNode root = new ObjectMapper().readTree(dir.resolve("sentences.json").toFile());
     List<List<List<String>>> lists = new ArrayList<>();
     for (JsonNode list : root) {
@@ -46,7 +49,7 @@ final class ElmoFixture {
   }
 
   /** Reference top layer of sentence i of list k: [tokens][2P] = [forward, backward]. */
-  float[][] reference(int list, int sentence) {
+  public float[][] reference(int list, int sentence) {
     try (HdfFile hdf = new HdfFile(dir.resolve("lm_embeddings_" + list + ".hdf5"))) {
       float[][][] data = (float[][][]) hdf.getDatasetByPath(String.valueOf(sentence)).getData();
       int n = data[0].length;
@@ -61,7 +64,7 @@ final class ElmoFixture {
   }
 
   /** Max |actual - expected| over the top layer of a result. */
-  static double maxDiffTopLayer(ElmoLayers actual, float[][] expected) {
+  public static double maxDiffTopLayer(ElmoLayers actual, float[][] expected) {
     if (actual.tokens() != expected.length || actual.dim() != expected[0].length) {
       throw new AssertionError(
           "shape "

@@ -2,6 +2,8 @@ package dev.rillet.jobs.cli;
 
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
+import dev.rillet.jobs.elmo.ConvertElmoCommand;
+import dev.rillet.jobs.elmo.ElmoEmbedCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -26,7 +28,13 @@ public final class Rillet {
 
   static {
     for (Command c :
-        new Command[] {new DemoCommand(), new LiveCommand(), new TaggerBenchCommand()}) {
+        new Command[] {
+          new DemoCommand(),
+          new LiveCommand(),
+          new TaggerBenchCommand(),
+          new ConvertElmoCommand(),
+          new ElmoEmbedCommand()
+        }) {
       COMMANDS.put(c.name(), c);
     }
   }
