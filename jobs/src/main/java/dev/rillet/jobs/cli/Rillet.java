@@ -3,6 +3,7 @@ package dev.rillet.jobs.cli;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
 import dev.rillet.jobs.elmo.ConvertElmoCommand;
+import dev.rillet.jobs.elmo.ElmoBenchCommand;
 import dev.rillet.jobs.elmo.ElmoEmbedCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import java.io.PrintStream;
@@ -33,7 +34,8 @@ public final class Rillet {
           new LiveCommand(),
           new TaggerBenchCommand(),
           new ConvertElmoCommand(),
-          new ElmoEmbedCommand()
+          new ElmoEmbedCommand(),
+          new ElmoBenchCommand()
         }) {
       COMMANDS.put(c.name(), c);
     }

@@ -125,13 +125,29 @@ public final class ProtoMessage {
     if (size > Integer.MAX_VALUE - 16) {
       throw new IllegalStateException("message of " + size + " bytes exceeds the 2 GiB limit");
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream((int) size);
+    // Written straight into an array of the final size: one copy of the weights, not two.
+    byte[] bytes = new byte[(int) size];
+    OutputStream out =
+        new OutputStream() {
+          private int at;
+
+          @Override
+          public void write(int b) {
+            bytes[at++] = (byte) b;
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) {
+            System.arraycopy(b, off, bytes, at, len);
+            at += len;
+          }
+        };
     try {
       writeTo(out);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    return out.toByteArray();
+    return bytes;
   }
 
   private void writeTo(OutputStream out, byte[] chunk) throws IOException {
