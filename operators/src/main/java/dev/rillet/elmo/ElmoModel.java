@@ -331,7 +331,7 @@ public final class ElmoModel implements AutoCloseable {
               + rank
               + " tensor '"
               + name
-              + "'; has inputs "
+              + "'; has "
               + infos.keySet()
               + ")");
     }

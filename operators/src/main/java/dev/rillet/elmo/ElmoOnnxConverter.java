@@ -22,7 +22,8 @@ import java.util.Map;
  *       from the ids themselves; padding must only follow a sentence's {@code </S>}.
  *   <li>output {@value #LAYERS} float32 {@code [L + 1, batch, time, 2P]}: layer 0 is the token
  *       vector twice {@code [x, x]}, layer k the forward and backward outputs of LSTM layer k
- *       {@code [fwd_k, bwd_k]} (with the residual for k >= 2 when the options ask for it). Marker
+ *       {@code [fwd_k, bwd_k]} (LSTM layers after the first add their input to their output when
+ *       {@code use_skip_connections} is set; the recurrent state stays un-residualised). Marker
  *       positions are included; padded positions are 0. Each row's backward direction starts at its
  *       own {@code </S>}, so padding never changes a real position.
  *   <li>stateful models only: inputs {@value #H_IN} {@code [2, L, batch, P]} and {@value #C_IN}
