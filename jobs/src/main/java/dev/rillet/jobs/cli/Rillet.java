@@ -2,10 +2,10 @@ package dev.rillet.jobs.cli;
 
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
-import dev.rillet.jobs.eval.EvalCommand;
 import dev.rillet.jobs.elmo.ConvertElmoCommand;
 import dev.rillet.jobs.elmo.ElmoBenchCommand;
 import dev.rillet.jobs.elmo.ElmoEmbedCommand;
+import dev.rillet.jobs.eval.EvalCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
