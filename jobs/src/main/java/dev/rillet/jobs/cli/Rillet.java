@@ -2,6 +2,9 @@ package dev.rillet.jobs.cli;
 
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
+import dev.rillet.jobs.elmo.ConvertElmoCommand;
+import dev.rillet.jobs.elmo.ElmoBenchCommand;
+import dev.rillet.jobs.elmo.ElmoEmbedCommand;
 import dev.rillet.jobs.eval.EvalCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import java.io.PrintStream;
@@ -28,7 +31,13 @@ public final class Rillet {
   static {
     for (Command c :
         new Command[] {
-          new DemoCommand(), new LiveCommand(), new EvalCommand(), new TaggerBenchCommand()
+          new DemoCommand(),
+          new LiveCommand(),
+          new EvalCommand(),
+          new TaggerBenchCommand(),
+          new ConvertElmoCommand(),
+          new ElmoEmbedCommand(),
+          new ElmoBenchCommand()
         }) {
       COMMANDS.put(c.name(), c);
     }

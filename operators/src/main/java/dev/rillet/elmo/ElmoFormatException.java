@@ -1,0 +1,18 @@
+package dev.rillet.elmo;
+
+/**
+ * A malformed or mismatched ELMo file ({@code options.json}, {@code weights.hdf5} or a converted
+ * ONNX model). The message names the file, the field or dataset, what was expected and what was
+ * found. It is an {@link IllegalArgumentException}: the input given by the user is wrong.
+ */
+public final class ElmoFormatException extends IllegalArgumentException {
+  private static final long serialVersionUID = 1L;
+
+  public ElmoFormatException(String message) {
+    super(message);
+  }
+
+  public ElmoFormatException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
