@@ -42,6 +42,12 @@ public interface SentenceAnalyzer extends AutoCloseable {
       SentenceResult[] results)
       throws Exception;
 
+  /**
+   * Fails, with a message naming the fix, when this analyzer cannot produce {@code mode}
+   * embeddings. Called once at start-up so the job fails early.
+   */
+  void requireEmbeddings(EmbeddingsMode mode);
+
   @Override
   void close() throws Exception;
 

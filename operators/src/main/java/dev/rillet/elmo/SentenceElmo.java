@@ -108,6 +108,7 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
           "SentenceElmo is configured stateful but its analyzer runs stateless: build the ELMo"
               + " model with LSTM state inputs (convert it with --stateful)");
     }
+    analyzer.requireEmbeddings(embeddings);
     tagLabels = analyzer.tagLabels().toArray(new String[0]);
     sentimentLabels = analyzer.sentimentLabels().toArray(new String[0]);
     modelIds = List.copyOf(analyzer.modelIds());

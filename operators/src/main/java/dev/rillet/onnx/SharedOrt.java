@@ -116,7 +116,8 @@ public final class SharedOrt {
     private final Runnable onClose;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    Lease(T value, Runnable onClose) {
+    /** A claim on {@code value}; {@code onClose} runs once, on the first {@link #close()}. */
+    public Lease(T value, Runnable onClose) {
       this.value = value;
       this.onClose = onClose;
     }

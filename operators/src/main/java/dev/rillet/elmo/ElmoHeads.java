@@ -1,0 +1,413 @@
+package dev.rillet.elmo;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rillet.onnx.ModelPackageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * ELMo task heads: an ONNX model over the biLM's layer activations that gives per-token tag logits
+ * and sentence sentiment logits (each with its own learned scalar mix inside), loaded from a
+ * package folder.
+ *
+ * <p>Package: {@code manifest.json} ({@code id}, {@code version}, {@code kind: "elmo-heads"},
+ * {@code file}, {@code layers} = L+1, {@code dim} = 2P, {@code tagLabels}, {@code sentimentLabels},
+ * optional {@code bilm} provenance) and the ONNX file. Graph contract: inputs {@code layers} float32
+ * {@code [L+1, B, T, 2P]} (markers removed, padded positions zero) and {@code mask} float32 {@code
+ * [B, T]} (1 real, 0 padding); outputs {@code tag_logits} {@code [B, T, C]} and {@code
+ * sentiment_logits} {@code [B, S]}. The loader checks the manifest against the graph and against
+ * the biLM it is used with, and fails with a message naming the mismatch.
+ *
+ * <p>Ownership: owns its session and closes it in {@link #close()}; the environment is the
+ * process-wide one. {@link #run} reuses its input buffers, so calls are serialised.
+ */
+public final class ElmoHeads implements AutoCloseable {
+  static final String LAYERS_INPUT = "layers";
+  static final String MASK_INPUT = "mask";
+  static final String TAG_OUTPUT = "tag_logits";
+  static final String SENTIMENT_OUTPUT = "sentiment_logits";
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final float[] ZEROS = new float[4096];
+
+  private final Path dir;
+  private final String id;
+  private final int layers;
+  private final int dim;
+  private final List<String> tagLabels;
+  private final List<String> sentimentLabels;
+  private final float[] tagScalarMix;
+  private final OrtSession.SessionOptions options;
+  private final OrtSession session;
+
+  private FloatBuffer layerBuffer;
+  private FloatBuffer maskBuffer;
+
+  private ElmoHeads(Path dir, JsonNode m, int intraOpThreads) {
+    this.dir = dir;
+    this.id = text(m, "id") + "@" + text(m, "version");
+    if (!"elmo-heads".equals(m.path("kind").asText())) {
+      throw fail("kind is \"" + m.path("kind").asText() + "\", expected \"elmo-heads\"");
+    }
+    this.layers = positive(m, "layers");
+    this.dim = positive(m, "dim");
+    this.tagLabels = labels(m, "tagLabels");
+    this.sentimentLabels = labels(m, "sentimentLabels");
+    this.tagScalarMix = scalarMix(m.get("tagScalarMix"));
+    Path file = dir.resolve(text(m, "file"));
+    if (!Files.isRegularFile(file)) {
+      throw fail("the model file " + file + " named by \"file\" does not exist");
+    }
+    OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+    OrtSession s = null;
+    try {
+      o.setIntraOpNumThreads(intraOpThreads);
+      o.setInterOpNumThreads(1);
+      o.addConfigEntry("session.intra_op.allow_spinning", "0");
+      s = OrtEnvironment.getEnvironment().createSession(file.toString(), o);
+      check(s);
+    } catch (OrtException e) {
+      closeQuietly(s, o);
+      throw fail("ONNX Runtime cannot load " + file + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      closeQuietly(s, o);
+      throw e;
+    }
+    this.options = o;
+    this.session = s;
+  }
+
+  /**
+   * Loads the heads package in {@code dir}.
+   *
+   * @throws ModelPackageException when the manifest or graph is missing, invalid or inconsistent
+   */
+  public static ElmoHeads load(Path dir, int intraOpThreads) {
+    Path manifest = dir.resolve("manifest.json");
+    if (!Files.isRegularFile(manifest)) {
+      throw new ModelPackageException(
+          "ELMo heads folder "
+              + dir.toAbsolutePath()
+              + " holds no manifest.json: point --elmo-heads at a heads package such as"
+              + " models/elmo-heads");
+    }
+    try {
+      return new ElmoHeads(dir, MAPPER.readTree(manifest.toFile()), intraOpThreads);
+    } catch (IOException e) {
+      throw new ModelPackageException(
+          manifest + " is not valid JSON: " + e.getMessage() + "; regenerate the package", e);
+    }
+  }
+
+  /** id@version, for provenance. */
+  public String id() {
+    return id;
+  }
+
+  /** L+1 layers the heads expect. */
+  public int layers() {
+    return layers;
+  }
+
+  /** 2P: width of the layer vectors the heads expect. */
+  public int dim() {
+    return dim;
+  }
+
+  public List<String> tagLabels() {
+    return tagLabels;
+  }
+
+  public List<String> sentimentLabels() {
+    return sentimentLabels;
+  }
+
+  /**
+   * The tag head's scalar mix as per-layer factors {@code gamma * softmax(w)_k} (from the
+   * manifest's optional {@code tagScalarMix: {weights, gamma}}), for scalar-mixed embeddings.
+   *
+   * @throws ModelPackageException when the manifest does not record it
+   */
+  public float[] tagScalarMix() {
+    if (tagScalarMix == null) {
+      throw fail(
+          "manifest.json records no tagScalarMix, so scalar-mixed embeddings are not available;"
+              + " use embeddings ALL or OFF, or regenerate the heads package");
+    }
+    return tagScalarMix.clone();
+  }
+
+  /** True when {@link #tagScalarMix()} is available. */
+  public boolean hasTagScalarMix() {
+    return tagScalarMix != null;
+  }
+
+  private float[] scalarMix(JsonNode mix) {
+    if (mix == null) {
+      return null;
+    }
+    JsonNode w = mix.get("weights");
+    if (w == null || !w.isArray() || w.size() != layers || !mix.path("gamma").isNumber()) {
+      throw fail(
+          "manifest.json tagScalarMix must be {\"weights\": ["
+              + layers
+              + " numbers], \"gamma\": number}; regenerate the package");
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (JsonNode x : w) {
+      max = Math.max(max, x.asDouble());
+    }
+    double sum = 0;
+    for (JsonNode x : w) {
+      sum += Math.exp(x.asDouble() - max);
+    }
+    float[] out = new float[layers];
+    double gamma = mix.get("gamma").asDouble();
+    for (int k = 0; k < layers; k++) {
+      out[k] = (float) (gamma * Math.exp(w.get(k).asDouble() - max) / sum);
+    }
+    return out;
+  }
+
+  /**
+   * Checks that these heads were made for a biLM with {@code layers} layers of width {@code dim}.
+   *
+   * @throws ModelPackageException naming both shapes when they differ
+   */
+  public void requireCompatible(int layers, int dim, String elmoName) {
+    if (layers != this.layers || dim != this.dim) {
+      throw fail(
+          "the heads expect "
+              + this.layers
+              + " layers of width "
+              + this.dim
+              + " but the ELMo model "
+              + elmoName
+              + " gives "
+              + layers
+              + " of width "
+              + dim
+              + ": use the heads trained on that biLM");
+    }
+  }
+
+  /**
+   * Runs the heads over a batch of sentences' activations.
+   *
+   * @param sentences the activations, one per sentence (each at least one token)
+   * @param tags receives, per sentence and token, the tag index and its probability
+   */
+  public synchronized void run(
+      List<ElmoLayers> sentences, int[][] tags, float[][] tagProbabilities, float[][] sentiment)
+      throws OrtException {
+    int b = sentences.size();
+    int t = 0;
+    for (ElmoLayers s : sentences) {
+      t = Math.max(t, s.tokens());
+    }
+    int size = layers * b * t * dim;
+    layerBuffer = ensure(layerBuffer, size);
+    maskBuffer = ensure(maskBuffer, b * t);
+    FloatBuffer lb = layerBuffer;
+    FloatBuffer mb = maskBuffer;
+    for (int row = 0; row < b; row++) {
+      ElmoLayers s = sentences.get(row);
+      float[] data = s.data();
+      int n = s.tokens();
+      for (int k = 0; k < layers; k++) {
+        int at = ((k * b + row) * t) * dim;
+        lb.put(at, data, s.offset(k, 0), n * dim);
+        // Padding must be zero (the contract); the buffer is reused, so clear it explicitly.
+        for (int i = at + n * dim, end = at + t * dim; i < end; i += ZEROS.length) {
+          lb.put(i, ZEROS, 0, Math.min(ZEROS.length, end - i));
+        }
+      }
+      for (int j = 0; j < t; j++) {
+        mb.put(row * t + j, j < n ? 1f : 0f);
+      }
+    }
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OnnxTensor layerTensor =
+            OnnxTensor.createTensor(env, lb.slice(0, size), new long[] {layers, b, t, dim});
+        OnnxTensor maskTensor =
+            OnnxTensor.createTensor(env, mb.slice(0, b * t), new long[] {b, t});
+        OrtSession.Result result =
+            session.run(Map.of(LAYERS_INPUT, layerTensor, MASK_INPUT, maskTensor))) {
+      FloatBuffer tagLogits = ((OnnxTensor) result.get(TAG_OUTPUT).orElseThrow()).getFloatBuffer();
+      int c = tagLabels.size();
+      for (int row = 0; row < b; row++) {
+        int n = sentences.get(row).tokens();
+        tags[row] = new int[n];
+        tagProbabilities[row] = new float[n];
+        for (int j = 0; j < n; j++) {
+          int base = (row * t + j) * c;
+          int best = 0;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int k = 0; k < c; k++) {
+            float v = tagLogits.get(base + k);
+            if (v > max) {
+              max = v;
+              best = k;
+            }
+          }
+          double sum = 0;
+          for (int k = 0; k < c; k++) {
+            sum += Math.exp(tagLogits.get(base + k) - max);
+          }
+          tags[row][j] = best;
+          tagProbabilities[row][j] = (float) (1.0 / sum);
+        }
+      }
+      int s = sentimentLabels.size();
+      FloatBuffer sentimentLogits =
+          s == 0 ? null : ((OnnxTensor) result.get(SENTIMENT_OUTPUT).orElseThrow()).getFloatBuffer();
+      for (int row = 0; row < b; row++) {
+        sentiment[row] = new float[s];
+        if (s > 0) {
+          softmax(sentimentLogits, row * s, s, sentiment[row]);
+        }
+      }
+    }
+  }
+
+  private static void softmax(FloatBuffer logits, int from, int n, float[] out) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int k = 0; k < n; k++) {
+      max = Math.max(max, logits.get(from + k));
+    }
+    double sum = 0;
+    for (int k = 0; k < n; k++) {
+      sum += Math.exp(logits.get(from + k) - max);
+    }
+    for (int k = 0; k < n; k++) {
+      out[k] = (float) (Math.exp(logits.get(from + k) - max) / sum);
+    }
+  }
+
+  private static FloatBuffer ensure(FloatBuffer buffer, int floats) {
+    if (buffer != null && buffer.capacity() >= floats) {
+      return buffer;
+    }
+    int capacity = Math.max(floats, buffer == null ? 0 : buffer.capacity() * 2);
+    return ByteBuffer.allocateDirect(capacity * Float.BYTES)
+        .order(ByteOrder.nativeOrder())
+        .asFloatBuffer();
+  }
+
+  private void check(OrtSession s) throws OrtException {
+    Map<String, NodeInfo> inputs = s.getInputInfo();
+    Map<String, NodeInfo> outputs = s.getOutputInfo();
+    for (String name : List.of(LAYERS_INPUT, MASK_INPUT)) {
+      if (!inputs.containsKey(name)) {
+        throw fail("the graph has no input \"" + name + "\" (it has " + inputs.keySet() + ")");
+      }
+    }
+    List<String> required = new ArrayList<>(List.of(TAG_OUTPUT));
+    if (!sentimentLabels.isEmpty()) {
+      required.add(SENTIMENT_OUTPUT);
+    }
+    for (String name : required) {
+      if (!outputs.containsKey(name)) {
+        throw fail("the graph has no output \"" + name + "\" (it has " + outputs.keySet() + ")");
+      }
+    }
+    long[] in = ((TensorInfo) inputs.get(LAYERS_INPUT).getInfo()).getShape();
+    if (in.length != 4 || (in[0] > 0 && in[0] != layers) || (in[3] > 0 && in[3] != dim)) {
+      throw fail(
+          "input \"layers\" has shape "
+              + java.util.Arrays.toString(in)
+              + " but the manifest says ["
+              + layers
+              + ", B, T, "
+              + dim
+              + "]");
+    }
+    long[] tag = ((TensorInfo) outputs.get(TAG_OUTPUT).getInfo()).getShape();
+    if (tag.length != 3 || (tag[2] > 0 && tag[2] != tagLabels.size())) {
+      throw fail(
+          "output \"tag_logits\" has shape "
+              + java.util.Arrays.toString(tag)
+              + " but the manifest lists "
+              + tagLabels.size()
+              + " tag labels");
+    }
+    if (!sentimentLabels.isEmpty()) {
+      long[] sent = ((TensorInfo) outputs.get(SENTIMENT_OUTPUT).getInfo()).getShape();
+      if (sent.length != 2 || (sent[1] > 0 && sent[1] != sentimentLabels.size())) {
+        throw fail(
+            "output \"sentiment_logits\" has shape "
+                + java.util.Arrays.toString(sent)
+                + " but the manifest lists "
+                + sentimentLabels.size()
+                + " sentiment labels");
+      }
+    }
+  }
+
+  private ModelPackageException fail(String problem) {
+    return new ModelPackageException("ELMo heads package " + dir.toAbsolutePath() + ": " + problem);
+  }
+
+  private String text(JsonNode m, String field) {
+    JsonNode v = m.get(field);
+    if (v == null || !v.isTextual() || v.asText().isEmpty()) {
+      throw fail("manifest.json has no \"" + field + "\" string; regenerate the package");
+    }
+    return v.asText();
+  }
+
+  private int positive(JsonNode m, String field) {
+    JsonNode v = m.get(field);
+    if (v == null || !v.canConvertToInt() || v.asInt() < 1) {
+      throw fail("manifest.json has no positive integer \"" + field + "\"; regenerate the package");
+    }
+    return v.asInt();
+  }
+
+  private List<String> labels(JsonNode m, String field) {
+    JsonNode v = m.get(field);
+    if (v == null || !v.isArray()) {
+      throw fail("manifest.json has no \"" + field + "\" list; regenerate the package");
+    }
+    List<String> out = new ArrayList<>();
+    v.forEach(x -> out.add(x.asText()));
+    if ("tagLabels".equals(field) && out.isEmpty()) {
+      throw fail("manifest.json lists no tag labels");
+    }
+    return List.copyOf(out);
+  }
+
+  private static void closeQuietly(OrtSession s, OrtSession.SessionOptions o) {
+    try {
+      if (s != null) {
+        s.close();
+      }
+    } catch (OrtException ignored) {
+      // already failing; the original error is what the user needs
+    }
+    o.close();
+  }
+
+  @Override
+  public synchronized void close() throws OrtException {
+    try {
+      session.close();
+    } finally {
+      options.close();
+    }
+  }
+}

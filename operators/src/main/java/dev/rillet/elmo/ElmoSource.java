@@ -1,0 +1,124 @@
+package dev.rillet.elmo;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * Where an ELMo model comes from: an ONNX file written by {@code rillet convert-elmo}, or an
+ * AllenNLP / bilm-tf {@code options.json} + {@code weights.hdf5} pair converted at load time.
+ * Serializable (paths as strings) so operators can ship it to the task managers.
+ */
+public final class ElmoSource implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String onnx;
+  private final String options;
+  private final String weights;
+
+  private ElmoSource(String onnx, String options, String weights) {
+    this.onnx = onnx;
+    this.options = options;
+    this.weights = weights;
+  }
+
+  /** An options.json + weights.hdf5 pair (the published files use longer names; any work). */
+  public static ElmoSource pair(Path options, Path weights) {
+    return new ElmoSource(null, options.toString(), weights.toString());
+  }
+
+  /** An ONNX file converted ahead of time. */
+  public static ElmoSource onnx(Path file) {
+    return new ElmoSource(file.toString(), null, null);
+  }
+
+  /**
+   * Resolves a user's path: an {@code .onnx} file, or a folder holding {@code options.json} and one
+   * {@code .hdf5} weights file (e.g. {@code models/elmo-bilm}).
+   *
+   * @throws ElmoFormatException naming what is missing and how to fix it
+   */
+  public static ElmoSource resolve(Path path) {
+    if (Files.isRegularFile(path) && path.toString().endsWith(".onnx")) {
+      return onnx(path);
+    }
+    if (!Files.isDirectory(path)) {
+      throw new ElmoFormatException(
+          "ELMo model "
+              + path.toAbsolutePath()
+              + " is neither an .onnx file nor a folder with options.json + weights.hdf5;"
+              + " point it at one (e.g. models/elmo-bilm), or give the published files with"
+              + " --elmo-options and --elmo-weights");
+    }
+    Path options = path.resolve("options.json");
+    if (!Files.isRegularFile(options)) {
+      throw new ElmoFormatException(
+          "ELMo folder " + path.toAbsolutePath() + " has no options.json next to its weights");
+    }
+    List<Path> hdf5;
+    try (Stream<Path> files = Files.list(path)) {
+      hdf5 = files.filter(p -> p.toString().endsWith(".hdf5")).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (hdf5.size() != 1) {
+      throw new ElmoFormatException(
+          "ELMo folder "
+              + path.toAbsolutePath()
+              + " must hold exactly one .hdf5 weights file, found "
+              + hdf5.size()
+              + "; give the files explicitly with --elmo-options and --elmo-weights");
+    }
+    return pair(options, hdf5.get(0));
+  }
+
+  /** Loads (or converts) the model. The caller owns the result. */
+  public ElmoModel open(boolean stateful, int intraOpThreads) throws IOException {
+    if (onnx != null) {
+      ElmoModel model = ElmoModel.load(Path.of(onnx), intraOpThreads);
+      if (model.stateful() != stateful) {
+        model.close();
+        throw new ElmoFormatException(
+            "ELMo model "
+                + onnx
+                + (stateful
+                    ? " has no LSTM state inputs: convert it with convert-elmo --stateful, or run"
+                        + " stateless"
+                    : " was converted with --stateful: convert it without, or run stateful"));
+      }
+      return model;
+    }
+    return ElmoModel.convert(Path.of(options), Path.of(weights), stateful, intraOpThreads);
+  }
+
+  /** The weights (or ONNX) file name, for messages and provenance. */
+  public String name() {
+    Path file = Path.of(onnx != null ? onnx : weights).toAbsolutePath();
+    Path folder = file.getParent();
+    return (folder == null || folder.getFileName() == null ? "" : folder.getFileName() + "/")
+        + file.getFileName();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ElmoSource s
+        && Objects.equals(onnx, s.onnx)
+        && Objects.equals(options, s.options)
+        && Objects.equals(weights, s.weights);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(onnx, options, weights);
+  }
+
+  @Override
+  public String toString() {
+    return onnx != null ? onnx : options + " + " + weights;
+  }
+}
