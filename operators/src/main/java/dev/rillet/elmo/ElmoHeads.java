@@ -26,9 +26,9 @@ import java.util.Map;
  *
  * <p>Package: {@code manifest.json} ({@code id}, {@code version}, {@code kind: "elmo-heads"},
  * {@code file}, {@code layers} = L+1, {@code dim} = 2P, {@code tagLabels}, {@code sentimentLabels},
- * optional {@code bilm} provenance) and the ONNX file. Graph contract: inputs {@code layers} float32
- * {@code [L+1, B, T, 2P]} (markers removed, padded positions zero) and {@code mask} float32 {@code
- * [B, T]} (1 real, 0 padding); outputs {@code tag_logits} {@code [B, T, C]} and {@code
+ * optional {@code bilm} provenance) and the ONNX file. Graph contract: inputs {@code layers}
+ * float32 {@code [L+1, B, T, 2P]} (markers removed, padded positions zero) and {@code mask} float32
+ * {@code [B, T]} (1 real, 0 padding); outputs {@code tag_logits} {@code [B, T, C]} and {@code
  * sentiment_logits} {@code [B, S]}. The loader checks the manifest against the graph and against
  * the biLM it is used with, and fails with a message naming the mismatch.
  *
@@ -274,7 +274,9 @@ public final class ElmoHeads implements AutoCloseable {
       }
       int s = sentimentLabels.size();
       FloatBuffer sentimentLogits =
-          s == 0 ? null : ((OnnxTensor) result.get(SENTIMENT_OUTPUT).orElseThrow()).getFloatBuffer();
+          s == 0
+              ? null
+              : ((OnnxTensor) result.get(SENTIMENT_OUTPUT).orElseThrow()).getFloatBuffer();
       for (int row = 0; row < b; row++) {
         sentiment[row] = new float[s];
         if (s > 0) {
