@@ -1,0 +1,144 @@
+package dev.rillet.jobs.live;
+
+import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.elmo.ElmoAnalyzer;
+import dev.rillet.elmo.ElmoSource;
+import dev.rillet.elmo.SentenceElmo;
+import dev.rillet.elmo.SharedElmo;
+import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.SharedOrt;
+import dev.rillet.recurrent.TaggedEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+
+/**
+ * The sentence stage of the pipeline: {@link SentenceElmo} over the tagger's output, configured
+ * from {@link SentenceOptions}. {@link #check} resolves and loads the models once at start-up so a
+ * bad path or file fails before the job starts, with a message naming the flag.
+ */
+public final class SentenceStage {
+  private final ElmoSource source;
+  private final Path heads;
+  private final Configuration conf;
+
+  private SentenceStage(ElmoSource source, Path heads, Configuration conf) {
+    this.source = source;
+    this.heads = heads;
+    this.conf = conf;
+  }
+
+  /**
+   * The stage the options ask for, with paths resolved like {@code --model} (working directory,
+   * then {@code $RILLET_HOME}); null when {@code --elmo none}. Does not load anything.
+   *
+   * @throws IllegalArgumentException naming the flag when a path does not exist
+   */
+  public static SentenceStage resolve(Configuration conf) {
+    String options = conf.get(SentenceOptions.ELMO_OPTIONS);
+    String weights = conf.get(SentenceOptions.ELMO_WEIGHTS);
+    ElmoSource source;
+    if (options != null || weights != null) {
+      if (options == null || weights == null) {
+        throw new IllegalArgumentException(
+            "--elmo-options and --elmo-weights go together: give both files of the published"
+                + " model, or use --elmo with a folder");
+      }
+      source = ElmoSource.pair(file("--elmo-options", options), file("--elmo-weights", weights));
+    } else {
+      String elmo = conf.get(SentenceOptions.ELMO);
+      if (SentenceOptions.NONE.equalsIgnoreCase(elmo)) {
+        return null;
+      }
+      try {
+        source = ElmoSource.resolve(located("--elmo", elmo));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--elmo " + elmo + ": " + e.getMessage(), e);
+      }
+    }
+    Path heads = located("--elmo-heads", conf.get(SentenceOptions.ELMO_HEADS));
+    return new SentenceStage(source, heads, conf);
+  }
+
+  /**
+   * Loads ELMo and the heads (sharing them with the job's operators when they run in this JVM, as
+   * in a local MiniCluster) and checks they fit together; the caller closes the returned lease when
+   * the job is done.
+   *
+   * @throws IllegalArgumentException naming the flag and the problem
+   */
+  public SharedOrt.Lease<SharedElmo.Stack> check() {
+    try {
+      return SharedElmo.acquire(
+          source,
+          conf.get(SentenceOptions.ELMO_STATEFUL),
+          heads,
+          conf.get(PipelineOptions.INTRA_OP_THREADS));
+    } catch (ModelPackageException e) {
+      throw new IllegalArgumentException("--elmo-heads: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--elmo " + source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** What runs, for the start-up banner. */
+  public String describe() {
+    return source.name()
+        + " + "
+        + heads.getFileName()
+        + (conf.get(SentenceOptions.ELMO_STATEFUL) ? " (stateful)" : "");
+  }
+
+  /** Adds the stage after the tagger; {@code tagged} must still be partitioned by streamId. */
+  public DataStream<SentenceAnalysis> apply(DataStream<TaggedEvent> tagged) {
+    SentenceElmo op =
+        SentenceElmo.builder()
+            .analyzer(
+                ElmoAnalyzer.factory(
+                    source,
+                    heads,
+                    conf.get(SentenceOptions.ELMO_STATEFUL),
+                    conf.get(PipelineOptions.INTRA_OP_THREADS)))
+            .stateful(conf.get(SentenceOptions.ELMO_STATEFUL))
+            .embeddings(conf.get(SentenceOptions.ELMO_EMBEDDINGS))
+            .maxBundleTokens(conf.get(SentenceOptions.ELMO_MAX_BUNDLE_TOKENS))
+            .maxBatchSize(conf.get(SentenceOptions.ELMO_MAX_BATCH_SIZE))
+            .maxBatchTokens(conf.get(SentenceOptions.ELMO_MAX_BATCH_TOKENS))
+            .maxDelay(conf.get(SentenceOptions.ELMO_MAX_DELAY))
+            .build();
+    // Same key as the tagger: keep the chain, no re-shuffle.
+    return DataStreamUtils.reinterpretAsKeyedStream(tagged, e -> e.event.streamId)
+        .transform("sentence-elmo", new AvroTypeInfo<>(SentenceAnalysis.class), op)
+        .uid("sentence-elmo");
+  }
+
+  private static Path file(String flag, String name) {
+    Path p = Path.of(name);
+    if (!Files.isRegularFile(p)) {
+      throw new IllegalArgumentException(flag + " " + name + ": no such file");
+    }
+    return p.toAbsolutePath().normalize();
+  }
+
+  private static Path located(String flag, String name) {
+    Path given = Path.of(name);
+    if (Files.exists(given)) {
+      return given.toAbsolutePath().normalize();
+    }
+    String home = System.getenv("RILLET_HOME");
+    if (!given.isAbsolute() && home != null && Files.exists(Path.of(home).resolve(name))) {
+      return Path.of(home).resolve(name).toAbsolutePath().normalize();
+    }
+    throw new IllegalArgumentException(
+        flag
+            + " "
+            + name
+            + ": not found (looked in the working directory"
+            + (home == null ? "" : " and in " + home)
+            + "). Point it at the model, or turn the sentence stage off with --elmo none;"
+            + " training/README.md says how to regenerate the shipped models.");
+  }
+}
