@@ -1,6 +1,8 @@
 package dev.rillet.jobs.demo;
 
 import dev.rillet.avro.RejectedRecord;
+import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TokenTag;
 import java.io.PrintStream;
@@ -11,7 +13,8 @@ import java.util.Map;
 
 /**
  * Renders the demo's outputs as they are committed: one line per event with each token's tag, the
- * stream's running sentiment after it, and dead letters.
+ * stream's running sentiment after it; one line per completed sentence with its bidirectional
+ * sentiment and the tags ELMo revised; and dead letters.
  */
 final class ConsoleView {
   private static final String RESET = "\u001b[0m";
@@ -59,6 +62,39 @@ final class ConsoleView {
       line.append(t.getToken()).append(paint(DIM, "/" + t.getTag())).append(' ');
     }
     return line;
+  }
+
+  /**
+   * "stream sentence #i positive 0.91 revised: word TAG->TAG ..." for a completed sentence's
+   * bidirectional analysis.
+   */
+  void sentence(SentenceAnalysis a) {
+    StringBuilder line =
+        new StringBuilder(
+            String.format("%-18s sentence %-3d", a.getStreamId(), a.getSentenceIndex()));
+    if (a.getSentiment() != null) {
+      float p = a.getSentimentProbabilities().getOrDefault(a.getSentiment(), 0f);
+      String shade =
+          a.getSentiment().startsWith("pos")
+              ? GREEN
+              : a.getSentiment().startsWith("neg") ? RED : "";
+      line.append(' ').append(paint(shade, String.format("%s %.2f", a.getSentiment(), p)));
+    }
+    StringBuilder revised = new StringBuilder();
+    for (SentenceToken t : a.getTokens()) {
+      if (t.getRevised()) {
+        revised
+            .append(' ')
+            .append(t.getToken())
+            .append(paint(DIM, " " + t.getRealtimeTag() + "->"))
+            .append(t.getTag());
+      }
+    }
+    line.append(
+        revised.length() == 0
+            ? paint(DIM, "  (all " + a.getTokens().size() + " real-time tags confirmed)")
+            : "  revised:" + revised);
+    out.println(line);
   }
 
   void deadLetter(RejectedRecord r) {

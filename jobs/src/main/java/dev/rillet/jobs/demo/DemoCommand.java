@@ -6,16 +6,20 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceOptions;
+import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.TextEventJson;
+import dev.rillet.onnx.SharedOrt;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -74,6 +78,7 @@ public final class DemoCommand implements Rillet.Command {
   public CommandLine commandLine() {
     List<ConfigOption<?>> options = new ArrayList<>(DemoOptions.all());
     options.addAll(PipelineOptions.all());
+    options.addAll(SentenceOptions.all());
     options.addAll(
         List.of(
             KafkaOptions.INPUT_TOPIC,
@@ -96,11 +101,31 @@ public final class DemoCommand implements Rillet.Command {
         sample
             ? SampleStreams.load(System.currentTimeMillis(), Math.round(1000 / rate))
             : readJsonLines(Path.of(conf.get(DemoOptions.INPUT)));
+    SentenceStage stage = SentenceStage.resolve(conf);
     ConsoleView view = new ConsoleView(System.out, System.console() != null);
     view.info("model " + model.modelId() + " (" + model.dir() + ")");
     if (model.notice() != null) {
       view.info(model.notice());
     }
+    // Loaded once here; the job's operators share it (same JVM), and it stays loaded until the end.
+    try (SharedOrt.Lease<SharedElmo.Stack> elmo = stage == null ? null : stage.check()) {
+      view.info(
+          stage == null
+              ? "sentence stage off (--elmo none)"
+              : "sentence stage: " + stage.describe());
+      return run(conf, model, stage != null, events, sample, rate, view);
+    }
+  }
+
+  private int run(
+      Configuration conf,
+      ModelLocator.CheckedModel model,
+      boolean sentences,
+      List<TextEvent> events,
+      boolean sample,
+      double rate,
+      ConsoleView view)
+      throws Exception {
 
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch cleanedUp = new CountDownLatch(1);
@@ -153,6 +178,8 @@ public final class DemoCommand implements Rillet.Command {
         // go through different sinks, whose transactions commit independently.
         Set<String> sentimentDone = new HashSet<>();
         Set<String> tagsDone = new HashSet<>();
+        // With the sentence stage on, a stream is also done once its last sentence is analysed.
+        Set<String> sentencesDone = new HashSet<>();
         long lastProgress = System.nanoTime();
         while (!stop.get()) {
           boolean progress = false;
@@ -179,6 +206,12 @@ public final class DemoCommand implements Rillet.Command {
               if (lastSeqWithText.getOrDefault(s.getStreamId(), Long.MIN_VALUE) == s.getSeq()) {
                 sentimentDone.add(s.getStreamId());
               }
+            } else if (value instanceof SentenceAnalysis) {
+              SentenceAnalysis a = (SentenceAnalysis) value;
+              view.sentence(a);
+              if (lastSeqWithText.getOrDefault(a.getStreamId(), Long.MIN_VALUE) == a.getLastSeq()) {
+                sentencesDone.add(a.getStreamId());
+              }
             } else if (value instanceof RejectedRecord) {
               view.deadLetter((RejectedRecord) value);
             }
@@ -191,7 +224,8 @@ public final class DemoCommand implements Rillet.Command {
           }
           if (conf.get(DemoOptions.EXIT_WHEN_DONE) && feeder.done()) {
             if (sentimentDone.containsAll(lastSeqWithText.keySet())
-                && tagsDone.containsAll(lastSeqWithText.keySet())) {
+                && tagsDone.containsAll(lastSeqWithText.keySet())
+                && (!sentences || sentencesDone.containsAll(lastSeqWithText.keySet()))) {
               view.flushPending();
               view.info("all " + events.size() + " events fed and their outputs committed; done");
               break;

@@ -18,13 +18,15 @@ public final class LiveCommand implements Rillet.Command {
 
   @Override
   public String summary() {
-    return "Run the live job: Kafka text topic -> per-token tags and running sentiment -> Kafka.";
+    return "Run the live job: Kafka text topic -> per-token tags, running sentiment and"
+        + " per-sentence ELMo analysis -> Kafka.";
   }
 
   /** The options of the live job: Kafka endpoints and topics, then the pipeline's own. */
   public static List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
     options.addAll(PipelineOptions.all());
+    options.addAll(SentenceOptions.all());
     return options;
   }
 
@@ -44,9 +46,13 @@ public final class LiveCommand implements Rillet.Command {
     if (model.notice() != null) {
       System.err.println("rillet live: note: " + model.notice());
     }
-    StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-    LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
-    env.execute("rillet-live");
+    SentenceStage stage = SentenceStage.resolve(conf);
+    // Loaded once here to fail fast; on a local MiniCluster the operators share this copy.
+    try (var elmo = stage == null ? null : stage.check()) {
+      StreamExecutionEnvironment env = LiveEnvironment.create(conf);
+      LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
+      env.execute("rillet-live");
+    }
     return 0;
   }
 }

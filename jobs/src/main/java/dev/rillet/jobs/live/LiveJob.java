@@ -1,5 +1,6 @@
 package dev.rillet.jobs.live;
 
+import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
@@ -70,6 +71,17 @@ public final class LiveJob {
                 .build())
         .uid("sentiment-sink")
         .name("sentiment-sink");
+    SentenceStage sentences = SentenceStage.resolve(conf);
+    if (sentences != null) {
+      sentences
+          .apply(tagged)
+          .sinkTo(
+              RilletKafka.sink(SentenceAnalysis.class, conf, KafkaOptions.SENTENCES_TOPIC)
+                  .key(SentenceAnalysis::getStreamId)
+                  .build())
+          .uid("sentences-sink")
+          .name("sentences-sink");
+    }
     events
         .getSideOutput(TextEventDecoder.REJECTED)
         .sinkTo(RilletKafka.deadLetterSink(conf).build())

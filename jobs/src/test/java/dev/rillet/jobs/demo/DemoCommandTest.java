@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.testutils.TestData;
 import dev.rillet.testutils.TestModels;
 import dev.rillet.tokenize.WordTokenizer;
 import java.io.ByteArrayOutputStream;
@@ -52,7 +53,9 @@ class DemoCommandTest {
             "--checkpoint-interval",
             "300ms",
             "--model",
-            TestModels.get("test-gru").toString());
+            TestModels.get("test-gru").toString(),
+            "--elmo",
+            "none");
     assertThat(code).isZero();
 
     WordTokenizer tokenizer = new WordTokenizer();
@@ -74,6 +77,73 @@ class DemoCommandTest {
         .containsExactly(
             "I", "loved", "this", "film", ".", "The", "acting", "was", "great", "and", "the",
             "music", "too", "!");
+  }
+
+  @Test
+  void showsEachCompletedSentencesElmoAnalysis(@TempDir Path dir) throws Exception {
+    Path elmo = TestData.require().resolve("elmo-fixture");
+    List<String> lines =
+        List.of(
+            event("a", 0, "I loved this film. The acting was great", false),
+            event("b", 0, "The service was slow and the food cold.", false),
+            event("a", 1, "and the music too!", true),
+            event("b", 1, "Never again.", true));
+    Path input = Files.write(dir.resolve("in.jsonl"), lines);
+    Path output = dir.resolve("out.jsonl");
+    ByteArrayOutputStream screen = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(screen, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code =
+          RilletTestAccess.run(
+              "demo",
+              "--input",
+              input.toString(),
+              "--sink-jsonl",
+              output.toString(),
+              "--exit-when-done",
+              "--rate",
+              "100",
+              "--checkpoint-interval",
+              "300ms",
+              "--model",
+              TestModels.get("test-gru").toString(),
+              "--elmo-options",
+              elmo.resolve("options.json").toString(),
+              "--elmo-weights",
+              elmo.resolve("lm_weights.hdf5").toString(),
+              "--elmo-heads",
+              TestModels.get("test-elmo-heads").toString());
+    } finally {
+      System.setOut(stdout);
+    }
+    assertThat(code).isZero();
+
+    List<List<String>> sentencesOfA = new ArrayList<>();
+    int sentences = 0;
+    for (String line : Files.readAllLines(output)) {
+      JsonNode record = JSON.readTree(line);
+      if (!record.get("topic").asText().equals("rillet.sentences")) {
+        continue;
+      }
+      sentences++;
+      JsonNode value = record.get("value");
+      assertThat(value.get("modelIds").toString()).contains("test-elmo-heads@1.0.0");
+      if (value.get("streamId").asText().equals("a")) {
+        List<String> tokens = new ArrayList<>();
+        value.get("tokens").forEach(t -> tokens.add(t.get("token").asText()));
+        sentencesOfA.add(tokens);
+      }
+    }
+    assertThat(sentences).isEqualTo(4);
+    assertThat(sentencesOfA)
+        .containsExactly(
+            List.of("I", "loved", "this", "film", "."),
+            List.of("The", "acting", "was", "great", "and", "the", "music", "too", "!"));
+    assertThat(screen.toString(StandardCharsets.UTF_8))
+        .contains("sentence stage: elmo-fixture/lm_weights.hdf5 + test-elmo-heads")
+        .containsPattern("a +sentence 1 ");
   }
 
   @Test

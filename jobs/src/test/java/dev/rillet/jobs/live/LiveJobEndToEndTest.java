@@ -58,6 +58,8 @@ class LiveJobEndToEndTest {
     conf.set(KafkaOptions.DEAD_LETTER_TOPIC, "e2e.dead");
     conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "e2e-" + System.nanoTime());
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);
+    // The sentence stage has its own end-to-end test (SentenceStageEndToEndTest).
+    conf.set(SentenceOptions.ELMO, SentenceOptions.NONE);
     KAFKA.createTopics(4, "e2e.text", "e2e.tags", "e2e.sentiment", "e2e.dead");
 
     // 36 streams x 8-12 events; words from the model's vocabulary, punctuation, unknown words.
