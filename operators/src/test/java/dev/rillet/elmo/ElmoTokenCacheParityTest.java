@@ -15,7 +15,7 @@ class ElmoTokenCacheParityTest {
   void statelessAllThirtySentencesEqualTheUncachedModel() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1);
+    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1, 0);
         ElmoModel cached =
             ElmoModel.convert(
                 fixture.options(),
@@ -55,7 +55,7 @@ class ElmoTokenCacheParityTest {
   void statefulAllThirtySentencesEqualTheUncachedModelAndBilmTf() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), true, 1);
+    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), true, 1, 0);
         ElmoModel cached =
             ElmoModel.convert(
                 fixture.options(),

@@ -66,7 +66,7 @@ class ElmoTokenCacheTest {
   @Test
   void cachedModelGivesTheSingleGraphsResultsStateless() {
     ElmoWeights weights = ElmoWeights.random(options(), 11);
-    try (ElmoModel plain = ElmoModel.convert(options(), weights, false, 1);
+    try (ElmoModel plain = ElmoModel.convert(options(), weights, false, 1, 0);
         ElmoModel cached = ElmoModel.convert(options(), weights, false, 1, 100)) {
       assertThat(plain.tokenCacheSize()).isZero();
       assertThat(cached.tokenCacheSize()).isEqualTo(100);
@@ -92,7 +92,7 @@ class ElmoTokenCacheTest {
   @Test
   void cachedModelGivesTheSingleGraphsResultsAndStatesStateful() {
     ElmoWeights weights = ElmoWeights.random(options(), 12);
-    try (ElmoModel plain = ElmoModel.convert(options(), weights, true, 1);
+    try (ElmoModel plain = ElmoModel.convert(options(), weights, true, 1, 0);
         ElmoModel cached = ElmoModel.convert(options(), weights, true, 1, 8)) {
       List<ElmoState> plainStates = new ArrayList<>();
       List<ElmoState> cachedStates = new ArrayList<>();
@@ -128,7 +128,7 @@ class ElmoTokenCacheTest {
       many.add("w" + i);
     }
     List<List<String>> batch = List.of(many, many.subList(5, 25), List.of("w0", "w39"));
-    try (ElmoModel plain = ElmoModel.convert(options(), weights, false, 1);
+    try (ElmoModel plain = ElmoModel.convert(options(), weights, false, 1, 0);
         ElmoModel cached = ElmoModel.convert(options(), weights, false, 1, 5)) {
       List<ElmoLayers> expected = plain.embed(batch);
       assertThat(maxDiff(cached.embed(batch), expected)).isLessThan(TOLERANCE);
