@@ -25,7 +25,7 @@ import org.apache.flink.configuration.Configuration;
  * its token-vector cache, at several batch sizes, on random words or the sentences of a text, for
  * the published small and original shapes with random weights and for any options.json +
  * weights.hdf5 folder (e.g. the fixture), with the fraction of the machine's fp32 peak that the
- * model's FLOPs per token reach.
+ * model's FLOPs per token reach (counting the char CNN of every token, cached or not).
  */
 public final class ElmoBenchCommand implements Rillet.Command {
   static final ConfigOption<String> MODELS =
