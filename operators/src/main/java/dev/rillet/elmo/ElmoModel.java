@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,15 +30,33 @@ import java.util.Map;
  * depend on the batch: a sentence gives the same activations alone or with others (within float
  * rounding, ~1e-6). Stateful models carry each sentence's LSTM state in an {@link ElmoState}.
  *
+ * <p>Token-vector cache (on by default when converting from options + weights, {@link
+ * #DEFAULT_TOKEN_CACHE_SIZE}; off with {@code tokenCacheSize} 0; it made the published small shape
+ * 1.7-2.7x faster on SST sentences, see the README): a token's layer-0 vector (char CNN, highways,
+ * projection) depends on its string alone, so a model with a cache runs the split graphs of {@link
+ * ElmoOnnxConverter}: per batch the token encoder only for the distinct tokens not among the {@code
+ * tokenCacheSize} most recently used (LRU), then the biLSTM on the vectors. The {@code <S>}/{@code
+ * </S>} vectors are computed once at load. Results equal the uncached model's within float
+ * rounding; {@link #tokenCacheStats} counts hits.
+ *
  * <p>Ownership: the model owns its {@link OrtSession} (and its options) and closes them in {@link
  * #close}; the {@link OrtEnvironment} is the process-wide one and is never closed. Calls to {@link
  * #embed} are serialised (the input and output buffers are reused across calls); the session itself
  * uses {@code intraOpThreads} threads per call.
  */
 public final class ElmoModel implements AutoCloseable {
+  /**
+   * Token vectors a model made with a cache keeps by default: a few tens of thousands of tokens
+   * cover nearly all running text (Zipf), for {@code 4 * P} bytes each (16 MB at P = 128).
+   */
+  public static final int DEFAULT_TOKEN_CACHE_SIZE = 32_768;
+
   private final OrtEnvironment env;
   private final OrtSession.SessionOptions sessionOptions;
   private final OrtSession session;
+  // Split form only (null otherwise): the token encoder and the cache of its outputs.
+  private final OrtSession encoder;
+  private final TokenVectorCache cache;
   private final int layers;
   private final int dim;
   private final int lstmLayers;
@@ -45,6 +64,8 @@ public final class ElmoModel implements AutoCloseable {
   private final int cellDim;
   private final boolean stateful;
   private final ElmoCharIds charIds;
+  // Split form: the vectors of <S> and </S>, computed once at load.
+  private final float[] markerVectors;
 
   // Reused across calls: grown when a batch needs more, never shrunk.
   private int[] ids = new int[0];
@@ -54,34 +75,83 @@ public final class ElmoModel implements AutoCloseable {
   private ByteBuffer cBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer hOutBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer cOutBytes = ByteBuffer.allocateDirect(0);
+  // Split form: contextual inputs, the encoder's output and each position's row in it.
+  private ByteBuffer vectorBytes = ByteBuffer.allocateDirect(0);
+  private ByteBuffer lengthBytes = ByteBuffer.allocateDirect(0);
+  private ByteBuffer encodedBytes = ByteBuffer.allocateDirect(0);
+  private int[] encodedRow = new int[0];
+  private final Map<String, Integer> missRows = new HashMap<>();
+  private final List<String> missTokens = new ArrayList<>();
+  private long lookups;
+  private long hits;
+  private long encoded;
 
-  private ElmoModel(byte[] onnx, Path file, int intraOpThreads) {
+  /** An ONNX model given as bytes (converted in memory) or as a file. */
+  private record Graph(byte[] bytes, Path file) {
+    OrtSession open(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException {
+      return bytes != null
+          ? env.createSession(bytes, options)
+          : env.createSession(file.toString(), options);
+    }
+
+    String where() {
+      return file != null ? file.toString() : "converted ELMo model";
+    }
+  }
+
+  private ElmoModel(Graph main, Graph tokenEncoder, int intraOpThreads, int tokenCacheSize) {
     if (intraOpThreads < 1) {
       throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
+    }
+    if (tokenCacheSize < 0) {
+      throw new IllegalArgumentException("tokenCacheSize must be >= 0, got " + tokenCacheSize);
     }
     this.env = OrtEnvironment.getEnvironment();
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     OrtSession s = null;
+    OrtSession e = null;
+    String where = main.where();
     try {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       // Spinning pool threads would take the cores other operators need between calls.
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
-      s =
-          onnx != null
-              ? env.createSession(onnx, options)
-              : env.createSession(file.toString(), options);
+      s = main.open(env, options);
       Map<String, NodeInfo> inputs = s.getInputInfo();
       Map<String, NodeInfo> outputs = s.getOutputInfo();
-      String where = file != null ? file.toString() : "converted ELMo model";
-      long[] idShape = shape(inputs, ElmoOnnxConverter.CHAR_IDS, 3, where);
+      // The input first: a non-ELMo file is told apart by its missing char_ids / token_vectors.
+      long[] inputShape =
+          tokenEncoder == null
+              ? shape(inputs, ElmoOnnxConverter.CHAR_IDS, 3, where)
+              : shape(inputs, ElmoOnnxConverter.TOKEN_VECTORS, 3, where);
       long[] layerShape = shape(outputs, ElmoOnnxConverter.LAYERS, 4, where);
       this.layers = (int) layerShape[0];
       this.dim = (int) layerShape[3];
       this.lstmLayers = layers - 1;
       this.projectionDim = dim / 2;
-      this.charIds = new ElmoCharIds((int) idShape[2]);
+      if (tokenEncoder == null) {
+        this.charIds = new ElmoCharIds((int) inputShape[2]);
+      } else {
+        shape(inputs, ElmoOnnxConverter.LENGTHS, 1, where);
+        e = tokenEncoder.open(env, options);
+        String encoderWhere = tokenEncoder.where();
+        long[] idShape = shape(e.getInputInfo(), ElmoOnnxConverter.CHAR_IDS, 2, encoderWhere);
+        long[] vectorShape =
+            shape(e.getOutputInfo(), ElmoOnnxConverter.TOKEN_VECTORS, 2, encoderWhere);
+        if (vectorShape[1] != projectionDim) {
+          throw new ElmoFormatException(
+              encoderWhere
+                  + ": token vectors of "
+                  + vectorShape[1]
+                  + " floats do not fit "
+                  + where
+                  + " (P = "
+                  + projectionDim
+                  + ")");
+        }
+        this.charIds = new ElmoCharIds((int) idShape[1]);
+      }
       this.stateful = inputs.containsKey(ElmoOnnxConverter.H_IN);
       this.cellDim =
           stateful ? (int) shape(inputs, ElmoOnnxConverter.C_IN, 4, where)[3] : projectionDim;
@@ -92,44 +162,151 @@ public final class ElmoModel implements AutoCloseable {
                 + java.util.Arrays.toString(layerShape)
                 + "; expected [L + 1, batch, time, 2P]");
       }
-    } catch (OrtException e) {
-      close(s, options);
-      throw new ElmoFormatException(
-          (file != null ? file : "converted ELMo model")
-              + ": ONNX Runtime cannot load it: "
-              + e.getMessage(),
-          e);
-    } catch (RuntimeException e) {
-      close(s, options);
-      throw e;
+    } catch (OrtException x) {
+      close(e, s, options);
+      throw new ElmoFormatException(where + ": ONNX Runtime cannot load it: " + x.getMessage(), x);
+    } catch (RuntimeException x) {
+      close(e, s, options);
+      throw x;
     }
     this.sessionOptions = options;
     this.session = s;
+    this.encoder = e;
+    if (e != null) {
+      this.cache = new TokenVectorCache(tokenCacheSize, projectionDim);
+      this.markerVectors = new float[2 * projectionDim];
+      encodeMarkers();
+    } else {
+      this.cache = null;
+      this.markerVectors = null;
+    }
   }
 
-  /** Loads an ONNX model written by {@code rillet convert-elmo}. */
+  /**
+   * Loads an ONNX model written by {@code rillet convert-elmo}: the single graph, so no token cache
+   * (for one, load the split form or convert from options + weights).
+   */
   public static ElmoModel load(Path onnxFile, int intraOpThreads) {
+    requireFile(onnxFile);
+    return new ElmoModel(new Graph(null, onnxFile), null, intraOpThreads, 0);
+  }
+
+  /**
+   * Loads the split form ({@link ElmoOnnxConverter#convertTokenEncoder} and {@link
+   * ElmoOnnxConverter#convertContextual} written to files) with a cache of up to {@code
+   * tokenCacheSize} token vectors (0: the token encoder runs on every token).
+   */
+  public static ElmoModel load(
+      Path tokenEncoderFile, Path contextualFile, int intraOpThreads, int tokenCacheSize) {
+    requireFile(tokenEncoderFile);
+    requireFile(contextualFile);
+    return new ElmoModel(
+        new Graph(null, contextualFile),
+        new Graph(null, tokenEncoderFile),
+        intraOpThreads,
+        tokenCacheSize);
+  }
+
+  private static void requireFile(Path onnxFile) {
     if (!Files.isRegularFile(onnxFile)) {
       throw new ElmoFormatException("ELMo model file " + onnxFile + " does not exist");
     }
-    return new ElmoModel(null, onnxFile, intraOpThreads);
   }
 
-  /** Reads an options.json + weights.hdf5 pair and converts it in memory. */
+  /**
+   * Reads an options.json + weights.hdf5 pair and converts it in memory, with a token-vector cache
+   * of {@link #DEFAULT_TOKEN_CACHE_SIZE} (the 5-argument form with 0 turns it off).
+   */
   public static ElmoModel convert(
       Path optionsJson, Path weightsHdf5, boolean stateful, int intraOpThreads) throws IOException {
+    return convert(optionsJson, weightsHdf5, stateful, intraOpThreads, DEFAULT_TOKEN_CACHE_SIZE);
+  }
+
+  /**
+   * Reads an options.json + weights.hdf5 pair and converts it in memory, with a cache of up to
+   * {@code tokenCacheSize} token vectors (0: no cache, the single graph).
+   */
+  public static ElmoModel convert(
+      Path optionsJson, Path weightsHdf5, boolean stateful, int intraOpThreads, int tokenCacheSize)
+      throws IOException {
     if (!Files.isRegularFile(optionsJson)) {
       throw new ElmoFormatException("ELMo options file " + optionsJson + " does not exist");
     }
     ElmoOptions options = ElmoOptions.read(optionsJson);
-    return convert(options, ElmoWeights.read(weightsHdf5, options), stateful, intraOpThreads);
+    return convert(
+        options, ElmoWeights.read(weightsHdf5, options), stateful, intraOpThreads, tokenCacheSize);
   }
 
-  /** Converts options + weights already in memory. */
+  /**
+   * Converts options + weights already in memory, with a token-vector cache of {@link
+   * #DEFAULT_TOKEN_CACHE_SIZE} (the 5-argument form with 0 turns it off).
+   */
   public static ElmoModel convert(
       ElmoOptions options, ElmoWeights weights, boolean stateful, int intraOpThreads) {
-    byte[] onnx = ElmoOnnxConverter.convert(options, weights, stateful).toByteArray();
-    return new ElmoModel(onnx, null, intraOpThreads);
+    return convert(options, weights, stateful, intraOpThreads, DEFAULT_TOKEN_CACHE_SIZE);
+  }
+
+  /**
+   * Converts options + weights already in memory. With {@code tokenCacheSize > 0} the model runs
+   * the split form: the char CNN, highways and projection only for the tokens of a batch that are
+   * not among the {@code tokenCacheSize} most recently used, then the biLSTM on the vectors; with 0
+   * the single graph of {@link ElmoOnnxConverter#convert}. Both give the same results (within float
+   * rounding, ~1e-6).
+   */
+  public static ElmoModel convert(
+      ElmoOptions options,
+      ElmoWeights weights,
+      boolean stateful,
+      int intraOpThreads,
+      int tokenCacheSize) {
+    if (tokenCacheSize == 0) {
+      byte[] onnx = ElmoOnnxConverter.convert(options, weights, stateful).toByteArray();
+      return new ElmoModel(new Graph(onnx, null), null, intraOpThreads, 0);
+    }
+    byte[] encoder = ElmoOnnxConverter.convertTokenEncoder(options, weights).toByteArray();
+    byte[] contextual =
+        ElmoOnnxConverter.convertContextual(options, weights, stateful).toByteArray();
+    return new ElmoModel(
+        new Graph(contextual, null), new Graph(encoder, null), intraOpThreads, tokenCacheSize);
+  }
+
+  /**
+   * The most token vectors this model caches: 0 when it has no cache (the single graph, or the
+   * split form loaded with size 0).
+   */
+  public int tokenCacheSize() {
+    return cache == null ? 0 : cache.capacity();
+  }
+
+  /**
+   * Counts since the model was made: token positions looked up in the cache, those found there, and
+   * tokens the encoder ran on (each distinct missing token of a batch once). All zero without a
+   * cache.
+   */
+  public synchronized TokenCacheStats tokenCacheStats() {
+    return new TokenCacheStats(
+        lookups, hits, encoded, cache == null ? 0 : cache.size(), tokenCacheSize());
+  }
+
+  /**
+   * Token-vector cache counters (see {@link #tokenCacheStats}); {@code entries <= capacity}.
+   *
+   * @param lookups token positions (markers excluded) of all batches
+   * @param hits positions whose vector came from the cache
+   * @param encoded tokens run through the char CNN (a token missing twice in a batch counts once)
+   * @param entries vectors now cached
+   * @param capacity most vectors cached
+   */
+  public record TokenCacheStats(long lookups, long hits, long encoded, int entries, int capacity) {
+    /** Share of positions found in the cache (0 with no lookups). */
+    public double hitRate() {
+      return lookups == 0 ? 0 : (double) hits / lookups;
+    }
+
+    /** Share of positions whose vector the char CNN did not compute (0 with no lookups). */
+    public double savedRate() {
+      return lookups == 0 ? 0 : 1 - (double) encoded / lookups;
+    }
   }
 
   /** L + 1: the number of layers in each result. */
@@ -202,17 +379,6 @@ public final class ElmoModel implements AutoCloseable {
       maxTokens = Math.max(maxTokens, s.size());
     }
     int time = maxTokens + 2;
-    int width = charIds.width();
-    int rowIds = time * width;
-    if (ids.length < batch * rowIds) {
-      ids = new int[batch * rowIds];
-    }
-    for (int b = 0; b < batch; b++) {
-      charIds.sentence(sentences.get(b), time, ids, b * rowIds);
-    }
-    idBytes = ensure(idBytes, 4L * batch * rowIds);
-    IntBuffer idBuffer = idBytes.asIntBuffer();
-    idBuffer.put(ids, 0, batch * rowIds).flip();
     long outFloats = (long) layers * batch * time * dim;
     outBytes = ensure(outBytes, 4 * outFloats);
     FloatBuffer out = outBytes.asFloatBuffer().limit((int) outFloats);
@@ -220,9 +386,11 @@ public final class ElmoModel implements AutoCloseable {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     Map<String, OnnxValue> pinned = new HashMap<>();
     try {
-      inputs.put(
-          ElmoOnnxConverter.CHAR_IDS,
-          OnnxTensor.createTensor(env, idBuffer, new long[] {batch, time, width}));
+      if (encoder == null) {
+        inputs.put(ElmoOnnxConverter.CHAR_IDS, charIdTensor(sentences, batch, time));
+      } else {
+        tokenVectorInputs(sentences, batch, time, inputs);
+      }
       pinned.put(
           ElmoOnnxConverter.LAYERS,
           OnnxTensor.createTensor(env, out, new long[] {layers, batch, time, dim}));
@@ -269,6 +437,134 @@ public final class ElmoModel implements AutoCloseable {
       results.add(new ElmoLayers(layers, n, dim, data));
     }
     return results;
+  }
+
+  /** The single graph's input: every sentence's char ids, [B, T + 2, W]. */
+  private OnnxTensor charIdTensor(List<? extends List<String>> sentences, int batch, int time)
+      throws OrtException {
+    int width = charIds.width();
+    int rowIds = time * width;
+    if (ids.length < batch * rowIds) {
+      ids = new int[batch * rowIds];
+    }
+    for (int b = 0; b < batch; b++) {
+      charIds.sentence(sentences.get(b), time, ids, b * rowIds);
+    }
+    idBytes = ensure(idBytes, 4L * batch * rowIds);
+    IntBuffer idBuffer = idBytes.asIntBuffer();
+    idBuffer.put(ids, 0, batch * rowIds).flip();
+    return OnnxTensor.createTensor(env, idBuffer, new long[] {batch, time, width});
+  }
+
+  /**
+   * The contextual graph's inputs: token vectors [B, T + 2, P] from the cache where it has them and
+   * from one token-encoder run over the batch's distinct other tokens, and the lengths.
+   */
+  private void tokenVectorInputs(
+      List<? extends List<String>> sentences, int batch, int time, Map<String, OnnxTensor> inputs)
+      throws OrtException {
+    int p = projectionDim;
+    int width = charIds.width();
+    int positions = batch * time;
+    vectorBytes = ensure(vectorBytes, 4L * positions * p);
+    FloatBuffer vectors = vectorBytes.asFloatBuffer().limit(positions * p);
+    lengthBytes = ensure(lengthBytes, 8L * batch);
+    LongBuffer lengths = lengthBytes.asLongBuffer().limit(batch);
+    if (encodedRow.length < positions) {
+      encodedRow = new int[positions];
+    }
+    missRows.clear();
+    missTokens.clear();
+    for (int b = 0; b < batch; b++) {
+      List<String> tokens = sentences.get(b);
+      int n = tokens.size();
+      int base = b * time;
+      vectors.put(base * p, markerVectors, 0, p);
+      for (int t = 0; t < n; t++) {
+        int pos = base + 1 + t;
+        String token = tokens.get(t);
+        lookups++;
+        if (cache.copyTo(token, vectors, pos * p)) {
+          hits++;
+          encodedRow[pos] = -1;
+          continue;
+        }
+        // A hit copies its vector now, so evictions by this batch's misses cannot touch it.
+        Integer row = missRows.get(token);
+        if (row == null) {
+          row = missTokens.size();
+          missRows.put(token, row);
+          missTokens.add(token);
+          if (ids.length < (row + 1) * width) {
+            ids = java.util.Arrays.copyOf(ids, Math.max((row + 1) * width, 2 * ids.length));
+          }
+          charIds.token(token, ids, row * width);
+        }
+        encodedRow[pos] = row;
+      }
+      vectors.put((base + n + 1) * p, markerVectors, p, p);
+      // Padding: ignored by the graph (multiplied by 0); zeros keep stale values out of it.
+      for (int i = (base + n + 2) * p; i < (base + time) * p; i++) {
+        vectors.put(i, 0f);
+      }
+      lengths.put(b, n + 2);
+    }
+    int misses = missTokens.size();
+    if (misses > 0) {
+      FloatBuffer encodedVectors = encode(misses);
+      for (int b = 0; b < batch; b++) {
+        int n = sentences.get(b).size();
+        for (int pos = b * time + 1; pos <= b * time + n; pos++) {
+          int row = encodedRow[pos];
+          if (row >= 0) {
+            vectors.put(pos * p, encodedVectors, row * p, p);
+          }
+        }
+      }
+      for (int i = 0; i < misses; i++) {
+        cache.put(missTokens.get(i), encodedVectors, i * p);
+      }
+      encoded += misses;
+    }
+    inputs.put(
+        ElmoOnnxConverter.TOKEN_VECTORS,
+        OnnxTensor.createTensor(env, vectors, new long[] {batch, time, p}));
+    inputs.put(
+        ElmoOnnxConverter.LENGTHS, OnnxTensor.createTensor(env, lengths, new long[] {batch}));
+  }
+
+  /** Runs the token encoder on the first {@code rows} rows of {@link #ids}; returns [rows, P]. */
+  private FloatBuffer encode(int rows) throws OrtException {
+    int width = charIds.width();
+    idBytes = ensure(idBytes, 4L * rows * width);
+    IntBuffer idBuffer = idBytes.asIntBuffer();
+    idBuffer.put(ids, 0, rows * width).flip();
+    encodedBytes = ensure(encodedBytes, 4L * rows * projectionDim);
+    FloatBuffer result = encodedBytes.asFloatBuffer().limit(rows * projectionDim);
+    try (OnnxTensor in = OnnxTensor.createTensor(env, idBuffer, new long[] {rows, width});
+        OnnxTensor out = OnnxTensor.createTensor(env, result, new long[] {rows, projectionDim})) {
+      encoder
+          .run(Map.of(ElmoOnnxConverter.CHAR_IDS, in), Map.of(ElmoOnnxConverter.TOKEN_VECTORS, out))
+          .close();
+    }
+    return result;
+  }
+
+  /** Fills {@link #markerVectors} with the vectors of {@code <S>} and {@code </S>}. */
+  private void encodeMarkers() {
+    int width = charIds.width();
+    if (ids.length < 2 * width) {
+      ids = new int[2 * width];
+    }
+    charIds.sentenceStart(ids, 0);
+    charIds.sentenceEnd(ids, width);
+    try {
+      encode(2).get(0, markerVectors, 0, 2 * projectionDim);
+    } catch (OrtException | RuntimeException e) {
+      close();
+      throw new ElmoFormatException(
+          "ELMo token encoder failed on the markers: " + e.getMessage(), e);
+    }
   }
 
   /** Copies each row's state into [2, L, B, X] input buffers (zeros when states is null). */
@@ -338,20 +634,21 @@ public final class ElmoModel implements AutoCloseable {
     return t.getShape();
   }
 
-  private static void close(OrtSession s, OrtSession.SessionOptions options) {
-    try {
-      if (s != null) {
-        s.close();
+  private static void close(OrtSession encoder, OrtSession s, OrtSession.SessionOptions options) {
+    for (OrtSession each : new OrtSession[] {encoder, s}) {
+      try {
+        if (each != null) {
+          each.close();
+        }
+      } catch (OrtException ignored) {
+        // already failing, or closing: nothing the caller could do about it
       }
-    } catch (OrtException ignored) {
-      // already failing; the first error is the one to report
-    } finally {
-      options.close();
     }
+    options.close();
   }
 
   @Override
   public synchronized void close() {
-    close(session, sessionOptions);
+    close(encoder, session, sessionOptions);
   }
 }

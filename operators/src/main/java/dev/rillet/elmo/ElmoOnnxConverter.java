@@ -33,6 +33,12 @@ import java.util.Map;
  *       what bilm-tf carries into the next batch. A stateless model starts from zeros.
  * </ul>
  *
+ * <p>Split form, for callers that cache token vectors: {@link #convertTokenEncoder} (char ids of
+ * single tokens to their context-free vectors) and {@link #convertContextual} (token vectors plus
+ * lengths to the same outputs as above). Running the first on every position and feeding the second
+ * gives the single graph's results; a token's vector depends on its string alone, so a caller may
+ * compute it once and reuse it.
+ *
  * <p>Char CNN: one Conv + ReduceMax per filter; the LSTMs (with projection and cell/projection
  * clipping, which ONNX's LSTM op cannot express) are a hand-written cell inside {@code Scan}, with
  * the input product {@code x·W} of all steps computed before the loop; the backward stack runs on
@@ -42,6 +48,12 @@ import java.util.Map;
 public final class ElmoOnnxConverter {
   /** Name of the character-id input. */
   public static final String CHAR_IDS = "char_ids";
+
+  /** Split form: name of the token vectors (token encoder output, contextual graph input). */
+  public static final String TOKEN_VECTORS = "token_vectors";
+
+  /** Split form: name of the contextual graph's per-row length input (int64, tokens + 2). */
+  public static final String LENGTHS = "lengths";
 
   /** Name of the layer-activations output. */
   public static final String LAYERS = "layers";
@@ -80,31 +92,93 @@ public final class ElmoOnnxConverter {
     return new ElmoOnnxConverter(options, weights).build(stateful);
   }
 
+  /**
+   * Builds the token encoder of the split form: input {@value #CHAR_IDS} int32 {@code [tokens, W]}
+   * (one row per token, as written by {@link ElmoCharIds#token}, {@link ElmoCharIds#sentenceStart}
+   * or {@link ElmoCharIds#sentenceEnd}), output {@value #TOKEN_VECTORS} float32 {@code [tokens,
+   * P]}: the context-free token vector (char CNN, highways, projection) of each row, which depends
+   * on that row alone. An all-zero (padding) row gives the vector of the padding id, not zeros; the
+   * contextual graph zeroes padded positions itself.
+   */
+  public static ProtoMessage convertTokenEncoder(ElmoOptions options, ElmoWeights weights) {
+    ElmoOnnxConverter c = new ElmoOnnxConverter(options, weights);
+    OnnxGraph g = c.g;
+    String ids = g.input(CHAR_IDS, ElemType.INT32, "tokens", options.maxCharactersPerToken());
+    g.opNamed("Identity", List.of(c.tokenVectors(ids)), List.of(TOKEN_VECTORS));
+    g.output(TOKEN_VECTORS, ElemType.FLOAT, "tokens", options.projectionDim());
+    return OnnxModelWriter.model(g, "rillet convert-elmo", c.metadata(false, "token_encoder"));
+  }
+
+  /**
+   * Builds the contextual part of the split form: the biLSTM over token vectors made by {@link
+   * #convertTokenEncoder}. Inputs {@value #TOKEN_VECTORS} float32 {@code [batch, time, P]} (per
+   * sentence the vectors of {@code <S>}, its tokens, {@code </S>}, then anything) and {@value
+   * #LENGTHS} int64 {@code [batch]}: each row's real positions, {@code tokens + 2}, with {@code 2
+   * <= lengths[b] <= time}. Positions at or past a row's length are padding: their vectors are
+   * ignored (multiplied by 0). Output {@value #LAYERS} and, when stateful, the state inputs and
+   * outputs are exactly those of {@link #convert}; feeding it the encoder's vectors gives the
+   * single graph's results (within float rounding).
+   */
+  public static ProtoMessage convertContextual(
+      ElmoOptions options, ElmoWeights weights, boolean stateful) {
+    ElmoOnnxConverter c = new ElmoOnnxConverter(options, weights);
+    OnnxGraph g = c.g;
+    String x = g.input(TOKEN_VECTORS, ElemType.FLOAT, "batch", "time", options.projectionDim());
+    String lengths = g.input(LENGTHS, ElemType.INT64, "batch");
+    String shape = g.op("Shape", x);
+    String time =
+        g.op("Gather", List.of(shape, g.int64Scalar("time_axis", 1)), Attribute.of("axis", 0L));
+    String positions =
+        g.op("Range", g.int64Scalar("range_start", 0), time, g.int64Scalar("range_step", 1));
+    // valid[b, s] = s < lengths[b]: the same mask the single graph reads from the char ids.
+    String valid =
+        g.op(
+            "Less",
+            g.op("Unsqueeze", positions, g.int64s("axis0", 0)),
+            g.op("Unsqueeze", lengths, g.int64s("axis1", 1)));
+    c.contextual(x, valid, lengths, c.slice(shape, 0, 1), stateful);
+    return OnnxModelWriter.model(g, "rillet convert-elmo", c.metadata(stateful, "contextual"));
+  }
+
   private ProtoMessage build(boolean stateful) {
     int w = options.maxCharactersPerToken();
-    int p = options.projectionDim();
-    int h = options.lstmDim();
-    int nLayers = options.nLayers();
     String ids = g.input(CHAR_IDS, ElemType.INT32, "batch", "time", w);
-    String hIn = null;
-    String cIn = null;
-    if (stateful) {
-      hIn = g.input(H_IN, ElemType.FLOAT, 2, nLayers, "batch", p);
-      cIn = g.input(C_IN, ElemType.FLOAT, 2, nLayers, "batch", h);
-    }
 
     // Real positions: any non-zero id (bilm-tf's mask). lengths = real positions per row.
     String maxId = g.op("ReduceMax", List.of(ids), Attribute.ints("axes", 2), keep(0));
     String valid = g.op("Greater", maxId, g.int32Scalar("zero_i", 0));
     String lengths =
         g.op("ReduceSum", List.of(cast(valid, ElemType.INT64), g.int64s("axis1", 1)), keep(0));
-    String valid3 = g.op("Unsqueeze", valid, g.int64s("axis2", 2)); // bool [B, S, 1]
-    String validF3 = cast(valid3, ElemType.FLOAT);
     String shape = g.op("Shape", ids);
     String batchTime = slice(shape, 0, 2);
-    String batch = slice(shape, 0, 1);
 
-    String x = tokenVectors(ids, batchTime); // [B, S, P]
+    String flatIds = g.op("Reshape", ids, g.int64s("flat_ids", -1, w)); // [B * S, W]
+    String outShape =
+        g.op(
+            "Concat",
+            List.of(batchTime, g.int64s("p", options.projectionDim())),
+            Attribute.of("axis", 0L));
+    String x = g.op("Reshape", tokenVectors(flatIds), outShape); // [B, S, P]
+    contextual(x, valid, lengths, slice(shape, 0, 1), stateful);
+    return OnnxModelWriter.model(g, "rillet convert-elmo", metadata(stateful, null));
+  }
+
+  /**
+   * The biLSTM over token vectors x [B, S, P] with the mask valid (bool [B, S]) and lengths (int64
+   * [B]): declares the state inputs when stateful, and the {@value #LAYERS} (and state) outputs.
+   */
+  private void contextual(String x, String valid, String lengths, String batch, boolean stateful) {
+    int p = options.projectionDim();
+    int h = options.lstmDim();
+    int nLayers = options.nLayers();
+    String hIn = null;
+    String cIn = null;
+    if (stateful) {
+      hIn = g.input(H_IN, ElemType.FLOAT, 2, nLayers, "batch", p);
+      cIn = g.input(C_IN, ElemType.FLOAT, 2, nLayers, "batch", h);
+    }
+    String valid3 = g.op("Unsqueeze", valid, g.int64s("axis2", 2)); // bool [B, S, 1]
+    String validF3 = cast(valid3, ElemType.FLOAT);
     x = g.op("Mul", x, validF3); // padded positions 0 in every layer
 
     List<String> fwd = new ArrayList<>();
@@ -149,29 +223,34 @@ public final class ElmoOnnxConverter {
       g.output(H_OUT, ElemType.FLOAT, 2, nLayers, "batch", p);
       g.output(C_OUT, ElemType.FLOAT, 2, nLayers, "batch", h);
     }
-
-    Map<String, String> metadata = new LinkedHashMap<>();
-    metadata.put("rillet.kind", "elmo");
-    metadata.put("rillet.elmo.layers", String.valueOf(nLayers + 1));
-    metadata.put("rillet.elmo.projection_dim", String.valueOf(p));
-    metadata.put("rillet.elmo.lstm_dim", String.valueOf(h));
-    metadata.put("rillet.elmo.max_characters_per_token", String.valueOf(w));
-    metadata.put("rillet.elmo.stateful", String.valueOf(stateful));
-    return OnnxModelWriter.model(g, "rillet convert-elmo", metadata);
   }
 
-  /** Char embedding, CNN, highways and projection: char ids [B, S, W] -> [B, S, P]. */
-  private String tokenVectors(String ids, String batchTime) {
-    int w = options.maxCharactersPerToken();
+  /** Model metadata; {@code part} names a graph of the split form (null: the single graph). */
+  private Map<String, String> metadata(boolean stateful, String part) {
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("rillet.kind", "elmo");
+    if (part != null) {
+      metadata.put("rillet.elmo.part", part);
+    }
+    metadata.put("rillet.elmo.layers", String.valueOf(options.nLayers() + 1));
+    metadata.put("rillet.elmo.projection_dim", String.valueOf(options.projectionDim()));
+    metadata.put("rillet.elmo.lstm_dim", String.valueOf(options.lstmDim()));
+    metadata.put(
+        "rillet.elmo.max_characters_per_token", String.valueOf(options.maxCharactersPerToken()));
+    metadata.put("rillet.elmo.stateful", String.valueOf(stateful));
+    return metadata;
+  }
+
+  /** Char embedding, CNN, highways and projection: char ids [N, W] -> [N, P]. */
+  private String tokenVectors(String ids) {
     int dim = options.charDim();
     // Row 0 is the padding id: zeros, then the 261 stored rows (id k -> stored row k - 1).
     float[] stored = weights.get("char_embed").data();
     float[] table = new float[stored.length + dim];
     System.arraycopy(stored, 0, table, dim, stored.length);
     String embed = g.floats("char_embed", table, ElmoWeights.CHAR_EMBED_ROWS + 1, dim);
-    String chars = g.op("Gather", embed, ids); // [B, S, W, D]
-    String flat = g.op("Reshape", chars, g.int64s("shape", -1, w, dim)); // [N, W, D]
-    String channels = g.op("Transpose", List.of(flat), Attribute.ints("perm", 0, 2, 1));
+    String chars = g.op("Gather", embed, ids); // [N, W, D]
+    String channels = g.op("Transpose", List.of(chars), Attribute.ints("perm", 0, 2, 1));
 
     List<String> pooled = new ArrayList<>();
     for (int i = 0; i < options.numFilters(); i++) {
@@ -212,12 +291,7 @@ public final class ElmoOnnxConverter {
     if (options.tokenProjects()) {
       x = affine(x, "CNN_proj/W_proj", "CNN_proj/b_proj", f, options.projectionDim());
     }
-    String outShape =
-        g.op(
-            "Concat",
-            List.of(batchTime, g.int64s("p", options.projectionDim())),
-            Attribute.of("axis", 0L));
-    return g.op("Reshape", x, outShape);
+    return x;
   }
 
   private String affine(String x, String weight, String bias, int in, int out) {

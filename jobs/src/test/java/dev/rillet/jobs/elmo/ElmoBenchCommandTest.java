@@ -1,11 +1,19 @@
 package dev.rillet.jobs.elmo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.rillet.elmo.ElmoFixture;
+import dev.rillet.elmo.ElmoModel;
+import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.testutils.TestData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ElmoBenchCommandTest {
   @Test
@@ -30,6 +38,77 @@ class ElmoBenchCommandTest {
             "1,4",
             "--tokens",
             "40");
+    assertThat(code).isZero();
+  }
+
+  @Test
+  void cacheModesParse() {
+    assertThat(ElmoBenchCommand.cacheModes("both"))
+        .containsExactly(ElmoBenchCommand.CacheMode.OFF, ElmoBenchCommand.CacheMode.ON);
+    assertThat(ElmoBenchCommand.cacheModes("on")).containsExactly(ElmoBenchCommand.CacheMode.ON);
+    assertThat(ElmoBenchCommand.cacheModes(" off, split ,on,off"))
+        .containsExactly(
+            ElmoBenchCommand.CacheMode.OFF,
+            ElmoBenchCommand.CacheMode.SPLIT,
+            ElmoBenchCommand.CacheMode.ON);
+    assertThatThrownBy(() -> ElmoBenchCommand.cacheModes("yes"))
+        .isInstanceOf(CommandLine.UsageException.class)
+        .hasMessageContaining("'yes'");
+  }
+
+  @Test
+  void textDropsALabelColumnOnlyWhenEveryLineHasOne(@TempDir Path tmp) throws Exception {
+    Path labelled = tmp.resolve("sst.txt");
+    Files.writeString(labelled, "1 a fine film .\n\n0 not  good\n");
+    assertThat(ElmoBenchCommand.readText(labelled))
+        .containsExactly(List.of("a", "fine", "film", "."), List.of("not", "good"));
+    Path plain = tmp.resolve("plain.txt");
+    Files.writeString(plain, "1 a fine film .\nand 2 more\n");
+    assertThat(ElmoBenchCommand.readText(plain))
+        .containsExactly(List.of("1", "a", "fine", "film", "."), List.of("and", "2", "more"));
+  }
+
+  @Test
+  void realTextHitsTheCacheAndEveryModelSeesTheSameSentences() throws Exception {
+    ElmoFixture fixture = ElmoFixture.require();
+    List<List<String>> text =
+        ElmoBenchCommand.readText(TestData.require().resolve("sst/stsa.binary.dev"));
+    try (ElmoModel off = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1, 0);
+        ElmoModel on =
+            ElmoModel.convert(
+                fixture.options(),
+                fixture.weights(),
+                false,
+                1,
+                ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
+      ElmoBenchCommand.Workload workload = new ElmoBenchCommand.Workload(text, 500);
+      List<ElmoBenchCommand.Measure> row =
+          ElmoBenchCommand.measure(List.of(off, on), workload, 4, 300);
+      assertThat(row).hasSize(2);
+      assertThat(row.get(0).hitRate()).isZero();
+      // Sentences 1..n of SST repeat "the", "a", ",", "." and many more.
+      assertThat(row.get(1).hitRate()).isBetween(0.3, 1.0);
+      assertThat(row.get(0).tokensPerSecond()).isPositive();
+      // Both models ran every timed token; only the cached one looked any up.
+      assertThat(off.tokenCacheStats().lookups()).isZero();
+      assertThat(on.tokenCacheStats().lookups()).isGreaterThanOrEqualTo(800);
+    }
+    int code =
+        RilletTestAccess.run(
+            "bench",
+            "elmo",
+            "--models",
+            fixture.dir.toString(),
+            "--batch-sizes",
+            "2",
+            "--tokens",
+            "40",
+            "--warm-up-tokens",
+            "40",
+            "--char-cnn-cache",
+            "off,split,on",
+            "--text",
+            TestData.require().resolve("sst/stsa.binary.dev").toString());
     assertThat(code).isZero();
   }
 }
