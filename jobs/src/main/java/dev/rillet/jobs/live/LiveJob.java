@@ -32,8 +32,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class LiveJob {
   private LiveJob() {}
 
+  /** The pipeline's main streams, for callers that observe them (backfill counts streams). */
+  public record Pipeline(
+      SingleOutputStreamOperator<TextEvent> events, DataStream<TaggedEvent> tagged) {}
+
   /**
-   * Adds the pipeline to {@code env}.
+   * Adds the live pipeline to {@code env}, reading {@code source}.
    *
    * @param modelDir a model package already checked by {@link ModelLocator}
    * @param source where text events come from (live: the unbounded input topic; tests: bounded)
@@ -43,10 +47,24 @@ public final class LiveJob {
       Configuration conf,
       Path modelDir,
       KafkaSource<KafkaInputRecord> source) {
-    SingleOutputStreamOperator<TextEvent> events =
-        RilletKafka.decode(
-            env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text")
-                .uid("kafka-text"));
+    build(
+        conf,
+        modelDir,
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text").uid("kafka-text"),
+        OutputGate.NONE);
+  }
+
+  /**
+   * Adds the pipeline to the environment of {@code input}: every job that runs Rillet's operators
+   * (live, backfill, demo) builds them here, so they all run the same chain.
+   *
+   * @param modelDir a model package already checked by {@link ModelLocator}
+   * @param input raw input records, each stream's in its arrival order
+   * @param gate applied to every output stream just before its sink
+   */
+  public static Pipeline build(
+      Configuration conf, Path modelDir, DataStream<KafkaInputRecord> input, OutputGate gate) {
+    SingleOutputStreamOperator<TextEvent> events = RilletKafka.decode(input);
 
     Duration lateness = conf.get(PipelineOptions.MAX_OUT_OF_ORDERNESS);
     DataStream<TextEvent> timed =
@@ -82,31 +100,37 @@ public final class LiveJob {
             .transform("recurrent-tagger", TypeInformation.of(TaggedEvent.class), tagger)
             .uid("recurrent-tagger");
 
-    tagged
-        .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
-        .uid("to-token-tags")
-        .name("to-token-tags")
+    DataStream<TokenTag> tokenTags =
+        tagged
+            .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
+            .uid("to-token-tags")
+            .name("to-token-tags");
+    gate.apply(tokenTags, conf.get(KafkaOptions.TAGS_TOPIC))
         .sinkTo(
             RilletKafka.sink(TokenTag.class, conf, KafkaOptions.TAGS_TOPIC)
                 .key(TokenTag::getStreamId)
                 .build())
         .uid("tags-sink")
         .name("tags-sink");
-    tagged
-        .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
-        .uid("to-sentiment")
-        .name("to-sentiment")
+    DataStream<StreamSentiment> sentiment =
+        tagged
+            .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
+            .uid("to-sentiment")
+            .name("to-sentiment");
+    gate.apply(sentiment, conf.get(KafkaOptions.SENTIMENT_TOPIC))
         .sinkTo(
             RilletKafka.sink(StreamSentiment.class, conf, KafkaOptions.SENTIMENT_TOPIC)
                 .key(StreamSentiment::getStreamId)
                 .build())
         .uid("sentiment-sink")
         .name("sentiment-sink");
-    events
-        .getSideOutput(TextEventDecoder.REJECTED)
+    gate.apply(
+            events.getSideOutput(TextEventDecoder.REJECTED),
+            conf.get(KafkaOptions.DEAD_LETTER_TOPIC))
         .sinkTo(RilletKafka.deadLetterSink(conf).build())
         .uid("dead-letter-sink")
         .name("dead-letter-sink");
+    return new Pipeline(events, tagged);
   }
 
   /** The live job's source: the input topic from the Kafka options, unbounded. */
