@@ -1,5 +1,6 @@
 package dev.rillet.jobs.cli;
 
+import dev.rillet.jobs.backfill.BackfillCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
 import dev.rillet.jobs.live.LiveCommand;
@@ -26,7 +27,9 @@ public final class Rillet {
 
   static {
     for (Command c :
-        new Command[] {new DemoCommand(), new LiveCommand(), new TaggerBenchCommand()}) {
+        new Command[] {
+          new DemoCommand(), new LiveCommand(), new BackfillCommand(), new TaggerBenchCommand()
+        }) {
       COMMANDS.put(c.name(), c);
     }
   }
