@@ -122,7 +122,7 @@ public final class BackfillInput {
   }
 
   /** Reads a JSON-lines or Avro container file of TextEvents. */
-  static List<TextEvent> readEvents(Path file) throws IOException {
+  public static List<TextEvent> readEvents(Path file) throws IOException {
     if (file.getFileName().toString().endsWith(".avro")) {
       List<TextEvent> events = new ArrayList<>();
       try (DataFileReader<TextEvent> reader =

@@ -4,6 +4,9 @@ import dev.rillet.jobs.backfill.BackfillCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
 import dev.rillet.jobs.live.LiveCommand;
+import dev.rillet.jobs.tools.DumpCommand;
+import dev.rillet.jobs.tools.KafkaCommand;
+import dev.rillet.jobs.tools.ProduceCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -28,7 +31,13 @@ public final class Rillet {
   static {
     for (Command c :
         new Command[] {
-          new DemoCommand(), new LiveCommand(), new BackfillCommand(), new TaggerBenchCommand()
+          new DemoCommand(),
+          new LiveCommand(),
+          new BackfillCommand(),
+          new KafkaCommand(),
+          new ProduceCommand(),
+          new DumpCommand(),
+          new TaggerBenchCommand()
         }) {
       COMMANDS.put(c.name(), c);
     }
