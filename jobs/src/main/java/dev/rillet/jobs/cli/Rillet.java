@@ -1,5 +1,6 @@
 package dev.rillet.jobs.cli;
 
+import dev.rillet.jobs.backfill.BackfillCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.demo.DemoCommand;
 import dev.rillet.jobs.elmo.ConvertElmoCommand;
@@ -7,6 +8,9 @@ import dev.rillet.jobs.elmo.ElmoBenchCommand;
 import dev.rillet.jobs.elmo.ElmoEmbedCommand;
 import dev.rillet.jobs.eval.EvalCommand;
 import dev.rillet.jobs.live.LiveCommand;
+import dev.rillet.jobs.tools.DumpCommand;
+import dev.rillet.jobs.tools.KafkaCommand;
+import dev.rillet.jobs.tools.ProduceCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -33,7 +37,11 @@ public final class Rillet {
         new Command[] {
           new DemoCommand(),
           new LiveCommand(),
+          new BackfillCommand(),
           new EvalCommand(),
+          new KafkaCommand(),
+          new ProduceCommand(),
+          new DumpCommand(),
           new TaggerBenchCommand(),
           new ConvertElmoCommand(),
           new ElmoEmbedCommand(),

@@ -3,11 +3,20 @@ package dev.rillet.jobs.live;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.kafka.KafkaOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 
 /** {@code rillet live}: runs the live job against a Kafka cluster until cancelled. */
 public final class LiveCommand implements Rillet.Command {
@@ -22,11 +31,22 @@ public final class LiveCommand implements Rillet.Command {
         + " per-sentence ELMo analysis -> Kafka.";
   }
 
+  public static final ConfigOption<Duration> STOP_WHEN_IDLE =
+      ConfigOptions.key("stop-when-idle")
+          .durationType()
+          .defaultValue(Duration.ZERO)
+          .withDescription(
+              "Stop the job cleanly (a final savepoint commits its last transaction) once the input"
+                  + " topic has had no new records and the job has committed everything it read for"
+                  + " this long, e.g. PT10S; give it at least a few checkpoint intervals. 0 runs"
+                  + " until cancelled.");
+
   /** The options of the live job: Kafka endpoints and topics, then the pipeline's own. */
   public static List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
     options.addAll(PipelineOptions.all());
     options.addAll(SentenceOptions.all());
+    options.add(STOP_WHEN_IDLE);
     return options;
   }
 
@@ -51,8 +71,46 @@ public final class LiveCommand implements Rillet.Command {
     try (var elmo = stage == null ? null : stage.check()) {
       StreamExecutionEnvironment env = LiveEnvironment.create(conf);
       LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
-      env.execute("rillet-live");
+      Duration idle = conf.get(STOP_WHEN_IDLE);
+      if (idle.isZero() || idle.isNegative()) {
+        env.execute("rillet-live");
+        return 0;
+      }
+      return runUntilIdle(env, conf, idle);
     }
+  }
+
+  /** Runs the job until its input is idle for {@code idle}, then stops it with a savepoint. */
+  private static int runUntilIdle(StreamExecutionEnvironment env, Configuration conf, Duration idle)
+      throws Exception {
+    JobClient client = env.executeAsync("rillet-live");
+    try (InputIdleWatcher watcher =
+        new InputIdleWatcher(
+            conf.get(KafkaOptions.BOOTSTRAP_SERVERS),
+            conf.get(KafkaOptions.INPUT_TOPIC),
+            conf.get(KafkaOptions.GROUP_ID))) {
+      var result = client.getJobExecutionResult();
+      while (true) {
+        try {
+          result.get(1, TimeUnit.SECONDS);
+          return 0; // finished on its own (a bounded source)
+        } catch (TimeoutException stillRunning) {
+          if (watcher.idleMillis(System.currentTimeMillis()) >= idle.toMillis()) {
+            break;
+          }
+        }
+      }
+    }
+    Path savepoints = Files.createTempDirectory("rillet-live-savepoints");
+    String savepoint =
+        client
+            .stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+            .get(5, TimeUnit.MINUTES);
+    System.err.println(
+        "rillet live: input idle for "
+            + TimeUtils.formatWithHighestUnit(idle)
+            + ", stopped; savepoint at "
+            + savepoint);
     return 0;
   }
 }

@@ -33,8 +33,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class LiveJob {
   private LiveJob() {}
 
+  /** The pipeline's main streams, for callers that observe them (backfill counts streams). */
+  public record Pipeline(
+      SingleOutputStreamOperator<TextEvent> events, DataStream<TaggedEvent> tagged) {}
+
   /**
-   * Adds the pipeline to {@code env}.
+   * Adds the live pipeline to {@code env}, reading {@code source}.
    *
    * @param modelDir a model package already checked by {@link ModelLocator}
    * @param source where text events come from (live: the unbounded input topic; tests: bounded)
@@ -44,27 +48,44 @@ public final class LiveJob {
       Configuration conf,
       Path modelDir,
       KafkaSource<KafkaInputRecord> source) {
-    SingleOutputStreamOperator<TextEvent> events =
-        RilletKafka.decode(
-            env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text")
-                .uid("kafka-text"));
+    build(
+        conf,
+        modelDir,
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text").uid("kafka-text"),
+        OutputGate.NONE);
+  }
 
+  /**
+   * Adds the pipeline to the environment of {@code input}: every job that runs Rillet's operators
+   * (live, backfill, demo) builds them here, so they all run the same chain.
+   *
+   * @param modelDir a model package already checked by {@link ModelLocator}
+   * @param input raw input records, each stream's in its arrival order
+   * @param gate applied to every output stream just before its sink
+   */
+  public static Pipeline build(
+      Configuration conf, Path modelDir, DataStream<KafkaInputRecord> input, OutputGate gate) {
+    SingleOutputStreamOperator<TextEvent> events = RilletKafka.decode(input);
     DataStream<TaggedEvent> tagged = tag(events, conf, modelDir);
 
-    tagged
-        .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
-        .uid("to-token-tags")
-        .name("to-token-tags")
+    DataStream<TokenTag> tokenTags =
+        tagged
+            .flatMap(new TokenTags.ToTokenTags(), new AvroTypeInfo<>(TokenTag.class))
+            .uid("to-token-tags")
+            .name("to-token-tags");
+    gate.apply(tokenTags, conf.get(KafkaOptions.TAGS_TOPIC))
         .sinkTo(
             RilletKafka.sink(TokenTag.class, conf, KafkaOptions.TAGS_TOPIC)
                 .key(TokenTag::getStreamId)
                 .build())
         .uid("tags-sink")
         .name("tags-sink");
-    tagged
-        .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
-        .uid("to-sentiment")
-        .name("to-sentiment")
+    DataStream<StreamSentiment> sentiment =
+        tagged
+            .flatMap(new TokenTags.ToStreamSentiment(), new AvroTypeInfo<>(StreamSentiment.class))
+            .uid("to-sentiment")
+            .name("to-sentiment");
+    gate.apply(sentiment, conf.get(KafkaOptions.SENTIMENT_TOPIC))
         .sinkTo(
             RilletKafka.sink(StreamSentiment.class, conf, KafkaOptions.SENTIMENT_TOPIC)
                 .key(StreamSentiment::getStreamId)
@@ -73,8 +94,7 @@ public final class LiveJob {
         .name("sentiment-sink");
     SentenceStage sentences = SentenceStage.resolve(conf);
     if (sentences != null) {
-      sentences
-          .apply(tagged)
+      gate.apply(sentences.apply(tagged), conf.get(KafkaOptions.SENTENCES_TOPIC))
           .sinkTo(
               RilletKafka.sink(SentenceAnalysis.class, conf, KafkaOptions.SENTENCES_TOPIC)
                   .key(SentenceAnalysis::getStreamId)
@@ -82,11 +102,13 @@ public final class LiveJob {
           .uid("sentences-sink")
           .name("sentences-sink");
     }
-    events
-        .getSideOutput(TextEventDecoder.REJECTED)
+    gate.apply(
+            events.getSideOutput(TextEventDecoder.REJECTED),
+            conf.get(KafkaOptions.DEAD_LETTER_TOPIC))
         .sinkTo(RilletKafka.deadLetterSink(conf).build())
         .uid("dead-letter-sink")
         .name("dead-letter-sink");
+    return new Pipeline(events, tagged);
   }
 
   /**

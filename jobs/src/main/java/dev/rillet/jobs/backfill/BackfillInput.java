@@ -1,0 +1,188 @@
+package dev.rillet.jobs.backfill;
+
+import dev.rillet.avro.TextEvent;
+import dev.rillet.kafka.KafkaInputRecord;
+import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.RilletKafka;
+import dev.rillet.kafka.TextEventJson;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Where a backfill's records come from: the input topic read by record timestamp, or a file. Either
+ * way the result is raw {@link KafkaInputRecord}s in each stream's original order, for the live
+ * pipeline's decoder.
+ */
+public final class BackfillInput {
+  private BackfillInput() {}
+
+  /** The records to read and how many there are (an estimate for Kafka: offsets in the range). */
+  public record Plan(DataStream<KafkaInputRecord> records, long estimatedTotal) {}
+
+  /**
+   * The input topic from {@code readFrom} to {@code to} by record timestamp: a bounded Kafka source
+   * (read_committed) with this run's consumer group.
+   */
+  public static Plan kafka(
+      StreamExecutionEnvironment env, Configuration conf, BackfillRange range, String groupId) {
+    KafkaSource<KafkaInputRecord> source =
+        RilletKafka.source(conf)
+            .groupId(groupId)
+            .startingAt(range.readFrom())
+            .stoppingAt(range.to())
+            .build();
+    long total =
+        estimate(
+            conf.get(KafkaOptions.BOOTSTRAP_SERVERS),
+            conf.get(KafkaOptions.INPUT_TOPIC),
+            range.readFrom(),
+            range.to());
+    DataStream<KafkaInputRecord> records =
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text")
+            .uid("kafka-text")
+            .map(new RecordCounter())
+            .name("count-input")
+            .uid("count-input");
+    return new Plan(records, total);
+  }
+
+  /**
+   * The events of {@code file} with eventTime in [readFrom, to), in file order, encoded as the
+   * input topic's records (partition 0, offset = event number in the file, timestamp = eventTime).
+   *
+   * <p>The file is read here, before the job starts, so a bad line fails the run at once with its
+   * line number; the selected events travel inside the job, so very large files are better produced
+   * to a topic first ({@code rillet produce}).
+   */
+  public static Plan file(StreamExecutionEnvironment env, Path file, BackfillRange range)
+      throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(
+          "--input-file " + file + ": no such file (JSON lines of TextEvent, or .avro)");
+    }
+    List<TextEvent> events = new ArrayList<>();
+    for (TextEvent e : readEvents(file)) {
+      if (e.getEventTime() >= range.readFrom() && e.getEventTime() < range.to()) {
+        events.add(e);
+      }
+    }
+    String topic = "file:" + file.getFileName();
+    List<KafkaInputRecord> records = new ArrayList<>(events.size());
+    long n = 0;
+    for (TextEvent e : events) {
+      records.add(
+          new KafkaInputRecord(
+              topic,
+              0,
+              n++,
+              e.getEventTime(),
+              e.getStreamId().getBytes(StandardCharsets.UTF_8),
+              TextEvent.getEncoder().encode(e).array()));
+    }
+    DataStream<KafkaInputRecord> raw =
+        env.fromData(records, TypeInformation.of(KafkaInputRecord.class))
+            // One reader, so the records leave in file order (a parallel one splits the list).
+            .setParallelism(1)
+            .name("input-file")
+            .uid("input-file")
+            .map(new RecordCounter())
+            .setParallelism(1)
+            .name("count-input")
+            .uid("count-input");
+    // The file is one sequential source: route each stream's records to one decoder subtask so
+    // they reach the segmenter in file order (round-robin would let them overtake each other).
+    DataStream<KafkaInputRecord> byStream =
+        raw.partitionCustom(
+            (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
+            r -> new String(r.key, StandardCharsets.UTF_8));
+    return new Plan(byStream, records.size());
+  }
+
+  /** Reads a JSON-lines or Avro container file of TextEvents. */
+  public static List<TextEvent> readEvents(Path file) throws IOException {
+    if (file.getFileName().toString().endsWith(".avro")) {
+      List<TextEvent> events = new ArrayList<>();
+      try (DataFileReader<TextEvent> reader =
+          new DataFileReader<>(file.toFile(), new SpecificDatumReader<>(TextEvent.class))) {
+        for (TextEvent e : reader) {
+          events.add(e);
+        }
+      }
+      return events;
+    }
+    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return TextEventJson.readAll(in);
+    } catch (TextEventJson.JsonLineException e) {
+      throw new IllegalArgumentException("--input-file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Records of {@code topic} between the first offsets at {@code from} and at {@code to}. */
+  static long estimate(String bootstrapServers, String topic, long from, long to) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      var description = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+      Map<TopicPartition, OffsetSpec> atFrom = new HashMap<>();
+      Map<TopicPartition, OffsetSpec> atTo = new HashMap<>();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (var p : description.partitions()) {
+        TopicPartition tp = new TopicPartition(topic, p.partition());
+        atFrom.put(tp, OffsetSpec.forTimestamp(from));
+        atTo.put(tp, OffsetSpec.forTimestamp(to));
+        latest.put(tp, OffsetSpec.latest());
+      }
+      ListOffsetsOptions committed = new ListOffsetsOptions(IsolationLevel.READ_COMMITTED);
+      var end = admin.listOffsets(latest, committed).all().get();
+      var start = admin.listOffsets(atFrom, committed).all().get();
+      var stop = admin.listOffsets(atTo, committed).all().get();
+      long total = 0;
+      for (TopicPartition tp : latest.keySet()) {
+        long e = end.get(tp).offset();
+        long a = offsetOr(start.get(tp), e);
+        long b = offsetOr(stop.get(tp), e);
+        total += Math.max(0, b - a);
+      }
+      return total;
+    } catch (ExecutionException e) {
+      throw new IllegalArgumentException(
+          "--input-topic "
+              + topic
+              + ": cannot read its offsets from "
+              + bootstrapServers
+              + ": "
+              + e.getCause().getMessage(),
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** A timestamp lookup finds no record at or after the time when it is past the end. */
+  private static long offsetOr(ListOffsetsResult.ListOffsetsResultInfo info, long end) {
+    return info == null || info.offset() < 0 ? end : info.offset();
+  }
+}
