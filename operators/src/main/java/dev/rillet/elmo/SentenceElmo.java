@@ -142,7 +142,9 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
       release();
     }
     if (e.closedBefore != null) {
-      close(e.streamId, e.closedBefore, e.eventTime, timestamp);
+      // closedAt, not this event's time: the same whether a live timer or the next event (replay)
+      // closed the sentence.
+      close(e.streamId, e.closedBefore, e.closedAt, e.closedAt);
     }
     SegmentedToken[] tokens = e.tokens;
     for (int i = 0; i < tokens.length; i++) {

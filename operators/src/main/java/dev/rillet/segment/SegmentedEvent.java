@@ -59,6 +59,15 @@ public final class SegmentedEvent {
   /** Index of the sentence closed by {@link #closedBefore}; meaningless when that is null. */
   public long closedSentenceIndex;
 
+  /**
+   * Event time at which the sentence closed by {@link #closedBefore} ended: the idle-gap or expiry
+   * deadline (the time the live job's timer fires), or this event's time for an end of stream. The
+   * same whether the close comes from a timer (live) or from the stream's next event (replay, where
+   * there are no watermarks before the end), so downstream outputs do not depend on which.
+   * Meaningless when {@link #closedBefore} is null.
+   */
+  public long closedAt;
+
   /** The event's tokens in order (possibly empty, never null). */
   public SegmentedToken[] tokens;
 
@@ -104,6 +113,7 @@ public final class SegmentedEvent {
         && freshStream == e.freshStream
         && expired == e.expired
         && closedSentenceIndex == e.closedSentenceIndex
+        && closedAt == e.closedAt
         && Objects.equals(streamId, e.streamId)
         && Objects.equals(text, e.text)
         && closedBefore == e.closedBefore

@@ -88,11 +88,13 @@ public final class SentenceSegmenter implements Serializable {
       boolean endOfStream) {
     SentenceEnd closedBefore = null;
     long closedSentenceIndex = 0L;
+    long closedAt = 0L;
     if (state.active && eventTime - state.lastEventTime > ttlMillis) {
       // The expiry timer would have fired first had the watermark got there: do what it does.
       if (state.hasOpenSentence()) {
         closedBefore = idleGapMillis < ttlMillis ? SentenceEnd.IDLE_GAP : SentenceEnd.EXPIRED;
         closedSentenceIndex = state.sentenceIndex;
+        closedAt = state.lastEventTime + Math.min(idleGapMillis, ttlMillis);
       }
       state.release();
     }
@@ -106,6 +108,7 @@ public final class SentenceSegmenter implements Serializable {
       state.lastEventTime = eventTime;
     } else if (state.hasOpenSentence() && eventTime - state.lastEventTime > idleGapMillis) {
       closedBefore = SentenceEnd.IDLE_GAP;
+      closedAt = idleDeadline(state);
       closedSentenceIndex = closeSentence(state);
     }
     state.lastSeq = seq;
@@ -119,21 +122,25 @@ public final class SentenceSegmenter implements Serializable {
         } else {
           closedBefore = SentenceEnd.END_OF_STREAM;
           closedSentenceIndex = state.sentenceIndex;
+          closedAt = eventTime;
         }
       }
       state.release();
     }
-    return new SegmentedEvent(
-        streamId,
-        seq,
-        eventTime,
-        text,
-        endOfStream,
-        fresh,
-        false,
-        closedBefore,
-        closedSentenceIndex,
-        tokens);
+    SegmentedEvent out =
+        new SegmentedEvent(
+            streamId,
+            seq,
+            eventTime,
+            text,
+            endOfStream,
+            fresh,
+            false,
+            closedBefore,
+            closedSentenceIndex,
+            tokens);
+    out.closedAt = closedAt;
+    return out;
   }
 
   /**
@@ -184,8 +191,20 @@ public final class SentenceSegmenter implements Serializable {
 
   private static SegmentedEvent marker(
       String streamId, long time, boolean expired, SentenceEnd closed, long index) {
-    return new SegmentedEvent(
-        streamId, SegmentedEvent.NO_SEQ, time, "", false, false, expired, closed, index, NO_TOKENS);
+    SegmentedEvent marker =
+        new SegmentedEvent(
+            streamId,
+            SegmentedEvent.NO_SEQ,
+            time,
+            "",
+            false,
+            false,
+            expired,
+            closed,
+            index,
+            NO_TOKENS);
+    marker.closedAt = time;
+    return marker;
   }
 
   /** Closes the open sentence; returns its index. */

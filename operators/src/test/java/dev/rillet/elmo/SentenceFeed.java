@@ -66,6 +66,9 @@ final class SentenceFeed {
             closedBefore,
             closedIndex,
             tokens);
+    if (closedBefore != null) {
+      e.closedAt = 1000 * seq - 1;
+    }
     seq++;
     String[] tags = new String[words.length];
     java.util.Arrays.fill(tags, REALTIME_TAG);

@@ -152,6 +152,8 @@ class SentenceSegmenterTest {
     SegmentedEvent late = event(2, GAP + 1, "New one.");
     assertThat(late.closedBefore).isEqualTo(SentenceEnd.IDLE_GAP);
     assertThat(late.closedSentenceIndex).isZero();
+    // Closed at the idle deadline, the time a live timer would have closed it at.
+    assertThat(late.closedAt).isEqualTo(GAP);
     assertThat(late.tokens[0].sentenceIndex).isEqualTo(1L);
     assertThat(sentences.closed())
         .containsExactly(
@@ -170,19 +172,20 @@ class SentenceSegmenterTest {
     assertThat(segmenter.idleDeadline(state)).isEqualTo(5 + GAP);
     assertThat(time(5 + GAP - 1)).isEmpty();
     List<SegmentedEvent> markers = time(5 + GAP);
-    assertThat(markers)
-        .containsExactly(
-            new SegmentedEvent(
-                "s",
-                SegmentedEvent.NO_SEQ,
-                5 + GAP,
-                "",
-                false,
-                false,
-                false,
-                SentenceEnd.IDLE_GAP,
-                0,
-                new SegmentedToken[0]));
+    SegmentedEvent expected =
+        new SegmentedEvent(
+            "s",
+            SegmentedEvent.NO_SEQ,
+            5 + GAP,
+            "",
+            false,
+            false,
+            false,
+            SentenceEnd.IDLE_GAP,
+            0,
+            new SegmentedToken[0]);
+    expected.closedAt = 5 + GAP;
+    assertThat(markers).containsExactly(expected);
     assertThat(markers.get(0).isCloseMarker()).isTrue();
     assertThat(time(5 + GAP + 100)).isEmpty();
     SegmentedEvent next = event(2, 5 + GAP + 200, "More");
@@ -231,6 +234,7 @@ class SentenceSegmenterTest {
     assertThat(markers).hasSize(2);
     assertThat(markers.get(0).closedBefore).isEqualTo(SentenceEnd.IDLE_GAP);
     assertThat(markers.get(0).eventTime).isEqualTo(GAP);
+    assertThat(markers.get(0).closedAt).isEqualTo(GAP);
     assertThat(markers.get(1).expired).isTrue();
     assertThat(markers.get(1).closedBefore).isNull();
     assertThat(markers.get(1).eventTime).isEqualTo(TTL);
