@@ -55,8 +55,10 @@ public final class SentenceStage {
       if (SentenceOptions.NONE.equalsIgnoreCase(elmo)) {
         return null;
       }
+      // Outside the try: its message already names the flag.
+      Path path = located("--elmo", elmo);
       try {
-        source = ElmoSource.resolve(located("--elmo", elmo));
+        source = ElmoSource.resolve(path);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("--elmo " + elmo + ": " + e.getMessage(), e);
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
 import dev.rillet.elmo.ElmoFixture;
@@ -327,5 +328,37 @@ class EvalElmoTest {
       assertThat(result.sst5().correct()).isEqualTo(correct5);
       assertThat(result.splitSstSentences()).isEqualTo(2);
     }
+  }
+
+  @Test
+  void headsWithoutAFiveClassHeadSkipSst5WithANoteOrFailWhenItIsTheOnlyTask() throws Exception {
+    Path data = data();
+    Path binaryOnly = TestModels.copy(HEADS, tmp.resolve("binary-heads"));
+    ObjectNode manifest = (ObjectNode) JSON.readTree(binaryOnly.resolve("manifest.json").toFile());
+    manifest.remove("sentiment5Labels");
+    JSON.writeValue(binaryOnly.resolve("manifest.json").toFile(), manifest);
+    List<String> base =
+        List.of(
+            "--model", GRU.toString(),
+            "--data", data.toString(),
+            "--elmo-options", fixture.options().toString(),
+            "--elmo-weights", fixture.weights().toString(),
+            "--elmo-heads", binaryOnly.toString());
+
+    List<String> both = new ArrayList<>(base);
+    both.addAll(List.of("--tasks", "sst2,sst5"));
+    Run r = run(both);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("have no 5-class sentiment head (sentiment5Labels): sst5 skipped");
+    assertThat(r.out())
+        .containsPattern("elmo-heads +sst2 +test +3 sentences")
+        .doesNotContainPattern("(recurrent|elmo-heads) +(sst5|upos) ")
+        .doesNotContain("SST-5");
+
+    List<String> only = new ArrayList<>(base);
+    only.addAll(List.of("--tasks", "sst5"));
+    Run fail = run(only);
+    assertThat(fail.code()).isEqualTo(2);
+    assertThat(fail.err()).contains("--tasks sst5").contains("no 5-class sentiment head");
   }
 }
