@@ -26,7 +26,8 @@ import org.apache.flink.util.CloseableIterator;
  * Runs evaluation text through the live job's operator chain ({@link LiveJob#tag}: watermarks,
  * {@link dev.rillet.segment.Segmenter}, {@link dev.rillet.recurrent.RecurrentTagger}) in the live
  * job's environment ({@link LiveEnvironment}), with a bounded in-memory source instead of Kafka,
- * and collects what the tagger emits.
+ * and collects what the tagger emits ({@link #run}) or, with the sentence stage after the tagger,
+ * what the ELMo heads emit ({@link #runSentences}).
  *
  * <p>Streams, as a live producer would send them:
  *
