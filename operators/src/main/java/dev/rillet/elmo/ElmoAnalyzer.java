@@ -38,7 +38,20 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
   /** A serializable factory for operators: each {@code create()} takes a lease on the stack. */
   public static Factory factory(
       ElmoSource source, Path headsDir, boolean stateful, int intraOpThreads) {
-    return new Factory(source, headsDir.toString(), stateful, intraOpThreads);
+    return factory(source, headsDir, stateful, intraOpThreads, SentimentHead.SST2);
+  }
+
+  /**
+   * As {@link #factory(ElmoSource, Path, boolean, int)}, with the heads' {@code sentimentHead}
+   * giving the sentence sentiment (and {@link #sentimentLabels()}).
+   */
+  public static Factory factory(
+      ElmoSource source,
+      Path headsDir,
+      boolean stateful,
+      int intraOpThreads,
+      SentimentHead sentimentHead) {
+    return new Factory(source, headsDir.toString(), stateful, intraOpThreads, sentimentHead);
   }
 
   @Override
@@ -158,18 +171,26 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
     private final String headsDir;
     private final boolean stateful;
     private final int intraOpThreads;
+    private final SentimentHead sentimentHead;
 
-    private Factory(ElmoSource source, String headsDir, boolean stateful, int intraOpThreads) {
+    private Factory(
+        ElmoSource source,
+        String headsDir,
+        boolean stateful,
+        int intraOpThreads,
+        SentimentHead sentimentHead) {
       this.source = source;
       this.headsDir = headsDir;
       this.stateful = stateful;
       this.intraOpThreads = intraOpThreads;
+      this.sentimentHead = sentimentHead;
     }
 
     @Override
     public ElmoAnalyzer create() {
       return new ElmoAnalyzer(
-          SharedElmo.acquire(source, stateful, Path.of(headsDir), intraOpThreads), source.name());
+          SharedElmo.acquire(source, stateful, Path.of(headsDir), sentimentHead, intraOpThreads),
+          source.name());
     }
   }
 }

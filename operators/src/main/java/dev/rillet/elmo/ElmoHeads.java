@@ -26,11 +26,14 @@ import java.util.Map;
  *
  * <p>Package: {@code manifest.json} ({@code id}, {@code version}, {@code kind: "elmo-heads"},
  * {@code file}, {@code layers} = L+1, {@code dim} = 2P, {@code tagLabels}, {@code sentimentLabels},
- * optional {@code bilm} provenance) and the ONNX file. Graph contract: inputs {@code layers}
- * float32 {@code [L+1, B, T, 2P]} (markers removed, padded positions zero) and {@code mask} float32
- * {@code [B, T]} (1 real, 0 padding); outputs {@code tag_logits} {@code [B, T, C]} and {@code
- * sentiment_logits} {@code [B, S]}. The loader checks the manifest against the graph and against
- * the biLM it is used with, and fails with a message naming the mismatch.
+ * optional {@code sentiment5Labels}, optional {@code bilm} provenance) and the ONNX file. Graph
+ * contract: inputs {@code layers} float32 {@code [L+1, B, T, 2P]} (markers removed, padded
+ * positions zero) and {@code mask} float32 {@code [B, T]} (1 real, 0 padding); outputs {@code
+ * tag_logits} {@code [B, T, C]}, {@code sentiment_logits} {@code [B, S]} and, with {@code
+ * sentiment5Labels}, {@code sentiment5_logits} {@code [B, 5]}. A loaded instance serves one
+ * sentiment head ({@link SentimentHead}, binary by default): {@link #sentimentLabels()} and the
+ * sentiment {@link #run} gives are that head's. The loader checks the manifest against the graph
+ * and against the biLM it is used with, and fails with a message naming the mismatch.
  *
  * <p>Ownership: owns its session and closes it in {@link #close()}; the environment is the
  * process-wide one. {@link #run} reuses its input buffers, so calls are serialised.
@@ -39,7 +42,6 @@ public final class ElmoHeads implements AutoCloseable {
   static final String LAYERS_INPUT = "layers";
   static final String MASK_INPUT = "mask";
   static final String TAG_OUTPUT = "tag_logits";
-  static final String SENTIMENT_OUTPUT = "sentiment_logits";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final float[] ZEROS = new float[4096];
@@ -49,7 +51,10 @@ public final class ElmoHeads implements AutoCloseable {
   private final int layers;
   private final int dim;
   private final List<String> tagLabels;
+  private final SentimentHead sentimentHead;
   private final List<String> sentimentLabels;
+  private final List<String> sentiment2Labels;
+  private final List<String> sentiment5Labels;
   private final float[] tagScalarMix;
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
@@ -57,7 +62,7 @@ public final class ElmoHeads implements AutoCloseable {
   private FloatBuffer layerBuffer;
   private FloatBuffer maskBuffer;
 
-  private ElmoHeads(Path dir, JsonNode m, int intraOpThreads) {
+  private ElmoHeads(Path dir, JsonNode m, int intraOpThreads, SentimentHead head) {
     this.dir = dir;
     this.id = text(m, "id") + "@" + text(m, "version");
     if (!"elmo-heads".equals(m.path("kind").asText())) {
@@ -66,7 +71,20 @@ public final class ElmoHeads implements AutoCloseable {
     this.layers = positive(m, "layers");
     this.dim = positive(m, "dim");
     this.tagLabels = labels(m, "tagLabels");
-    this.sentimentLabels = labels(m, "sentimentLabels");
+    this.sentimentHead = head;
+    this.sentiment2Labels = labels(m, SentimentHead.SST2.labelsField());
+    // Optional: packages made before the 5-class head existed have no such field.
+    this.sentiment5Labels =
+        m.has(SentimentHead.SST5.labelsField())
+            ? labels(m, SentimentHead.SST5.labelsField())
+            : List.of();
+    if (head == SentimentHead.SST5 && sentiment5Labels.isEmpty()) {
+      throw fail(
+          "manifest.json lists no sentiment5Labels, so this package has no 5-class (SST-5)"
+              + " sentiment head; use the binary head (--elmo-sentiment sst2) or heads trained"
+              + " with SST-5");
+    }
+    this.sentimentLabels = head == SentimentHead.SST5 ? sentiment5Labels : sentiment2Labels;
     this.tagScalarMix = scalarMix(m.get("tagScalarMix"));
     Path file = dir.resolve(text(m, "file"));
     if (!Files.isRegularFile(file)) {
@@ -97,6 +115,16 @@ public final class ElmoHeads implements AutoCloseable {
    * @throws ModelPackageException when the manifest or graph is missing, invalid or inconsistent
    */
   public static ElmoHeads load(Path dir, int intraOpThreads) {
+    return load(dir, intraOpThreads, SentimentHead.SST2);
+  }
+
+  /**
+   * Loads the heads package in {@code dir}, serving the given sentiment head.
+   *
+   * @throws ModelPackageException when the manifest or graph is missing, invalid or inconsistent,
+   *     or the package lacks {@code head} (its labels or its graph output); the message names it
+   */
+  public static ElmoHeads load(Path dir, int intraOpThreads, SentimentHead head) {
     Path manifest = dir.resolve("manifest.json");
     if (!Files.isRegularFile(manifest)) {
       throw new ModelPackageException(
@@ -106,7 +134,7 @@ public final class ElmoHeads implements AutoCloseable {
               + " models/elmo-heads");
     }
     try {
-      return new ElmoHeads(dir, MAPPER.readTree(manifest.toFile()), intraOpThreads);
+      return new ElmoHeads(dir, MAPPER.readTree(manifest.toFile()), intraOpThreads, head);
     } catch (IOException e) {
       throw new ModelPackageException(
           manifest + " is not valid JSON: " + e.getMessage() + "; regenerate the package", e);
@@ -132,8 +160,22 @@ public final class ElmoHeads implements AutoCloseable {
     return tagLabels;
   }
 
+  /** The labels of the sentiment head this instance serves, in logit order (may be empty). */
   public List<String> sentimentLabels() {
     return sentimentLabels;
+  }
+
+  /** The sentiment head this instance serves. */
+  public SentimentHead sentimentHead() {
+    return sentimentHead;
+  }
+
+  /**
+   * True when the package has the 5-class head (manifest {@code sentiment5Labels} and graph output
+   * {@code sentiment5_logits}), whichever head this instance serves.
+   */
+  public boolean hasSentiment5() {
+    return !sentiment5Labels.isEmpty();
   }
 
   /**
@@ -276,7 +318,7 @@ public final class ElmoHeads implements AutoCloseable {
       FloatBuffer sentimentLogits =
           s == 0
               ? null
-              : ((OnnxTensor) result.get(SENTIMENT_OUTPUT).orElseThrow()).getFloatBuffer();
+              : ((OnnxTensor) result.get(sentimentHead.output()).orElseThrow()).getFloatBuffer();
       for (int row = 0; row < b; row++) {
         sentiment[row] = new float[s];
         if (s > 0) {
@@ -319,8 +361,12 @@ public final class ElmoHeads implements AutoCloseable {
       }
     }
     List<String> required = new ArrayList<>(List.of(TAG_OUTPUT));
-    if (!sentimentLabels.isEmpty()) {
-      required.add(SENTIMENT_OUTPUT);
+    // Every head the manifest lists must have its output, whichever head this instance serves.
+    if (!sentiment2Labels.isEmpty()) {
+      required.add(SentimentHead.SST2.output());
+    }
+    if (!sentiment5Labels.isEmpty()) {
+      required.add(SentimentHead.SST5.output());
     }
     for (String name : required) {
       if (!outputs.containsKey(name)) {
@@ -347,16 +393,26 @@ public final class ElmoHeads implements AutoCloseable {
               + tagLabels.size()
               + " tag labels");
     }
-    if (!sentimentLabels.isEmpty()) {
-      long[] sent = ((TensorInfo) outputs.get(SENTIMENT_OUTPUT).getInfo()).getShape();
-      if (sent.length != 2 || (sent[1] > 0 && sent[1] != sentimentLabels.size())) {
-        throw fail(
-            "output \"sentiment_logits\" has shape "
-                + java.util.Arrays.toString(sent)
-                + " but the manifest lists "
-                + sentimentLabels.size()
-                + " sentiment labels");
-      }
+    checkSentimentShape(outputs, SentimentHead.SST2, sentiment2Labels);
+    checkSentimentShape(outputs, SentimentHead.SST5, sentiment5Labels);
+  }
+
+  private void checkSentimentShape(
+      Map<String, NodeInfo> outputs, SentimentHead head, List<String> labels) {
+    if (labels.isEmpty()) {
+      return;
+    }
+    long[] sent = ((TensorInfo) outputs.get(head.output()).getInfo()).getShape();
+    if (sent.length != 2 || (sent[1] > 0 && sent[1] != labels.size())) {
+      throw fail(
+          "output \""
+              + head.output()
+              + "\" has shape "
+              + java.util.Arrays.toString(sent)
+              + " but the manifest lists "
+              + labels.size()
+              + " "
+              + head.labelsField());
     }
   }
 

@@ -12,9 +12,9 @@ import java.util.Map;
  * Reference-counted cache of loaded ELMo models with their task heads, so that every {@link
  * SentenceElmo} subtask in one TaskManager JVM shares one copy of the weights (the original ELMo is
  * ~374 MB of fp32) and one pair of ONNX sessions. Keyed by (model source, stateful, heads folder,
- * intra-op threads); the first {@link #acquire} loads, closing the last lease closes the sessions.
- * Thread-safe. Scope as for {@link SharedOrt}: JVM-wide when the classes sit in Flink's {@code
- * lib/}, per job classloader when shipped in the job jar.
+ * sentiment head, intra-op threads); the first {@link #acquire} loads, closing the last lease
+ * closes the sessions. Thread-safe. Scope as for {@link SharedOrt}: JVM-wide when the classes sit
+ * in Flink's {@code lib/}, per job classloader when shipped in the job jar.
  */
 public final class SharedElmo {
   private static final Map<Key, Entry> LOADED = new HashMap<>();
@@ -32,7 +32,22 @@ public final class SharedElmo {
    */
   public static SharedOrt.Lease<Stack> acquire(
       ElmoSource source, boolean stateful, Path headsDir, int intraOpThreads) {
-    Key key = new Key(source, stateful, canonical(headsDir), intraOpThreads);
+    return acquire(source, stateful, headsDir, SentimentHead.SST2, intraOpThreads);
+  }
+
+  /**
+   * As {@link #acquire(ElmoSource, boolean, Path, int)}, with the heads serving {@code
+   * sentimentHead}.
+   *
+   * @throws ModelPackageException also when the heads package lacks that sentiment head
+   */
+  public static SharedOrt.Lease<Stack> acquire(
+      ElmoSource source,
+      boolean stateful,
+      Path headsDir,
+      SentimentHead sentimentHead,
+      int intraOpThreads) {
+    Key key = new Key(source, stateful, canonical(headsDir), sentimentHead, intraOpThreads);
     synchronized (LOADED) {
       Entry entry = LOADED.get(key);
       if (entry == null) {
@@ -49,7 +64,9 @@ public final class SharedElmo {
   public static int references(
       ElmoSource source, boolean stateful, Path headsDir, int intraOpThreads) {
     synchronized (LOADED) {
-      Entry e = LOADED.get(new Key(source, stateful, canonical(headsDir), intraOpThreads));
+      Entry e =
+          LOADED.get(
+              new Key(source, stateful, canonical(headsDir), SentimentHead.SST2, intraOpThreads));
       return e == null ? 0 : e.references;
     }
   }
@@ -62,7 +79,7 @@ public final class SharedElmo {
       throw new UncheckedIOException("cannot read ELMo model " + key.source + ": " + e, e);
     }
     try {
-      ElmoHeads heads = ElmoHeads.load(key.heads, key.intraOpThreads);
+      ElmoHeads heads = ElmoHeads.load(key.heads, key.intraOpThreads, key.sentimentHead);
       try {
         heads.requireCompatible(elmo.layers(), elmo.dim(), key.source.name());
       } catch (RuntimeException e) {
@@ -104,7 +121,12 @@ public final class SharedElmo {
     }
   }
 
-  private record Key(ElmoSource source, boolean stateful, Path heads, int intraOpThreads) {}
+  private record Key(
+      ElmoSource source,
+      boolean stateful,
+      Path heads,
+      SentimentHead sentimentHead,
+      int intraOpThreads) {}
 
   private static final class Entry {
     final Stack stack;

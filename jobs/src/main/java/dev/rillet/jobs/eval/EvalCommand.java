@@ -1,10 +1,17 @@
 package dev.rillet.jobs.eval;
 
+import dev.rillet.elmo.ElmoHeads;
+import dev.rillet.elmo.EmbeddingsMode;
+import dev.rillet.elmo.SentimentHead;
+import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceOptions;
+import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.onnx.RecurrentModelManifest;
+import dev.rillet.onnx.SharedOrt;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +22,17 @@ import org.apache.flink.configuration.Configuration;
 
 /**
  * {@code rillet eval}: scores a recurrent model package through the live job's operators on UD
- * English EWT (UPOS) and SST-2 (sentiment), prints a table and a confusion summary, and optionally
- * writes a JSON report. See {@link Evaluation} for what is run and {@link EvalReport} for what is
- * printed.
+ * English EWT (UPOS) and SST-2 (sentiment) and, when the ELMo sentence stage is available, the ELMo
+ * task heads after it on UPOS, SST-2 and SST-5; prints a table with a row per model and task, the
+ * heads' differences from the recurrent model, and confusion summaries, and optionally writes a
+ * JSON report. See {@link Evaluation} and {@link ElmoEvaluation} for what is run and {@link
+ * EvalReport} for what is printed.
+ *
+ * <p>The sentence stage takes the live job's flags ({@link SentenceOptions}) except {@code
+ * --elmo-sentiment} (each sentiment task uses its own head) and {@code --elmo-embeddings} (scores
+ * do not need them). When no ELMo flag is given and the default biLM ({@code models/elmo-bilm}) is
+ * not there, only the recurrent model is scored, with a one-line note; a biLM path given on the
+ * command line that does not exist is an error.
  */
 public final class EvalCommand implements Rillet.Command {
   private final PrintStream out;
@@ -40,7 +55,8 @@ public final class EvalCommand implements Rillet.Command {
 
   @Override
   public String summary() {
-    return "Evaluate a model package through the live operators: UPOS on UD EWT, SST-2 sentiment.";
+    return "Evaluate a model package (and the ELMo heads) through the live operators: UPOS on UD"
+        + " EWT, SST-2 and SST-5 sentiment.";
   }
 
   /** Every option, in the order --help lists them. */
@@ -52,10 +68,19 @@ public final class EvalCommand implements Rillet.Command {
         EvalOptions.TASKS,
         EvalOptions.LIMIT,
         EvalOptions.REPORT,
+        SentenceOptions.ELMO,
+        SentenceOptions.ELMO_OPTIONS,
+        SentenceOptions.ELMO_WEIGHTS,
+        SentenceOptions.ELMO_HEADS,
+        SentenceOptions.ELMO_STATEFUL,
         PipelineOptions.PARALLELISM,
         PipelineOptions.MAX_BUNDLE_TOKENS,
         PipelineOptions.MAX_BATCH_SIZE,
-        PipelineOptions.INTRA_OP_THREADS);
+        PipelineOptions.INTRA_OP_THREADS,
+        SentenceOptions.ELMO_MAX_BUNDLE_TOKENS,
+        SentenceOptions.ELMO_MAX_BATCH_SIZE,
+        SentenceOptions.ELMO_MAX_BATCH_TOKENS,
+        SentenceOptions.ELMO_MAX_DELAY);
   }
 
   @Override
@@ -79,9 +104,74 @@ public final class EvalCommand implements Rillet.Command {
     RecurrentModelManifest manifest =
         RecurrentModelManifest.read(model.dir().resolve("manifest.json"));
     if (model.notice() != null) {
-      err.println("rillet eval: note: " + model.notice());
+      note(model.notice());
     }
-    Evaluation.Result result = Evaluation.run(conf, model.dir(), settings);
+    // Fail before loading ELMo (slow) when the recurrent model cannot be scored on SST-2.
+    Evaluation.sentimentLabels(model.dir(), settings);
+
+    SentenceStage stage = sentenceStage(conf);
+    if (stage == null) {
+      if (tasks.contains(EvalTask.SST5)) {
+        requireMore(tasks, "the sentence stage is off");
+        note(
+            "sst5 is scored by the ELMo heads' 5-class head only, and the sentence stage is off:"
+                + " skipped");
+      }
+      return finish(conf, start, model, manifest, settings, null, null);
+    }
+    try (SharedOrt.Lease<SharedElmo.Stack> lease = stage.check()) {
+      ElmoHeads heads = lease.get().heads();
+      if (tasks.contains(EvalTask.SST2)) {
+        try {
+          SentimentLabels.of(heads.sentimentLabels());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              "--elmo-heads " + heads.id() + ": " + e.getMessage(), e);
+        }
+      }
+      ElmoEvaluation.Stage binary = new ElmoEvaluation.Stage(stage, heads);
+      if (!tasks.contains(EvalTask.SST5)) {
+        return finish(conf, start, model, manifest, settings, binary, null);
+      }
+      if (!heads.hasSentiment5()) {
+        requireMore(tasks, "the heads " + heads.id() + " have no 5-class sentiment head");
+        note(
+            "the heads "
+                + heads.id()
+                + " have no 5-class sentiment head (sentiment5Labels):"
+                + " sst5 skipped");
+        return finish(conf, start, model, manifest, settings, binary, null);
+      }
+      settings.checkSst5File();
+      SentenceStage stage5 = SentenceStage.resolve(stageConf(conf, SentimentHead.SST5));
+      try (SharedOrt.Lease<SharedElmo.Stack> lease5 = stage5.check()) {
+        ElmoEvaluation.sst5Labels(lease5.get().heads());
+        return finish(
+            conf,
+            start,
+            model,
+            manifest,
+            settings,
+            binary,
+            new ElmoEvaluation.Stage(stage5, lease5.get().heads()));
+      }
+    }
+  }
+
+  /** Runs what is to be run, prints the report and writes it when asked to. */
+  private int finish(
+      Configuration conf,
+      long start,
+      ModelLocator.CheckedModel model,
+      RecurrentModelManifest manifest,
+      Evaluation.Settings settings,
+      ElmoEvaluation.Stage binary,
+      ElmoEvaluation.Stage fiveClass)
+      throws Exception {
+    Evaluation.Data data = Evaluation.Data.read(settings, fiveClass != null);
+    Evaluation.Result result = Evaluation.run(conf, model.dir(), settings, data);
+    ElmoEvaluation.Result elmo =
+        binary == null ? null : ElmoEvaluation.run(conf, model.dir(), binary, fiveClass, data);
     EvalReport report =
         new EvalReport(
             model.modelId(),
@@ -89,6 +179,7 @@ public final class EvalCommand implements Rillet.Command {
             manifest.purpose(),
             commandLine(conf),
             result,
+            elmo,
             (System.nanoTime() - start) / 1e9);
     report.print(out);
     if (conf.contains(EvalOptions.REPORT)) {
@@ -97,6 +188,54 @@ public final class EvalCommand implements Rillet.Command {
       out.println("report written to " + file);
     }
     return 0;
+  }
+
+  private void note(String line) {
+    err.println("rillet eval: note: " + line);
+  }
+
+  /** Fails when SST-5 was the only task asked for and {@code why} it cannot be scored. */
+  private static void requireMore(Set<EvalTask> tasks, String why) {
+    if (tasks.equals(Set.of(EvalTask.SST5))) {
+      throw new IllegalArgumentException(
+          "--tasks sst5: only the ELMo heads' 5-class head scores SST-5, and "
+              + why
+              + "; point --elmo and --elmo-heads at a biLM and heads trained with SST-5");
+    }
+  }
+
+  /**
+   * The binary-sentiment sentence stage the options ask for; null when it is off ({@code --elmo
+   * none}) or when no ELMo flag was given and the default biLM is not installed (with a note).
+   *
+   * @throws IllegalArgumentException naming the flag when a path given on the command line does not
+   *     exist
+   */
+  SentenceStage sentenceStage(Configuration conf) {
+    boolean named =
+        conf.contains(SentenceOptions.ELMO)
+            || conf.contains(SentenceOptions.ELMO_OPTIONS)
+            || conf.contains(SentenceOptions.ELMO_WEIGHTS);
+    String elmo = conf.get(SentenceOptions.ELMO);
+    if (!named && SentenceStage.find(elmo).isEmpty()) {
+      note(
+          "no ELMo biLM at "
+              + elmo
+              + " (the --elmo default): scoring the recurrent model only; give --elmo (or"
+              + " --elmo-options/--elmo-weights) and --elmo-heads to score the ELMo heads too");
+      return null;
+    }
+    return SentenceStage.resolve(stageConf(conf, SentimentHead.SST2));
+  }
+
+  /**
+   * The options for a stage serving {@code head}; embeddings off, since scoring does not read them.
+   */
+  static Configuration stageConf(Configuration conf, SentimentHead head) {
+    Configuration c = new Configuration(conf);
+    c.set(SentenceOptions.ELMO_SENTIMENT, head);
+    c.set(SentenceOptions.ELMO_EMBEDDINGS, EmbeddingsMode.OFF);
+    return c;
   }
 
   /** --data if given, else $RILLET_DATA, else the default; then resolved like --model. */

@@ -27,11 +27,13 @@ public final class EvalOptions {
   public static final ConfigOption<String> TASKS =
       ConfigOptions.key("tasks")
           .stringType()
-          .defaultValue("upos,sst2")
+          .defaultValue("upos,sst2,sst5")
           .withDescription(
               "Comma-separated tasks: upos (UD English EWT tags per gold word, one stream per"
-                  + " document, one event per sentence) and sst2 (SST-2 sentiment after each"
-                  + " sentence's last token, one stream per sentence).");
+                  + " document, one event per sentence), sst2 (SST-2 sentiment, one stream per"
+                  + " sentence: the recurrent model's after the sentence's last token, the ELMo"
+                  + " heads' sentence sentiment) and sst5 (SST-5, ELMo heads with a 5-class head"
+                  + " only; skipped with a note otherwise).");
 
   public static final ConfigOption<Integer> LIMIT =
       ConfigOptions.key("limit")

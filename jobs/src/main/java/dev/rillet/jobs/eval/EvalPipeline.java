@@ -1,14 +1,18 @@
 package dev.rillet.jobs.eval;
 
+import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
+import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.AvroTrust;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedToken;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +26,8 @@ import org.apache.flink.util.CloseableIterator;
  * Runs evaluation text through the live job's operator chain ({@link LiveJob#tag}: watermarks,
  * {@link dev.rillet.segment.Segmenter}, {@link dev.rillet.recurrent.RecurrentTagger}) in the live
  * job's environment ({@link LiveEnvironment}), with a bounded in-memory source instead of Kafka,
- * and collects what the tagger emits.
+ * and collects what the tagger emits ({@link #run}) or, with the sentence stage after the tagger,
+ * what the ELMo heads emit ({@link #runSentences}).
  *
  * <p>Streams, as a live producer would send them:
  *
@@ -67,6 +72,35 @@ public final class EvalPipeline {
       String modelId,
       long events,
       long tokens,
+      double seconds) {
+    /** What a run without any input gives: nothing. */
+    static Predictions none() {
+      return new Predictions(Map.of(), Map.of(), List.of(), null, 0, 0, 0);
+    }
+  }
+
+  /**
+   * What the sentence stage produced over the same events.
+   *
+   * @param tokensBySentence the heads' tokens of every UD sentence, by sentence id, offsets in the
+   *     sentence text: every token of every {@link SentenceAnalysis} goes to the gold sentence of
+   *     the event that carried it (stream id, seq), since a segmenter sentence can span events or
+   *     split one
+   * @param sstAnalyses per SST sentence id, the analysis that scores it: the segmenter sentence
+   *     with the most tokens when the segmenter split the SST sentence ({@link #longest})
+   * @param splitSstSentences SST sentences the segmenter split into more than one sentence
+   * @param analyses every analysis, in the order collected
+   * @param events input events
+   * @param tokens tokens analysed
+   * @param seconds wall time of the Flink job, start to end
+   */
+  public record SentencePredictions(
+      Map<String, List<PredictedToken>> tokensBySentence,
+      Map<String, SentenceAnalysis> sstAnalyses,
+      int splitSstSentences,
+      List<SentenceAnalysis> analyses,
+      long events,
+      long tokens,
       double seconds) {}
 
   /**
@@ -79,17 +113,9 @@ public final class EvalPipeline {
   public static Predictions run(
       Configuration conf, Path modelDir, List<UdDocument> documents, List<SstSentence> sst)
       throws Exception {
-    AvroTrust.install();
     Map<String, String> sentenceByEvent = new HashMap<>();
     List<TextEvent> events = events(documents, sst, sentenceByEvent);
-
-    StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-    // A bounded in-memory run has nothing to recover and no transactions to commit; checkpoints
-    // would only race the finishing tasks. (Outputs never depend on when the tagger flushes.)
-    env.getCheckpointConfig().disableCheckpointing();
-    DataStream<TextEvent> source =
-        env.fromData(events, new AvroTypeInfo<>(TextEvent.class)).name("eval-text");
-    DataStream<TaggedEvent> tagged = LiveJob.tag(source, conf, modelDir);
+    DataStream<TaggedEvent> tagged = tagged(conf, modelDir, events);
 
     Map<String, List<PredictedToken>> tokens = new HashMap<>();
     Map<String, float[]> sentiment = new HashMap<>();
@@ -134,6 +160,127 @@ public final class EvalPipeline {
     }
     return new Predictions(
         tokens, sentiment, List.copyOf(labels), modelId, events.size(), tokenCount, seconds);
+  }
+
+  /**
+   * Runs the same events as {@link #run} through the tagger and then the sentence stage ({@code
+   * stage.apply}), and maps the analyses back to the gold sentences.
+   *
+   * @param stage the sentence stage, already checked ({@link SentenceStage#check}); its models stay
+   *     loaded while the caller holds the lease, so the job's operators share them
+   * @throws IllegalStateException when an analysis names an event nobody sent, or a stream's
+   *     analysed tokens are not each of its token positions exactly once
+   */
+  public static SentencePredictions runSentences(
+      Configuration conf,
+      Path modelDir,
+      SentenceStage stage,
+      List<UdDocument> documents,
+      List<SstSentence> sst)
+      throws Exception {
+    Map<String, String> sentenceByEvent = new HashMap<>();
+    List<TextEvent> events = events(documents, sst, sentenceByEvent);
+    DataStream<SentenceAnalysis> analysed = stage.apply(tagged(conf, modelDir, events));
+
+    List<SentenceAnalysis> analyses = new ArrayList<>();
+    long start = System.nanoTime();
+    try (CloseableIterator<SentenceAnalysis> it = analysed.executeAndCollect("rillet-eval-elmo")) {
+      it.forEachRemaining(analyses::add);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+
+    Map<String, List<PredictedToken>> tokens = new HashMap<>();
+    Map<String, List<SentenceAnalysis>> bySstSentence = new HashMap<>();
+    Map<String, BitSet> positions = new HashMap<>();
+    long tokenCount = 0;
+    for (SentenceAnalysis a : analyses) {
+      BitSet seen = positions.computeIfAbsent(a.getStreamId(), k -> new BitSet());
+      boolean document = a.getStreamId().startsWith(DOCUMENT_STREAM_PREFIX);
+      for (SentenceToken t : a.getTokens()) {
+        if (seen.get((int) t.getPosition())) {
+          throw new IllegalStateException(
+              "token " + t.getPosition() + " of " + a.getStreamId() + " was analysed twice");
+        }
+        seen.set((int) t.getPosition());
+        String sentence = sentenceByEvent.get(key(a.getStreamId(), t.getSeq()));
+        if (sentence == null) {
+          throw new IllegalStateException(
+              "the sentence stage emitted a token of an event nobody sent: "
+                  + a.getStreamId()
+                  + " seq "
+                  + t.getSeq());
+        }
+        if (document) {
+          tokens
+              .computeIfAbsent(sentence, k -> new ArrayList<>())
+              .add(new PredictedToken(t.getToken(), t.getBegin(), t.getEnd(), t.getTag()));
+        }
+      }
+      tokenCount += a.getTokens().size();
+      if (!document && !a.getTokens().isEmpty()) {
+        String sentence = sentenceByEvent.get(key(a.getStreamId(), a.getFirstSeq()));
+        bySstSentence.computeIfAbsent(sentence, k -> new ArrayList<>()).add(a);
+      }
+    }
+    // Every stream ends with end-of-stream, so every token must have closed into a sentence.
+    positions.forEach(
+        (stream, seen) -> {
+          if (seen.nextClearBit(0) != seen.length()) {
+            throw new IllegalStateException(
+                "stream "
+                    + stream
+                    + ": token position "
+                    + seen.nextClearBit(0)
+                    + " was never analysed");
+          }
+        });
+    Map<String, SentenceAnalysis> sstAnalyses = new HashMap<>();
+    int split = 0;
+    for (Map.Entry<String, List<SentenceAnalysis>> e : bySstSentence.entrySet()) {
+      sstAnalyses.put(e.getKey(), longest(e.getValue()));
+      if (e.getValue().size() > 1) {
+        split++;
+      }
+    }
+    return new SentencePredictions(
+        tokens, sstAnalyses, split, List.copyOf(analyses), events.size(), tokenCount, seconds);
+  }
+
+  /**
+   * The analysis that stands for an SST sentence the segmenter split into several sentences: the
+   * one with the most tokens, the earliest (lowest sentence index) on a tie. SST sentences are
+   * labelled as a whole; the longest part is the one most likely to carry that label, and taking
+   * one part keeps the prediction a sentence model's own output rather than a vote.
+   *
+   * @param parts the analyses of one SST stream, at least one, in any order
+   */
+  public static SentenceAnalysis longest(List<SentenceAnalysis> parts) {
+    SentenceAnalysis best = null;
+    for (SentenceAnalysis a : parts) {
+      if (best == null
+          || a.getTokens().size() > best.getTokens().size()
+          || (a.getTokens().size() == best.getTokens().size()
+              && a.getSentenceIndex() < best.getSentenceIndex())) {
+        best = a;
+      }
+    }
+    if (best == null) {
+      throw new IllegalArgumentException("no analyses to choose from");
+    }
+    return best;
+  }
+
+  /** The live chain (watermarks, segmenter, tagger) over a bounded in-memory source. */
+  private static DataStream<TaggedEvent> tagged(
+      Configuration conf, Path modelDir, List<TextEvent> events) {
+    AvroTrust.install();
+    StreamExecutionEnvironment env = LiveEnvironment.create(conf);
+    // A bounded in-memory run has nothing to recover and no transactions to commit; checkpoints
+    // would only race the finishing tasks. (Outputs never depend on when the operators flush.)
+    env.getCheckpointConfig().disableCheckpointing();
+    DataStream<TextEvent> source =
+        env.fromData(events, new AvroTypeInfo<>(TextEvent.class)).name("eval-text");
+    return LiveJob.tag(source, conf, modelDir);
   }
 
   /**

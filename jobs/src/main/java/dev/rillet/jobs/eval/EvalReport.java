@@ -8,12 +8,15 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * What {@code rillet eval} prints and writes: the model and the exact command first (so a model
- * card can quote them), a table of task, split, n, accuracy and coverage, then per task a confusion
- * summary, and the run's size and time. The same content as JSON for {@code --report}.
+ * What {@code rillet eval} prints and writes: the models and the exact command first (so a model
+ * card can quote them), a table with one row per model and task (split, n, accuracy, coverage), the
+ * ELMo heads' differences from the recurrent model in points, then per model and task a confusion
+ * summary, and the runs' size and time. The same content as JSON for {@code --report}.
  */
 public final class EvalReport {
   /** Confused tag pairs listed. */
@@ -24,6 +27,7 @@ public final class EvalReport {
   private final String purpose;
   private final String command;
   private final Evaluation.Result result;
+  private final ElmoEvaluation.Result elmo;
   private final double totalSeconds;
 
   /**
@@ -38,12 +42,57 @@ public final class EvalReport {
       String command,
       Evaluation.Result result,
       double totalSeconds) {
+    this(modelId, modelDir, purpose, command, result, null, totalSeconds);
+  }
+
+  /**
+   * @param purpose the manifest's purpose, or null
+   * @param command the command line that produced the result, as a user would type it
+   * @param elmo the ELMo sentence stage's figures, or null when it was not evaluated
+   * @param totalSeconds wall time of the whole command (reading data, jobs, scoring)
+   */
+  public EvalReport(
+      String modelId,
+      Path modelDir,
+      String purpose,
+      String command,
+      Evaluation.Result result,
+      ElmoEvaluation.Result elmo,
+      double totalSeconds) {
     this.modelId = modelId;
     this.modelDir = modelDir;
     this.purpose = purpose;
     this.command = command;
     this.result = result;
+    this.elmo = elmo;
     this.totalSeconds = totalSeconds;
+  }
+
+  /** Row label of the recurrent model. */
+  static final String RECURRENT = "recurrent";
+
+  /** Row label of the ELMo heads. */
+  static final String HEADS = "elmo-heads";
+
+  /**
+   * Heads minus recurrent accuracy in points (percentage points), or NaN when either is missing.
+   */
+  static double pointsDifference(double heads, double recurrent) {
+    return 100 * (heads - recurrent);
+  }
+
+  /** UPOS accuracy of the heads minus the recurrent model's, in points; NaN when not both. */
+  public double uposDifference() {
+    return elmo == null || elmo.upos() == null || result.upos() == null
+        ? Double.NaN
+        : pointsDifference(elmo.upos().accuracy(), result.upos().accuracy());
+  }
+
+  /** SST-2 accuracy of the heads minus the recurrent model's, in points; NaN when not both. */
+  public double sst2Difference() {
+    return elmo == null || elmo.sst2() == null || result.sst2() == null
+        ? Double.NaN
+        : pointsDifference(elmo.sst2().accuracy(), result.sst2().accuracy());
   }
 
   /** Prints the report for a person. */
@@ -64,59 +113,134 @@ public final class EvalReport {
             + (s.documentLimit() == 0 && s.sstLimit() == 0
                 ? ""
                 : "  limit " + s.documentLimit() + " documents / " + s.sstLimit() + " sentences"));
+    if (elmo != null) {
+      out.println("elmo     " + elmo.describe() + "  heads " + elmo.headsId());
+    }
     out.println();
     out.printf(
-        "%-6s %-6s %8s %-10s %9s %9s%n", "task", "split", "n", "unit", "accuracy", "coverage");
-    UposScore upos = result.upos();
+        "%-10s %-6s %-6s %8s %-10s %9s %9s%n",
+        "model", "task", "split", "n", "unit", "accuracy", "coverage");
+    printRows(out, s.split(), RECURRENT, result.upos(), result.sst2(), null);
+    if (elmo != null) {
+      printRows(out, s.split(), HEADS, elmo.upos(), elmo.sst2(), elmo.sst5());
+      printDifferences(out);
+    }
+    if (result.upos() != null) {
+      printUpos(out, "recurrent", result.documents().size(), result.upos());
+    }
+    if (result.sst2() != null) {
+      printSentiment(out, "SST-2 (recurrent)", PREDICTION_RECURRENT, result.sst2());
+    }
+    if (elmo != null) {
+      if (elmo.upos() != null) {
+        printUpos(out, "ELMo heads", result.documents().size(), elmo.upos());
+      }
+      if (elmo.sst2() != null) {
+        printSentiment(out, "SST-2 (ELMo heads)", PREDICTION_HEADS, elmo.sst2());
+      }
+      if (elmo.sst5() != null) {
+        printSentiment(out, "SST-5 (ELMo heads)", PREDICTION_HEADS, elmo.sst5());
+      }
+      if (elmo.splitSstSentences() > 0) {
+        out.printf(
+            "  %d SST sentences were split by the segmenter; each is scored on its longest part%n",
+            elmo.splitSstSentences());
+      }
+    }
+    EvalPipeline.Predictions p = result.predictions();
+    out.println();
+    if (p.events() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "run: %d events, %d tokens through segmenter + recurrent tagger in %.1f s (%.0f"
+              + " tokens/s, job start included)%n",
+          p.events(),
+          p.tokens(),
+          p.seconds(),
+          p.tokens() / Math.max(p.seconds(), 1e-9));
+    }
+    if (elmo != null) {
+      for (EvalPipeline.SentencePredictions e :
+          new EvalPipeline.SentencePredictions[] {elmo.predictions(), elmo.predictions5()}) {
+        if (e != null) {
+          out.printf(
+              Locale.ROOT,
+              "run: %d events, %d tokens through segmenter + recurrent tagger + ELMo heads"
+                  + " (%d sentences) in %.1f s (%.0f tokens/s, job start included)%n",
+              e.events(),
+              e.tokens(),
+              e.analyses().size(),
+              e.seconds(),
+              e.tokens() / Math.max(e.seconds(), 1e-9));
+        }
+      }
+    }
+    out.printf(Locale.ROOT, "%.1f s in all%n", totalSeconds);
+  }
+
+  private static final String PREDICTION_RECURRENT =
+      "prediction = the stream's sentiment after the sentence's last token";
+  private static final String PREDICTION_HEADS =
+      "prediction = the sentence sentiment head's most probable label";
+
+  private static void printRows(
+      PrintStream out,
+      Evaluation.Split split,
+      String model,
+      UposScore upos,
+      SentimentScore sst2,
+      SentimentScore sst5) {
     if (upos != null) {
       out.printf(
           Locale.ROOT,
-          "%-6s %-6s %8d %-10s %9.4f %9.4f%n",
+          "%-10s %-6s %-6s %8d %-10s %9.4f %9.4f%n",
+          model,
           "upos",
-          s.split(),
+          split,
           upos.words(),
           "words",
           upos.accuracy(),
           upos.coverage());
     }
-    SentimentScore sst = result.sst2();
-    if (sst != null) {
-      out.printf(
-          Locale.ROOT,
-          "%-6s %-6s %8d %-10s %9.4f %9s%n",
-          "sst2",
-          s.split(),
-          sst.sentences(),
-          "sentences",
-          sst.accuracy(),
-          "-");
+    for (SentimentScore sst : new SentimentScore[] {sst2, sst5}) {
+      if (sst != null) {
+        out.printf(
+            Locale.ROOT,
+            "%-10s %-6s %-6s %8d %-10s %9.4f %9s%n",
+            model,
+            sst == sst2 ? "sst2" : "sst5",
+            split,
+            sst.sentences(),
+            "sentences",
+            sst.accuracy(),
+            "-");
+      }
     }
-    if (upos != null) {
-      printUpos(out, upos);
-    }
-    if (sst != null) {
-      printSentiment(out, sst);
-    }
-    EvalPipeline.Predictions p = result.predictions();
-    out.println();
-    out.printf(
-        Locale.ROOT,
-        "run: %d events, %d tokens through segmenter + recurrent tagger in %.1f s (%.0f tokens/s,"
-            + " job start included); %.1f s in all%n",
-        p.events(),
-        p.tokens(),
-        p.seconds(),
-        p.tokens() / Math.max(p.seconds(), 1e-9),
-        totalSeconds);
   }
 
-  private void printUpos(PrintStream out, UposScore upos) {
+  private void printDifferences(PrintStream out) {
+    StringBuilder b = new StringBuilder();
+    if (!Double.isNaN(uposDifference())) {
+      b.append(String.format(Locale.ROOT, "upos %+.2f", uposDifference()));
+    }
+    if (!Double.isNaN(sst2Difference())) {
+      b.append(b.length() == 0 ? "" : ", ")
+          .append(String.format(Locale.ROOT, "sst2 %+.2f", sst2Difference()));
+    }
+    if (b.length() > 0) {
+      out.println(
+          "heads - recurrent: " + b + " points (issue 3 target: at least +2.00 points each)");
+    }
+  }
+
+  private static void printUpos(PrintStream out, String model, int documents, UposScore upos) {
     out.println();
     out.printf(
         Locale.ROOT,
-        "UPOS: %d documents, %d sentences, %d gold words; %d aligned exactly with a token"
+        "UPOS (%s): %d documents, %d sentences, %d gold words; %d aligned exactly with a token"
             + " (coverage %.4f), %d tagged correctly (accuracy %.4f; %.4f on aligned words)%n",
-        result.documents().size(),
+        model,
+        documents,
         upos.sentences(),
         upos.words(),
         upos.alignedWords(),
@@ -152,24 +276,55 @@ public final class EvalReport {
     }
   }
 
-  private static void printSentiment(PrintStream out, SentimentScore sst) {
+  private static void printSentiment(
+      PrintStream out, String title, String prediction, SentimentScore sst) {
     out.println();
     out.printf(
         Locale.ROOT,
-        "SST-2: %d sentences, %d correct (accuracy %.4f); prediction = the stream's sentiment after"
-            + " the sentence's last token%n",
+        "%s: %d sentences, %d correct (accuracy %.4f); %s%n",
+        title,
         sst.sentences(),
         sst.correct(),
-        sst.accuracy());
+        sst.accuracy(),
+        prediction);
     if (sst.missing() > 0) {
       out.printf("  %d sentences without a sentiment reading (counted wrong)%n", sst.missing());
     }
-    out.printf("  %-14s %13s %13s%n", "", "pred negative", "pred positive");
-    out.printf("  %-14s %13d %13d%n", "gold negative", sst.count(0, 0), sst.count(0, 1));
-    out.printf("  %-14s %13d %13d%n", "gold positive", sst.count(1, 0), sst.count(1, 1));
+    List<String> names = classNames(sst.classes());
+    StringBuilder header = new StringBuilder(String.format("  %-14s", ""));
+    for (String n : names) {
+      header.append(String.format(" %14s", "pred " + n));
+    }
+    out.println(header);
+    for (int g = 0; g < names.size(); g++) {
+      StringBuilder row = new StringBuilder(String.format("  %-14s", "gold " + names.get(g)));
+      for (int p = 0; p < names.size(); p++) {
+        row.append(String.format(" %14d", sst.count(g, p)));
+      }
+      out.println(row);
+    }
   }
 
-  /** The report as JSON. */
+  /** Short names of the sentiment classes, in class order. */
+  static List<String> classNames(int classes) {
+    if (classes == 2) {
+      return List.of("negative", "positive");
+    }
+    if (classes == 5) {
+      return List.of("v.neg", "neg", "neutral", "pos", "v.pos");
+    }
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < classes; k++) {
+      names.add(String.valueOf(k));
+    }
+    return names;
+  }
+
+  /**
+   * The report as JSON: the recurrent model's figures under {@code tasks}, the ELMo heads' under
+   * {@code elmo.tasks} (absent when not evaluated), and the heads' differences in points under
+   * {@code headsMinusRecurrentPoints}.
+   */
   public ObjectNode toJson() {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
@@ -186,10 +341,50 @@ public final class EvalReport {
     root.put("documentLimit", s.documentLimit());
     root.put("sstLimit", s.sstLimit());
     ObjectNode tasks = root.putObject("tasks");
-    UposScore upos = result.upos();
+    putTasks(tasks, result.documents().size(), result.upos(), result.sst2(), null);
+    ObjectNode run = root.putObject("run");
+    EvalPipeline.Predictions p = result.predictions();
+    run.put("events", p.events());
+    run.put("tokens", p.tokens());
+    run.put("jobSeconds", p.seconds());
+    run.put("totalSeconds", totalSeconds);
+    if (elmo != null) {
+      ObjectNode e = root.putObject("elmo");
+      e.put("stage", elmo.describe());
+      e.put("heads", elmo.headsId());
+      e.put("splitSstSentences", elmo.splitSstSentences());
+      e.put(
+          "sstSplitRule",
+          "an SST sentence the segmenter splits is scored on its part with the most tokens");
+      putTasks(
+          e.putObject("tasks"), result.documents().size(), elmo.upos(), elmo.sst2(), elmo.sst5());
+      ArrayNode runs = e.putArray("runs");
+      for (EvalPipeline.SentencePredictions sp :
+          new EvalPipeline.SentencePredictions[] {elmo.predictions(), elmo.predictions5()}) {
+        if (sp != null) {
+          runs.addObject()
+              .put("events", sp.events())
+              .put("tokens", sp.tokens())
+              .put("sentences", sp.analyses().size())
+              .put("jobSeconds", sp.seconds());
+        }
+      }
+      ObjectNode d = root.putObject("headsMinusRecurrentPoints");
+      if (!Double.isNaN(uposDifference())) {
+        d.put("upos", uposDifference());
+      }
+      if (!Double.isNaN(sst2Difference())) {
+        d.put("sst2", sst2Difference());
+      }
+    }
+    return root;
+  }
+
+  private static void putTasks(
+      ObjectNode tasks, int documents, UposScore upos, SentimentScore sst2, SentimentScore sst5) {
     if (upos != null) {
       ObjectNode u = tasks.putObject("upos");
-      u.put("documents", result.documents().size());
+      u.put("documents", documents);
       u.put("sentences", upos.sentences());
       u.put("words", upos.words());
       u.put("alignedWords", upos.alignedWords());
@@ -216,25 +411,34 @@ public final class EvalReport {
             .put("count", c.count());
       }
     }
-    SentimentScore sst = result.sst2();
-    if (sst != null) {
-      ObjectNode n = tasks.putObject("sst2");
-      n.put("sentences", sst.sentences());
-      n.put("correct", sst.correct());
-      n.put("missing", sst.missing());
-      n.put("accuracy", sst.accuracy());
+    if (sst2 != null) {
+      ObjectNode n = putSentiment(tasks.putObject("sst2"), sst2);
+      // The binary matrix keeps its named rows.
       ObjectNode m = n.putObject("confusion");
-      m.putArray("goldNegative").add(sst.count(0, 0)).add(sst.count(0, 1));
-      m.putArray("goldPositive").add(sst.count(1, 0)).add(sst.count(1, 1));
+      m.putArray("goldNegative").add(sst2.count(0, 0)).add(sst2.count(0, 1));
+      m.putArray("goldPositive").add(sst2.count(1, 0)).add(sst2.count(1, 1));
       m.put("columns", "predicted negative, predicted positive");
     }
-    ObjectNode run = root.putObject("run");
-    EvalPipeline.Predictions p = result.predictions();
-    run.put("events", p.events());
-    run.put("tokens", p.tokens());
-    run.put("jobSeconds", p.seconds());
-    run.put("totalSeconds", totalSeconds);
-    return root;
+    if (sst5 != null) {
+      ObjectNode n = putSentiment(tasks.putObject("sst5"), sst5);
+      ArrayNode m = n.putArray("confusion");
+      for (int g = 0; g < sst5.classes(); g++) {
+        ArrayNode row = m.addArray();
+        for (int q = 0; q < sst5.classes(); q++) {
+          row.add(sst5.count(g, q));
+        }
+      }
+      n.put(
+          "confusionRows", "gold class 0 (very negative) .. 4 (very positive); columns predicted");
+    }
+  }
+
+  private static ObjectNode putSentiment(ObjectNode n, SentimentScore sst) {
+    n.put("sentences", sst.sentences());
+    n.put("correct", sst.correct());
+    n.put("missing", sst.missing());
+    n.put("accuracy", sst.accuracy());
+    return n;
   }
 
   /** Writes {@link #toJson()} to {@code file}, pretty-printed. */

@@ -8,8 +8,13 @@ import java.util.Set;
 public enum EvalTask {
   /** UPOS tagging on UD English EWT, per gold syntactic word. */
   UPOS,
-  /** Binary sentence sentiment on SST-2, from the sentiment after the sentence's last token. */
-  SST2;
+  /**
+   * Binary sentence sentiment on SST-2: the recurrent model's sentiment after the sentence's last
+   * token, and the ELMo heads' sentence sentiment.
+   */
+  SST2,
+  /** Five-class sentence sentiment on SST-5; only the ELMo heads' 5-class head scores it. */
+  SST5;
 
   /** The name on the command line and in reports. */
   @Override
@@ -18,7 +23,7 @@ public enum EvalTask {
   }
 
   /**
-   * Parses a comma-separated list such as {@code upos,sst2}.
+   * Parses a comma-separated list such as {@code upos,sst2,sst5}.
    *
    * @throws IllegalArgumentException naming {@code --tasks} and the valid names
    */
@@ -37,12 +42,14 @@ public enum EvalTask {
       }
       if (task == null) {
         throw new IllegalArgumentException(
-            "--tasks: unknown task '" + name + "'; valid tasks: upos, sst2 (comma-separated)");
+            "--tasks: unknown task '"
+                + name
+                + "'; valid tasks: upos, sst2, sst5 (comma-separated)");
       }
       tasks.add(task);
     }
     if (tasks.isEmpty()) {
-      throw new IllegalArgumentException("--tasks: name at least one task: upos, sst2");
+      throw new IllegalArgumentException("--tasks: name at least one task: upos, sst2, sst5");
     }
     return tasks;
   }

@@ -14,7 +14,8 @@ import org.apache.flink.configuration.Configuration;
 /**
  * One evaluation of a recurrent model package: reads the gold data of the chosen split, runs it
  * through the live operators ({@link EvalPipeline}) and scores the outputs ({@link UposEvaluation},
- * {@link SentimentEvaluation}).
+ * {@link SentimentEvaluation}). The ELMo sentence stage is scored by {@link ElmoEvaluation} on the
+ * same {@link Data}.
  */
 public final class Evaluation {
   private Evaluation() {}
@@ -56,7 +57,15 @@ public final class Evaluation {
       return data.resolve("sst").resolve("stsa.binary." + split);
     }
 
-    /** Checks that the files of the chosen tasks exist; the message names the fix. */
+    /** The SST-5 file of the split. */
+    public Path sst5File() {
+      return data.resolve("sst").resolve("stsa.fine." + split);
+    }
+
+    /**
+     * Checks that the UPOS and SST-2 files of the chosen tasks exist; the message names the fix.
+     * SST-5 is checked by {@link #checkSst5File()}, once it is known that something can score it.
+     */
     public void checkFiles() {
       if (tasks.contains(EvalTask.UPOS)) {
         requireFile(conlluFile());
@@ -64,6 +73,11 @@ public final class Evaluation {
       if (tasks.contains(EvalTask.SST2)) {
         requireFile(sstFile());
       }
+    }
+
+    /** Checks that the SST-5 file exists; the message names the fix. */
+    public void checkSst5File() {
+      requireFile(sst5File());
     }
 
     private void requireFile(Path file) {
@@ -76,6 +90,43 @@ public final class Evaluation {
                 + " not found; point --data (or RILLET_DATA) at the shared data folder that"
                 + " holds ud-ewt/ and sst/");
       }
+    }
+  }
+
+  /**
+   * The gold data of one evaluation, read once and shared by the recurrent and the ELMo runs.
+   *
+   * @param documents UD documents (empty without upos)
+   * @param sst2 SST-2 sentences (empty without sst2)
+   * @param sst5 SST-5 sentences (empty unless asked for)
+   */
+  public record Data(List<UdDocument> documents, List<SstSentence> sst2, List<SstSentence> sst5) {
+    public Data {
+      documents = List.copyOf(documents);
+      sst2 = List.copyOf(sst2);
+      sst5 = List.copyOf(sst5);
+    }
+
+    /**
+     * Reads the files of the settings' tasks, limited as the settings say.
+     *
+     * @param withSst5 whether to read the SST-5 file (only when something will score it)
+     */
+    public static Data read(Settings settings, boolean withSst5) throws IOException {
+      List<UdDocument> documents =
+          settings.tasks().contains(EvalTask.UPOS)
+              ? first(Conllu.read(settings.conlluFile()), settings.documentLimit())
+              : List.of();
+      List<SstSentence> sst2 =
+          settings.tasks().contains(EvalTask.SST2)
+              ? first(Sst.read(settings.sstFile(), "sst2-" + settings.split()), settings.sstLimit())
+              : List.of();
+      List<SstSentence> sst5 =
+          withSst5 && settings.tasks().contains(EvalTask.SST5)
+              ? first(
+                  Sst.read(settings.sst5File(), "sst5-" + settings.split()), settings.sstLimit())
+              : List.of();
+      return new Data(documents, sst2, sst5);
     }
   }
 
@@ -103,20 +154,23 @@ public final class Evaluation {
   public static Result run(Configuration conf, Path modelDir, Settings settings) throws Exception {
     settings.checkFiles();
     // Fail before any job runs when sentiment cannot be scored with this model.
-    SentimentLabels labels =
-        settings.tasks().contains(EvalTask.SST2)
-            ? SentimentLabels.of(
-                RecurrentModelManifest.read(modelDir.resolve("manifest.json")).sentimentLabels())
-            : null;
-    List<UdDocument> documents =
-        settings.tasks().contains(EvalTask.UPOS)
-            ? first(Conllu.read(settings.conlluFile()), settings.documentLimit())
-            : List.of();
-    List<SstSentence> sst =
-        settings.tasks().contains(EvalTask.SST2)
-            ? first(readSst(settings), settings.sstLimit())
-            : List.of();
-    EvalPipeline.Predictions predictions = EvalPipeline.run(conf, modelDir, documents, sst);
+    sentimentLabels(modelDir, settings);
+    return run(conf, modelDir, settings, Data.read(settings, false));
+  }
+
+  /**
+   * Runs the pipeline on data already read and scores it (UPOS and SST-2; SST-5 is not the
+   * recurrent model's). Without UPOS and SST-2 data no job runs and both scores are null.
+   */
+  public static Result run(Configuration conf, Path modelDir, Settings settings, Data data)
+      throws Exception {
+    SentimentLabels labels = sentimentLabels(modelDir, settings);
+    List<UdDocument> documents = data.documents();
+    List<SstSentence> sst = data.sst2();
+    EvalPipeline.Predictions predictions =
+        documents.isEmpty() && sst.isEmpty()
+            ? EvalPipeline.Predictions.none()
+            : EvalPipeline.run(conf, modelDir, documents, sst);
 
     UposScore upos = null;
     if (settings.tasks().contains(EvalTask.UPOS)) {
@@ -137,11 +191,19 @@ public final class Evaluation {
     return new Result(settings, documents, sst, predictions, upos, sst2, Map.copyOf(sentiment));
   }
 
-  private static List<SstSentence> readSst(Settings settings) throws IOException {
-    return Sst.read(settings.sstFile(), "sst2-" + settings.split());
+  /**
+   * The recurrent model's polarity mapping when SST-2 is asked for, else null.
+   *
+   * @throws IllegalArgumentException when the model's labels cannot be scored as SST-2
+   */
+  static SentimentLabels sentimentLabels(Path modelDir, Settings settings) throws IOException {
+    return settings.tasks().contains(EvalTask.SST2)
+        ? SentimentLabels.of(
+            RecurrentModelManifest.read(modelDir.resolve("manifest.json")).sentimentLabels())
+        : null;
   }
 
-  private static <T> List<T> first(List<T> all, int limit) {
+  static <T> List<T> first(List<T> all, int limit) {
     return limit == 0 || limit >= all.size() ? all : List.copyOf(all.subList(0, limit));
   }
 }

@@ -4,19 +4,44 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Scores binary sentence sentiment: (sentence id, predicted label 0/1) against gold SST-2 labels,
- * whatever produced the prediction (a stream's running sentiment after the sentence's last token,
- * or a sentence model's label).
+ * Scores sentence sentiment: (sentence id, predicted class) against gold SST labels, whatever
+ * produced the prediction (a stream's running sentiment after the sentence's last token, or a
+ * sentence model's label). Binary (SST-2: 0 negative, 1 positive) unless built for more classes
+ * (SST-5: 0 very negative .. 4 very positive).
  */
 public final class SentimentEvaluation {
+  private final int classes;
   private long sentences;
   private long missing;
   private long correct;
-  private final long[][] confusion = new long[2][2];
+  private final long[][] confusion;
 
-  /** Scores each gold sentence against the prediction for its id (missing = wrong). */
+  /** A binary evaluation (SST-2). */
+  public SentimentEvaluation() {
+    this(2);
+  }
+
+  /** An evaluation over labels {@code 0 .. classes-1}. */
+  public SentimentEvaluation(int classes) {
+    if (classes < 2) {
+      throw new IllegalArgumentException("sentiment needs at least 2 classes, got " + classes);
+    }
+    this.classes = classes;
+    this.confusion = new long[classes][classes];
+  }
+
+  /** Scores each gold sentence against the binary prediction for its id (missing = wrong). */
   public static SentimentScore score(List<SstSentence> gold, Map<String, Integer> predictedById) {
-    SentimentEvaluation evaluation = new SentimentEvaluation();
+    return score(gold, predictedById, 2);
+  }
+
+  /**
+   * Scores each gold sentence against the prediction for its id (missing = wrong), labels {@code 0
+   * .. classes-1}.
+   */
+  public static SentimentScore score(
+      List<SstSentence> gold, Map<String, Integer> predictedById, int classes) {
+    SentimentEvaluation evaluation = new SentimentEvaluation(classes);
     for (SstSentence s : gold) {
       evaluation.add(s.label(), predictedById.get(s.id()));
     }
@@ -26,8 +51,8 @@ public final class SentimentEvaluation {
   /**
    * Adds one sentence.
    *
-   * @param gold 0 or 1
-   * @param predicted 0 or 1, or null when there is no prediction
+   * @param gold a label in {@code 0 .. classes-1}
+   * @param predicted a label in {@code 0 .. classes-1}, or null when there is no prediction
    */
   public void add(int gold, Integer predicted) {
     check("gold", gold);
@@ -43,16 +68,24 @@ public final class SentimentEvaluation {
     }
   }
 
-  private static void check(String what, int label) {
-    if (label != 0 && label != 1) {
+  private void check(String what, int label) {
+    if (label < 0 || label >= classes) {
       throw new IllegalArgumentException(
-          what + " label " + label + " is not binary (0 negative, 1 positive)");
+          what
+              + " label "
+              + label
+              + (classes == 2
+                  ? " is not binary (0 negative, 1 positive)"
+                  : " is not in 0.." + (classes - 1)));
     }
   }
 
   /** The figures of every sentence added so far. */
   public SentimentScore score() {
-    return new SentimentScore(
-        sentences, missing, correct, new long[][] {confusion[0].clone(), confusion[1].clone()});
+    long[][] copy = new long[classes][];
+    for (int i = 0; i < classes; i++) {
+      copy[i] = confusion[i].clone();
+    }
+    return new SentimentScore(sentences, missing, correct, copy);
   }
 }

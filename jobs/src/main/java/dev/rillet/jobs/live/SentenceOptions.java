@@ -1,6 +1,7 @@
 package dev.rillet.jobs.live;
 
 import dev.rillet.elmo.EmbeddingsMode;
+import dev.rillet.elmo.SentimentHead;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -48,6 +49,14 @@ public final class SentenceOptions {
           .withDescription(
               "Task heads package (manifest.json + ONNX) trained on the biLM's activations:"
                   + " revised tags and sentence sentiment.");
+
+  public static final ConfigOption<SentimentHead> ELMO_SENTIMENT =
+      ConfigOptions.key("elmo-sentiment")
+          .enumType(SentimentHead.class)
+          .defaultValue(SentimentHead.SST2)
+          .withDescription(
+              "Which sentence-sentiment head of --elmo-heads to use: sst2 (negative/positive) or"
+                  + " sst5 (very negative .. very positive; only when the package has it).");
 
   public static final ConfigOption<Boolean> ELMO_STATEFUL =
       ConfigOptions.key("elmo-stateful")
@@ -99,6 +108,7 @@ public final class SentenceOptions {
         ELMO_OPTIONS,
         ELMO_WEIGHTS,
         ELMO_HEADS,
+        ELMO_SENTIMENT,
         ELMO_STATEFUL,
         ELMO_EMBEDDINGS,
         ELMO_MAX_BUNDLE_TOKENS,

@@ -4,12 +4,14 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.elmo.ElmoAnalyzer;
 import dev.rillet.elmo.ElmoSource;
 import dev.rillet.elmo.SentenceElmo;
+import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.SharedOrt;
 import dev.rillet.recurrent.TaggedEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -53,8 +55,10 @@ public final class SentenceStage {
       if (SentenceOptions.NONE.equalsIgnoreCase(elmo)) {
         return null;
       }
+      // Outside the try: its message already names the flag.
+      Path path = located("--elmo", elmo);
       try {
-        source = ElmoSource.resolve(located("--elmo", elmo));
+        source = ElmoSource.resolve(path);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("--elmo " + elmo + ": " + e.getMessage(), e);
       }
@@ -76,6 +80,7 @@ public final class SentenceStage {
           source,
           conf.get(SentenceOptions.ELMO_STATEFUL),
           heads,
+          conf.get(SentenceOptions.ELMO_SENTIMENT),
           conf.get(PipelineOptions.INTRA_OP_THREADS));
     } catch (ModelPackageException e) {
       throw new IllegalArgumentException("--elmo-heads: " + e.getMessage(), e);
@@ -89,7 +94,10 @@ public final class SentenceStage {
     return source.name()
         + " + "
         + heads.getFileName()
-        + (conf.get(SentenceOptions.ELMO_STATEFUL) ? " (stateful)" : "");
+        + (conf.get(SentenceOptions.ELMO_STATEFUL) ? " (stateful)" : "")
+        + (conf.get(SentenceOptions.ELMO_SENTIMENT) == SentimentHead.SST2
+            ? ""
+            : " (" + conf.get(SentenceOptions.ELMO_SENTIMENT) + " sentiment)");
   }
 
   /** Adds the stage after the tagger; {@code tagged} must still be partitioned by streamId. */
@@ -101,7 +109,8 @@ public final class SentenceStage {
                     source,
                     heads,
                     conf.get(SentenceOptions.ELMO_STATEFUL),
-                    conf.get(PipelineOptions.INTRA_OP_THREADS)))
+                    conf.get(PipelineOptions.INTRA_OP_THREADS),
+                    conf.get(SentenceOptions.ELMO_SENTIMENT)))
             .stateful(conf.get(SentenceOptions.ELMO_STATEFUL))
             .embeddings(conf.get(SentenceOptions.ELMO_EMBEDDINGS))
             .maxBundleTokens(conf.get(SentenceOptions.ELMO_MAX_BUNDLE_TOKENS))
@@ -123,15 +132,28 @@ public final class SentenceStage {
     return p.toAbsolutePath().normalize();
   }
 
-  private static Path located(String flag, String name) {
+  /**
+   * Where a model path given on the command line lies: as given (working directory) or under {@code
+   * $RILLET_HOME}; empty when in neither.
+   */
+  public static Optional<Path> find(String name) {
     Path given = Path.of(name);
     if (Files.exists(given)) {
-      return given.toAbsolutePath().normalize();
+      return Optional.of(given.toAbsolutePath().normalize());
     }
     String home = System.getenv("RILLET_HOME");
     if (!given.isAbsolute() && home != null && Files.exists(Path.of(home).resolve(name))) {
-      return Path.of(home).resolve(name).toAbsolutePath().normalize();
+      return Optional.of(Path.of(home).resolve(name).toAbsolutePath().normalize());
     }
+    return Optional.empty();
+  }
+
+  private static Path located(String flag, String name) {
+    Optional<Path> found = find(name);
+    if (found.isPresent()) {
+      return found.get();
+    }
+    String home = System.getenv("RILLET_HOME");
     throw new IllegalArgumentException(
         flag
             + " "

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.live.SentenceOptions;
+import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -147,6 +150,79 @@ class EvalCommandTest {
   }
 
   @Test
+  void aMissingElmoPathGivenOnTheCommandLineExitsWith2NamingTheFlag() throws Exception {
+    String data = data().toString();
+    String model = TestModels.get("test-gru").toString();
+    Path nowhere = tmp.resolve("nowhere");
+    assertBad("--model", model, "--data", data, "--elmo", nowhere.toString())
+        .contains("--elmo " + nowhere + ": not found")
+        .contains("--elmo none");
+    assertBad(
+            "--model",
+            model,
+            "--data",
+            data,
+            "--elmo-options",
+            nowhere.resolve("options.json").toString(),
+            "--elmo-weights",
+            nowhere.resolve("weights.hdf5").toString())
+        .contains("--elmo-options " + nowhere.resolve("options.json") + ": no such file");
+    // The biLM files exist (resolving does not read them yet); the heads folder does not.
+    Path options = Files.writeString(tmp.resolve("options.json"), "{}");
+    Path weights = Files.writeString(tmp.resolve("weights.hdf5"), "");
+    assertBad(
+            "--model",
+            model,
+            "--data",
+            data,
+            "--elmo-options",
+            options.toString(),
+            "--elmo-weights",
+            weights.toString(),
+            "--elmo-heads",
+            nowhere.toString())
+        .contains("--elmo-heads " + nowhere + ": not found");
+    assertBad("--model", model, "--data", data, "--elmo", "none", "--tasks", "sst5")
+        .contains("--tasks sst5: only the ELMo heads' 5-class head scores SST-5");
+  }
+
+  @Test
+  void withoutElmoFlagsAndNoDefaultBilmOnlyTheRecurrentModelIsScoredWithANote() throws Exception {
+    Assumptions.assumeTrue(
+        SentenceStage.find(SentenceOptions.ELMO.defaultValue()).isEmpty(),
+        "the default biLM is installed here, so eval scores it");
+    Run r =
+        run(
+            "--model",
+            TestModels.get("test-gru").toString(),
+            "--data",
+            data().toString(),
+            "--tasks",
+            "upos,sst5");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err())
+        .contains("rillet eval: note: no ELMo biLM at models/elmo-bilm (the --elmo default)")
+        .contains("note: sst5 is scored by the ELMo heads' 5-class head only");
+    assertThat(r.out())
+        .containsPattern("recurrent +upos +test +20 words")
+        .doesNotContain("elmo-heads")
+        .doesNotContain("heads - recurrent");
+    // --elmo none is the user's choice: no note about a missing biLM.
+    Run off =
+        run(
+            "--model",
+            TestModels.get("test-gru").toString(),
+            "--data",
+            data().toString(),
+            "--tasks",
+            "upos",
+            "--elmo",
+            "none");
+    assertThat(off.code()).as(off.err()).isZero();
+    assertThat(off.err()).doesNotContain("note:");
+  }
+
+  @Test
   void helpListsEveryOptionWithItsDefault() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     new EvalCommand().commandLine().printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
@@ -157,7 +233,9 @@ class EvalCommandTest {
     assertThat(help)
         .contains("Usage: rillet eval")
         .contains("--split <test|dev>")
-        .contains("default: upos,sst2")
+        .contains("default: upos,sst2,sst5")
+        .contains("--elmo-heads <")
+        .doesNotContain("--elmo-sentiment")
         .contains("default: ../shared/data");
   }
 

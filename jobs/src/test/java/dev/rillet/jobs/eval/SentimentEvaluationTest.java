@@ -59,6 +59,27 @@ class SentimentEvaluationTest {
   }
 
   @Test
+  void fiveClassesScoreSst5WithAFullConfusionMatrix() {
+    List<SstSentence> gold =
+        Sst.parse(List.of("0 awful .", "4 superb .", "2 fine .", "3 good .", "1 weak ."), "f");
+    // f-1 0 -> 1 wrong; f-2 4 -> 4 ok; f-3 2 -> 2 ok; f-4 3 -> 4 wrong; f-5 no prediction.
+    SentimentScore score =
+        SentimentEvaluation.score(gold, Map.of("f-1", 1, "f-2", 4, "f-3", 2, "f-4", 4), 5);
+    assertThat(score.classes()).isEqualTo(5);
+    assertThat(score.sentences()).isEqualTo(5);
+    assertThat(score.missing()).isEqualTo(1);
+    assertThat(score.correct()).isEqualTo(2);
+    assertThat(score.accuracy()).isCloseTo(0.4, within(1e-12));
+    assertThat(score.count(0, 1)).isEqualTo(1);
+    assertThat(score.count(4, 4)).isEqualTo(1);
+    assertThat(score.count(2, 2)).isEqualTo(1);
+    assertThat(score.count(3, 4)).isEqualTo(1);
+    SentimentEvaluation e = new SentimentEvaluation(5);
+    assertThatThrownBy(() -> e.add(5, 0)).hasMessageContaining("gold label 5 is not in 0..4");
+    assertThatThrownBy(() -> e.add(0, -1)).hasMessageContaining("predicted label -1 is not in");
+  }
+
+  @Test
   void labelNamesMapToPolarity() {
     assertThat(SentimentLabels.polarity("negative")).isZero();
     assertThat(SentimentLabels.polarity(" Positive ")).isEqualTo(1);
