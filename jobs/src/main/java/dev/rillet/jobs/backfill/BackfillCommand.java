@@ -5,6 +5,7 @@ import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -99,6 +100,24 @@ public final class BackfillCommand implements Rillet.Command {
     if (model.notice() != null) {
       out.println("rillet backfill: note: " + model.notice());
     }
+    SentenceStage sentences = SentenceStage.resolve(job);
+    // Loaded once up front: a bad ELMo path or file fails before anything is read or written, and
+    // the local job's operators share this copy.
+    try (var elmo = sentences == null ? null : sentences.check()) {
+      return run(conf, job, model, range, inputFile, runId, out, terminal);
+    }
+  }
+
+  private static Result run(
+      Configuration conf,
+      Configuration job,
+      ModelLocator.CheckedModel model,
+      BackfillRange range,
+      String inputFile,
+      String runId,
+      PrintStream out,
+      boolean terminal)
+      throws Exception {
     createMissingTopics(job);
 
     StreamExecutionEnvironment env = BackfillEnvironment.create(conf);
@@ -107,7 +126,7 @@ public final class BackfillCommand implements Rillet.Command {
             ? BackfillInput.kafka(env, job, range, job.get(KafkaOptions.GROUP_ID))
             : BackfillInput.file(env, Path.of(inputFile), range);
     LiveJob.Pipeline pipeline =
-        LiveJob.build(job, model.dir(), input.records(), new WarmupGate(range.from()));
+        LiveJob.build(job, model.dir(), input.records(), new WarmupGate(range.from(), range.to()));
     pipeline
         .events()
         .keyBy(e -> e.getStreamId())
@@ -192,7 +211,7 @@ public final class BackfillCommand implements Rillet.Command {
   private static List<String> outputTopics(Configuration job) {
     List<String> topics = new ArrayList<>();
     for (ConfigOption<String> t : OUTPUT_TOPICS) {
-      if (t != KafkaOptions.SENTENCES_TOPIC) { // no sentence outputs yet
+      if (t != KafkaOptions.SENTENCES_TOPIC || SentenceStage.resolve(job) != null) {
         topics.add(job.get(t));
       }
     }

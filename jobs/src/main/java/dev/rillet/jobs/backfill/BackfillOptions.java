@@ -1,6 +1,7 @@
 package dev.rillet.jobs.backfill;
 
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.kafka.KafkaOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +89,7 @@ public final class BackfillOptions {
         options.add(o);
       }
     }
+    options.addAll(SentenceOptions.all());
     return options;
   }
 }

@@ -9,7 +9,9 @@ import org.apache.flink.util.Collector;
 
 /**
  * The backfill's {@link OutputGate}: drops the outputs of warm-up records (record timestamp below
- * {@code from}) and counts what each topic gets, in the accumulator {@link #outputsAccumulator}.
+ * {@code from}) and outputs stamped at or after {@code to} (a sentence that the end of the input
+ * closes by its idle deadline past the range: live, later events decide it), and counts what each
+ * topic gets, in the accumulator {@link #outputsAccumulator}.
  *
  * <p>Every output carries the timestamp of the input event it came from (the pipeline assigns
  * {@code eventTime}; rejected records keep their Kafka record timestamp), so the cut is by the
@@ -25,12 +27,15 @@ public final class WarmupGate implements OutputGate {
   public static final String SUPPRESSED_PREFIX = "suppressed:";
 
   private final long from;
+  private final long to;
 
   /**
    * @param from outputs of records with a timestamp below this are dropped
+   * @param to outputs with a timestamp at or after this are dropped
    */
-  public WarmupGate(long from) {
+  public WarmupGate(long from, long to) {
     this.from = from;
+    this.to = to;
   }
 
   /** The accumulator that counts the records written to {@code topic}. */
@@ -42,24 +47,26 @@ public final class WarmupGate implements OutputGate {
   public <T> DataStream<T> apply(DataStream<T> stream, String topic) {
     return stream
         .process(
-            new Cut<T>(from, outputsAccumulator(topic), SUPPRESSED_PREFIX + topic),
+            new Cut<T>(from, to, outputsAccumulator(topic), SUPPRESSED_PREFIX + topic),
             stream.getType())
         .uid("warmup-cut-" + topic)
         .name("warmup-cut " + topic);
   }
 
-  /** Forwards records timestamped at or after {@code from} (and untimestamped ones). */
+  /** Forwards records timestamped in [from, to) (and untimestamped ones). */
   static final class Cut<T> extends ProcessFunction<T, T> {
     private static final long serialVersionUID = 1L;
 
     private final long from;
+    private final long to;
     private final String accumulator;
     private final String suppressedAccumulator;
     private transient LongCounter written;
     private transient LongCounter suppressed;
 
-    Cut(long from, String accumulator, String suppressedAccumulator) {
+    Cut(long from, long to, String accumulator, String suppressedAccumulator) {
       this.from = from;
+      this.to = to;
       this.accumulator = accumulator;
       this.suppressedAccumulator = suppressedAccumulator;
     }
@@ -75,7 +82,7 @@ public final class WarmupGate implements OutputGate {
     @Override
     public void processElement(T value, Context ctx, Collector<T> out) {
       Long ts = ctx.timestamp();
-      if (ts != null && ts < from) {
+      if (ts != null && (ts < from || ts >= to)) {
         suppressed.add(1L);
         return;
       }

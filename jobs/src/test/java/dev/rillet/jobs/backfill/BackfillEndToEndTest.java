@@ -4,16 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.rillet.avro.RejectedRecord;
+import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.RilletTestAccess;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.tools.TextEventProducer;
 import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
+import dev.rillet.testutils.TestElmo;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -58,6 +62,8 @@ class BackfillEndToEndTest {
   private static final String TAGS = "bf.tags";
   private static final String SENTIMENT = "bf.sentiment";
   private static final String DEAD = "bf.dead";
+  private static final String SENTENCES = "bf.sentences";
+  private static final Path HEADS = TestModels.get("test-elmo-heads");
   private static final String STREAM_TTL = "2min";
   private static final Duration READ = Duration.ofSeconds(60);
 
@@ -67,13 +73,27 @@ class BackfillEndToEndTest {
   private static final long BAD_RECORD_TIME = T0 + 300_000;
   private static List<TokenTag> liveTags;
   private static List<StreamSentiment> liveSentiment;
+  private static List<SentenceAnalysis> liveSentences;
+  private static Path elmo;
+
+  /**
+   * Below this event time the live job's final watermark had closed every idle sentence: the least
+   * advanced input partition's newest event minus the out-of-orderness. Sentences that close later
+   * are still open when live stops (their idle deadlines wait for more input), while the replay's
+   * end of input closes them, so only earlier ones are compared.
+   */
+  private static long liveWatermark;
+
   private static final Map<String, Long> eventTimes = new HashMap<>();
 
   @TempDir static Path tmp;
 
   @BeforeAll
   static void recordInputAndRunLive() throws Exception {
-    createKeptTopics(INPUT, TAGS, SENTIMENT, DEAD);
+    createKeptTopics(INPUT, TAGS, SENTIMENT, DEAD, SENTENCES);
+    // The sentence stage runs too, on a small random biLM (any weights do: live and replay must
+    // agree), so replay is checked for SentenceAnalysis records as well.
+    elmo = TestElmo.write(tmp.resolve("elmo"), 11);
     List<String> words = Files.readAllLines(MODEL.resolve("vocab.txt")).subList(2, 300);
     Random random = new Random(7);
     List<TextEvent> events = new ArrayList<>();
@@ -136,6 +156,12 @@ class BackfillEndToEndTest {
             SENTIMENT,
             "--dead-letter-topic",
             DEAD,
+            "--sentences-topic",
+            SENTENCES,
+            "--elmo",
+            elmo.toString(),
+            "--elmo-heads",
+            HEADS.toString(),
             "--group-id",
             "bf-live",
             "--transactional-id-prefix",
@@ -154,8 +180,21 @@ class BackfillEndToEndTest {
             "3s");
     assertThat(rc).isZero();
     KafkaTestClient client = KAFKA.client();
+    Map<Integer, Long> newestPerPartition = new HashMap<>();
+    for (var r : client.readCommittedRaw(INPUT, produced.size(), READ)) {
+      try {
+        TextEvent e = TextEvent.getDecoder().decode(r.value());
+        newestPerPartition.merge(r.partition(), e.getEventTime(), Math::max);
+      } catch (Exception notAvro) {
+        // the bad record
+      }
+    }
+    liveWatermark =
+        newestPerPartition.values().stream().mapToLong(Long::longValue).min().orElseThrow()
+            - Duration.ofSeconds(2).toMillis();
     liveTags = values(client.readCommitted(TAGS, 1, READ, TokenTag.getDecoder()));
     liveSentiment = values(client.readCommitted(SENTIMENT, 1, READ, StreamSentiment.getDecoder()));
+    liveSentences = values(client.readCommitted(SENTENCES, 1, READ, SentenceAnalysis.getDecoder()));
     assertThat(values(client.readCommitted(DEAD, 1, READ, RejectedRecord.getDecoder()))).hasSize(1);
   }
 
@@ -194,6 +233,8 @@ class BackfillEndToEndTest {
     assertThat(b.tags).hasSameSizeAs(a.tags);
     assertThat(sorted(b.tags)).isEqualTo(sorted(a.tags));
     assertThat(sortedSentiment(b.sentiment)).isEqualTo(sortedSentiment(a.sentiment));
+    assertThat(b.sentences.stream().map(AvroJson::toJson).sorted().toList())
+        .isEqualTo(a.sentences.stream().map(AvroJson::toJson).sorted().toList());
     assertThat(a.tags).isNotEmpty();
     assertThat(KAFKA.client().readCommittedRaw(TAGS, 1, READ).size()).isEqualTo(liveBefore);
   }
@@ -217,11 +258,13 @@ class BackfillEndToEndTest {
       BackfillRange range,
       BackfillCommand.Result result,
       List<TokenTag> tags,
-      List<StreamSentiment> sentiment) {}
+      List<StreamSentiment> sentiment,
+      List<SentenceAnalysis> sentences) {}
 
   private static Replay backfill(String name, long from, long to, Duration warmup, Path file)
       throws Exception {
-    createKeptTopics(TAGS + "." + name, SENTIMENT + "." + name, DEAD + "." + name);
+    createKeptTopics(
+        TAGS + "." + name, SENTIMENT + "." + name, DEAD + "." + name, SENTENCES + "." + name);
     Configuration conf = new Configuration();
     conf.set(BackfillOptions.FROM, Instant.ofEpochMilli(from).toString());
     conf.set(BackfillOptions.TO, Long.toString(to));
@@ -236,6 +279,9 @@ class BackfillEndToEndTest {
     conf.set(KafkaOptions.TAGS_TOPIC, TAGS);
     conf.set(KafkaOptions.SENTIMENT_TOPIC, SENTIMENT);
     conf.set(KafkaOptions.DEAD_LETTER_TOPIC, DEAD);
+    conf.set(KafkaOptions.SENTENCES_TOPIC, SENTENCES);
+    conf.set(SentenceOptions.ELMO, elmo.toString());
+    conf.set(SentenceOptions.ELMO_HEADS, HEADS.toString());
     conf.set(PipelineOptions.MODEL, MODEL.toString());
     conf.set(PipelineOptions.PARALLELISM, 2);
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);
@@ -250,13 +296,17 @@ class BackfillEndToEndTest {
         values(client.readCommitted(TAGS + "." + name, 0, READ, TokenTag.getDecoder()));
     List<StreamSentiment> sentiment =
         values(client.readCommitted(SENTIMENT + "." + name, 0, READ, StreamSentiment.getDecoder()));
+    List<SentenceAnalysis> sentences =
+        values(
+            client.readCommitted(SENTENCES + "." + name, 0, READ, SentenceAnalysis.getDecoder()));
     assertThat(result.outputsPerTopic().get(TAGS + "." + name)).isEqualTo(tags.size());
+    assertThat(result.outputsPerTopic().get(SENTENCES + "." + name)).isEqualTo(sentences.size());
     BackfillRange range = new BackfillRange(from, to, warmup);
     if (file == null) {
       assertThat(result.recordsIn()).isEqualTo(countRead(range.readFrom(), to) + badIn(range));
       assertThat(result.olderStreamIds()).containsExactlyInAnyOrderElementsOf(older(range));
     }
-    return new Replay(range, result, tags, sentiment);
+    return new Replay(range, result, tags, sentiment, sentences);
   }
 
   /**
@@ -317,6 +367,47 @@ class BackfillEndToEndTest {
       assertThat(g.getEventTime()).isEqualTo(w.getEventTime());
       for (var p : w.getProbabilities().entrySet()) {
         assertThat(g.getProbabilities().get(p.getKey())).isCloseTo(p.getValue(), within(1e-5f));
+      }
+    }
+
+    // Sentences belong to the time they closed (SentenceAnalysis.eventTime).
+    Map<String, SentenceAnalysis> wantA = new HashMap<>();
+    for (SentenceAnalysis a : liveSentences) {
+      if (comparable.contains(a.getStreamId())
+          && a.getEventTime() >= r.range.from()
+          && a.getEventTime() < Math.min(r.range.to(), liveWatermark)) {
+        wantA.put(a.getStreamId() + "#" + a.getSentenceIndex(), a);
+      }
+    }
+    Map<String, SentenceAnalysis> gotA = new HashMap<>();
+    for (SentenceAnalysis a : r.sentences) {
+      assertThat(a.getEventTime())
+          .as("outside the range: %s", a)
+          .isBetween(r.range.from(), r.range.to() - 1);
+      if (comparable.contains(a.getStreamId()) && a.getEventTime() < liveWatermark) {
+        assertThat(gotA.put(a.getStreamId() + "#" + a.getSentenceIndex(), a))
+            .as("twice: %s", a)
+            .isNull();
+      }
+    }
+    assertThat(wantA).isNotEmpty();
+    assertThat(gotA.keySet()).containsExactlyInAnyOrderElementsOf(wantA.keySet());
+    for (var e : wantA.entrySet()) {
+      SentenceAnalysis w = e.getValue();
+      SentenceAnalysis g = gotA.get(e.getKey());
+      assertThat(g.getClosedBy()).as(e.getKey()).isEqualTo(w.getClosedBy());
+      assertThat(g.getFirstSeq()).isEqualTo(w.getFirstSeq());
+      assertThat(g.getLastSeq()).isEqualTo(w.getLastSeq());
+      assertThat(g.getSentiment()).as(e.getKey()).isEqualTo(w.getSentiment());
+      assertThat(g.getTokens()).hasSameSizeAs(w.getTokens());
+      for (int i = 0; i < w.getTokens().size(); i++) {
+        SentenceToken wt = w.getTokens().get(i);
+        SentenceToken gt = g.getTokens().get(i);
+        assertThat(gt.getToken()).isEqualTo(wt.getToken());
+        assertThat(gt.getPosition()).isEqualTo(wt.getPosition());
+        assertThat(gt.getTag()).as(e.getKey() + " token " + i).isEqualTo(wt.getTag());
+        assertThat(gt.getRealtimeTag()).isEqualTo(wt.getRealtimeTag());
+        assertThat(gt.getProbability()).isCloseTo(wt.getProbability(), within(1e-5f));
       }
     }
   }

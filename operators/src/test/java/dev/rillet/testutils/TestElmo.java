@@ -1,0 +1,32 @@
+package dev.rillet.testutils;
+
+import dev.rillet.elmo.ElmoOptions;
+import dev.rillet.elmo.ElmoWeights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A small ELMo with random weights, written as an AllenNLP options.json + weights.hdf5 folder, for
+ * tests that need a biLM but not the fixture's data. Its shape is the fixture's (2 layers,
+ * projection 16, so 3 layers of 32 floats), which is what models/test-elmo-heads expects.
+ */
+public final class TestElmo {
+  private static final String OPTIONS =
+      "{\"lstm\": {\"cell_clip\": 3, \"use_skip_connections\": true, \"n_layers\": 2,"
+          + " \"proj_clip\": 3, \"projection_dim\": 16, \"dim\": 64},"
+          + " \"char_cnn\": {\"embedding\": {\"dim\": 4}, \"filters\": [[1, 4], [2, 8], [3, 16]],"
+          + " \"n_highway\": 1, \"n_characters\": 262, \"max_characters_per_token\": 50,"
+          + " \"activation\": \"relu\"}}";
+
+  private TestElmo() {}
+
+  /** Writes the folder (deterministic for a seed) and returns it. */
+  public static Path write(Path dir, long seed) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("options.json"), OPTIONS);
+    ElmoOptions options = ElmoOptions.parse(OPTIONS, "test options");
+    ElmoWeights.random(options, seed).write(dir.resolve("weights.hdf5"));
+    return dir;
+  }
+}
