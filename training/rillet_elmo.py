@@ -147,11 +147,14 @@ class BiLstmStack(nn.Module):
         for k in range(self.n_layers):
             w, b, wp = self.W[k], self.B[k], self.W_P[k]
             xw = torch.matmul(inputs, w[:, :p].unsqueeze(1)) + b.unsqueeze(1).unsqueeze(1)
+            # unbind, not xw[:, :, t]: a slice's backward writes a full-size zero gradient
+            # per step (quadratic in T); unbind's backward stacks once.
+            xw_steps = xw.unbind(2)
             w_h = w[:, p:]
             h, c = state[k]
             outs = []
             for t in range(steps):
-                gates = torch.baddbmm(xw[:, :, t], h, w_h)
+                gates = torch.baddbmm(xw_steps[t], h, w_h)
                 i, j, f, o = gates.chunk(4, dim=2)
                 c_new = torch.sigmoid(f + FORGET_BIAS) * c + torch.sigmoid(i) * torch.tanh(j)
                 if self.cell_clip:
