@@ -210,7 +210,8 @@ def main():
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--clip", type=float, default=3.0)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--log-every", type=int, default=25)
     parser.add_argument("--check-every", type=int, default=500,
                         help="steps between held-out checks (on a slice) and checkpoints")

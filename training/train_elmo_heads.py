@@ -130,7 +130,8 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--tag-hidden", type=int, default=256)
     parser.add_argument("--sentence-hidden", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--limit", type=int, default=0,
                         help="use only the first N sentences of every split (tests)")
     args = parser.parse_args()
