@@ -1,4 +1,5 @@
-"""Builds the three small test packages models/test-gru, models/test-lstm, models/test-rnn.
+"""Builds the small test packages models/test-gru, models/test-lstm, models/test-rnn and
+models/test-elmo-heads.
 
 They are randomly initialised (fixed seed), NOT trained: they exist so that the Java side
 can be tested against real ONNX graphs of every cell type. Each package also holds
@@ -18,6 +19,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_elmo as rel  # noqa: E402
+import rillet_elmo_heads as reh  # noqa: E402
 import rillet_recurrent as rr  # noqa: E402
 
 SEED = 20240601
@@ -67,6 +70,65 @@ def golden(model, vocab, cell):
     }
 
 
+# Two sentences of different lengths in one batch: golden outputs must not depend on padding.
+HEADS_GOLDEN_SENTENCES = [["The", "2019", "report", "was", "not", "great", "."], ["Hello", "!"]]
+
+HEADS_MODEL_MD = """# test-elmo-heads — test fixture, not a real model
+
+Randomly initialised ELMo task heads (`rillet_elmo_heads.ElmoHeads`: scalar mixes, UPOS
+head, SST-2 and SST-5 sentence heads), **never trained**. Its outputs are meaningless. It
+matches the ELMo fixture biLM (`../shared/data/elmo-fixture`: 3 layers of 32) so the Java
+side can test the sentence path (fixture biLM -> heads.onnx) against real ONNX graphs.
+
+- Command: `{command}`
+- Seed: {seed}
+- biLM: elmo-fixture, lm_weights.hdf5 sha256 `{sha}`
+- Licence: {licence}
+- `golden.json`: for `golden.sentences` (one batch, from the zero state): the fixture biLM's
+  layers (`<S>`/`</S>` removed) per sentence and PyTorch's head outputs per sentence.
+"""
+
+HEADS_LICENCE = "Test fixture; weights random, no training data (fixture biLM: Apache-2.0)"
+
+
+def make_test_heads(data, out_dir):
+    fixture = data / "elmo-fixture"
+    bilm = rel.load_bilm(fixture / "options.json", fixture / "lm_weights.hdf5")
+    sha = rel.sha256(fixture / "lm_weights.hdf5")
+    torch.manual_seed(SEED)
+    heads = reh.ElmoHeads(n_layers=3, dim=32, n_tags=len(rr.UPOS_LABELS),
+                          n_sentiment=len(rr.SENTIMENT_LABELS),
+                          n_sentiment5=len(reh.SENTIMENT5_LABELS), tag_hidden=16,
+                          sentence_hidden=8, dropout=0.0).eval()
+    command = "python3 training/make_test_models.py"
+    md = HEADS_MODEL_MD.format(command=command, seed=SEED, sha=sha, licence=HEADS_LICENCE)
+    reh.write_package(out_dir, heads, model_id="test-elmo-heads", version=VERSION,
+                      bilm_id="elmo-fixture", bilm_sha256=sha, tag_labels=rr.UPOS_LABELS,
+                      sentiment_labels=rr.SENTIMENT_LABELS, licence=HEADS_LICENCE,
+                      data="none (random weights)", command=command, seed=SEED, model_md=md)
+    ids, lengths = rel.batch_to_ids(HEADS_GOLDEN_SENTENCES)
+    with torch.no_grad():
+        layers, _ = bilm(ids, lengths)
+        stacked = torch.stack([rel.remove_sentence_boundaries(x, lengths) for x in layers])
+        mask = (torch.arange(stacked.shape[2]).unsqueeze(0) < (lengths - 2).unsqueeze(1)).float()
+        tags, sentiment, sentiment5 = heads(stacked, mask)
+
+    def r(values):
+        return [[round(v, 7) for v in row] for row in values.tolist()]
+
+    golden_out = {"sentences": HEADS_GOLDEN_SENTENCES, "layers": [], "tagLogits": [],
+                  "sentimentLogits": r(sentiment), "sentiment5Logits": r(sentiment5)}
+    for b, sentence in enumerate(HEADS_GOLDEN_SENTENCES):
+        n = len(sentence)
+        golden_out["layers"].append([r(stacked[k, b, :n]) for k in range(stacked.shape[0])])
+        golden_out["tagLogits"].append(r(tags[b, :n]))
+    with open(out_dir / "golden.json", "w", encoding="utf-8", newline="\n") as f:
+        json.dump(golden_out, f)
+        f.write("\n")
+    size = sum(p.stat().st_size for p in out_dir.iterdir())
+    print(f"{out_dir}: {size} bytes")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=rr.data_root())
@@ -96,6 +158,7 @@ def main():
             f.write("\n")
         size = sum(p.stat().st_size for p in out_dir.iterdir())
         print(f"{out_dir}: {size} bytes")
+    make_test_heads(args.data, args.out / "test-elmo-heads")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,36 @@ def read_conllu(path):
     return sentences
 
 
+def read_conllu_documents(path):
+    """Documents (split at '# newdoc' comments) as lists of sentences of (form, upos); the
+    same token rules as read_conllu. A file without newdoc comments is one document."""
+    documents, sentences, current = [], [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("# newdoc"):
+                if sentences:
+                    documents.append(sentences)
+                    sentences = []
+                continue
+            if not line:
+                if current:
+                    sentences.append(current)
+                    current = []
+                continue
+            if line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if "-" in cols[0] or "." in cols[0]:
+                continue
+            current.append((cols[1], cols[3]))
+    if current:
+        sentences.append(current)
+    if sentences:
+        documents.append(sentences)
+    return documents
+
+
 def read_sst(path):
     """(label, tokens) pairs from an stsa.* file: '<label> <lower-cased tokens>' per line."""
     out = []

@@ -1,0 +1,173 @@
+"""ELMo task heads: per-task scalar mixes over frozen biLM layers, a per-token UPOS head and
+sentence sentiment heads (SST-2, optionally SST-5); ONNX export and the package writer.
+
+The heads package contract (read by the Java ELMo operator):
+
+  heads.onnx  inputs  layers float32 [L+1, B, T, 2P]  (biLM activations, <S>/</S> removed,
+                                                      padded positions zero)
+                      mask   float32 [B, T]           (1 real token, 0 padding)
+              outputs tag_logits        float32 [B, T, C]
+                      sentiment_logits  float32 [B, S]
+                      sentiment5_logits float32 [B, 5]  (only when the package has SST-5)
+              B and T dynamic; opset 17; metadata_props rillet.model.* / rillet.training.*
+  manifest.json  labels in logit order, the biLM it was trained on (id + sha256 of its
+                 weights.hdf5), input/output names, provenance
+  MODEL.md
+
+A token's outputs depend only on its own sentence (never on the batch's padding): the
+token head sees a window of +-1 position where padding is zero, and sentence pooling is
+masked.
+"""
+
+import json
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+OPSET = 17
+SENTIMENT5_LABELS = ["very negative", "negative", "neutral", "positive", "very positive"]
+NEG = -1e4  # masked scores; finite so that exp/softmax stay well defined in fp32
+
+
+class ScalarMix(nn.Module):
+    """gamma * sum_k softmax(w)_k * layer_k (ELMo paper eq. 1)."""
+
+    def __init__(self, n_layers):
+        super().__init__()
+        self.weights = nn.Parameter(torch.zeros(n_layers))
+        self.gamma = nn.Parameter(torch.ones(()))
+
+    def forward(self, layers):  # [K, B, T, D] -> [B, T, D]
+        w = torch.softmax(self.weights, dim=0)
+        return self.gamma * (layers * w.view(-1, 1, 1, 1)).sum(dim=0)
+
+
+class TokenHead(nn.Module):
+    """mix -> conv over a +-1 window (zero at padding) + ReLU -> linear -> C logits."""
+
+    def __init__(self, n_layers, dim, hidden, n_labels, dropout):
+        super().__init__()
+        self.mix = ScalarMix(n_layers)
+        self.conv = nn.Conv1d(dim, hidden, kernel_size=3, padding=1)
+        self.out = nn.Linear(hidden + dim, n_labels)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, layers, mask):
+        x = self.dropout(self.mix(layers)) * mask.unsqueeze(2)
+        h = torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2)
+        return self.out(self.dropout(torch.cat([h, x], dim=2)))
+
+
+class SentenceHead(nn.Module):
+    """mix -> per-token ReLU layer -> [attention pool; masked mean; masked max] -> MLP -> S."""
+
+    def __init__(self, n_layers, dim, hidden, n_labels, dropout):
+        super().__init__()
+        self.mix = ScalarMix(n_layers)
+        self.token = nn.Linear(dim, hidden)
+        self.score = nn.Linear(hidden, 1)
+        self.hidden = nn.Linear(3 * hidden, hidden)
+        self.out = nn.Linear(hidden, n_labels)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, layers, mask):
+        h = torch.relu(self.token(self.dropout(self.mix(layers))))  # [B, T, H]
+        m = mask.unsqueeze(2)
+        scores = self.score(h) * m + (1.0 - m) * NEG
+        attended = (torch.softmax(scores, dim=1) * h).sum(dim=1)
+        mean = (h * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+        peak = (h * m + (1.0 - m) * NEG).max(dim=1).values
+        pooled = self.dropout(torch.cat([attended, mean, peak], dim=1))
+        return self.out(self.dropout(torch.relu(self.hidden(pooled))))
+
+
+class ElmoHeads(nn.Module):
+    """forward(layers [K, B, T, D], mask [B, T]) -> (tag_logits, sentiment_logits[,
+    sentiment5_logits])."""
+
+    def __init__(self, n_layers, dim, n_tags, n_sentiment, n_sentiment5=0, tag_hidden=256,
+                 sentence_hidden=128, dropout=0.3):
+        super().__init__()
+        self.n_layers, self.dim = n_layers, dim
+        self.tag = TokenHead(n_layers, dim, tag_hidden, n_tags, dropout)
+        self.sentiment = SentenceHead(n_layers, dim, sentence_hidden, n_sentiment, dropout)
+        self.sentiment5 = (SentenceHead(n_layers, dim, sentence_hidden, n_sentiment5, dropout)
+                           if n_sentiment5 else None)
+
+    def forward(self, layers, mask):
+        outputs = (self.tag(layers, mask), self.sentiment(layers, mask))
+        if self.sentiment5 is not None:
+            outputs += (self.sentiment5(layers, mask),)
+        return outputs
+
+    def output_names(self):
+        return ["tag_logits", "sentiment_logits"] + (
+            ["sentiment5_logits"] if self.sentiment5 is not None else [])
+
+
+def export_onnx(model, path, metadata):
+    """Eval-mode export with dynamic B and T, metadata_props added, checked, saved."""
+    model.eval()
+    layers = torch.randn(model.n_layers, 2, 4, model.dim)
+    mask = torch.tensor([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    names = model.output_names()
+    dynamic = {"layers": {1: "batch", 2: "time"}, "mask": {0: "batch", 1: "time"},
+               "tag_logits": {0: "batch", 1: "time"}}
+    for name in names[1:]:
+        dynamic[name] = {0: "batch"}
+    with torch.no_grad():
+        torch.onnx.export(model, (layers, mask), str(path), input_names=["layers", "mask"],
+                          output_names=names, dynamic_axes=dynamic, opset_version=OPSET,
+                          do_constant_folding=True)
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key in sorted(metadata):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, str(metadata[key])
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+
+
+def write_package(out_dir, model, *, model_id, version, bilm_id, bilm_sha256, tag_labels,
+                  sentiment_labels, licence, data, command, seed, model_md):
+    """Writes heads.onnx, manifest.json and MODEL.md; returns the manifest."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "rillet.model.id": model_id,
+        "rillet.model.version": version,
+        "rillet.model.kind": "elmo-heads",
+        "rillet.elmo.bilm.id": bilm_id,
+        "rillet.elmo.bilm.sha256": bilm_sha256,
+        "rillet.training.data": data,
+        "rillet.training.command": command,
+        "rillet.training.seed": str(seed),
+    }
+    export_onnx(model, out_dir / "heads.onnx", metadata)
+    outputs = {"tagLogits": "tag_logits", "sentimentLogits": "sentiment_logits"}
+    if model.sentiment5 is not None:
+        outputs["sentiment5Logits"] = "sentiment5_logits"
+    manifest = {
+        "id": model_id,
+        "version": version,
+        "kind": "elmo-heads",
+        "file": "heads.onnx",
+        "layers": model.n_layers,
+        "dim": model.dim,
+        "inputs": {"layers": "layers", "mask": "mask"},
+        "outputs": outputs,
+        "bilm": {"id": bilm_id, "weightsSha256": bilm_sha256},
+        "tagLabels": list(tag_labels),
+        "sentimentLabels": list(sentiment_labels),
+        "sentiment5Labels": list(SENTIMENT5_LABELS) if model.sentiment5 is not None else [],
+        "licence": licence,
+        "provenance": {"data": data, "command": command, "seed": str(seed)},
+    }
+    with open(out_dir / "manifest.json", "w", encoding="utf-8", newline="\n") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    with open(out_dir / "MODEL.md", "w", encoding="utf-8", newline="\n") as f:
+        f.write(model_md)
+    return manifest

@@ -1,0 +1,93 @@
+"""ELMo heads: outputs independent of padding, scalar mix, ONNX export contract, and the
+committed test package against the fixture biLM."""
+
+import json
+
+import onnx
+import pytest
+import torch
+
+import rillet_elmo as rel
+import rillet_elmo_heads as reh
+import rillet_recurrent as rr
+from conftest import fixture_dir
+
+
+def tiny_heads():
+    torch.manual_seed(4)
+    return reh.ElmoHeads(n_layers=3, dim=6, n_tags=5, n_sentiment=2, n_sentiment5=5,
+                         tag_hidden=7, sentence_hidden=16).eval()
+
+
+def test_outputs_of_a_sentence_do_not_depend_on_batch_padding():
+    heads = tiny_heads()
+    torch.manual_seed(1)
+    alone = torch.randn(3, 1, 4, 6)
+    padded = torch.zeros(3, 2, 9, 6)
+    padded[:, 0, :4] = alone[:, 0]
+    padded[:, 1] = torch.randn(3, 9, 6)
+    mask = torch.tensor([[1.0] * 4 + [0.0] * 5, [1.0] * 9])
+    with torch.no_grad():
+        a = heads(alone, torch.ones(1, 4))
+        b = heads(padded, mask)
+    torch.testing.assert_close(b[0][0, :4], a[0][0], atol=1e-6, rtol=0)
+    torch.testing.assert_close(b[1][0], a[1][0], atol=1e-6, rtol=0)
+    torch.testing.assert_close(b[2][0], a[2][0], atol=1e-6, rtol=0)
+    # Guard: the outputs do depend on the sentence (a padded twin would hide a masking bug).
+    assert (b[1][1] - b[1][0]).abs().max() > 1e-4
+    assert (b[0][1, :4] - b[0][0, :4]).abs().max() > 1e-4
+
+
+def test_scalar_mix_is_gamma_times_softmax_weighted_sum():
+    mix = reh.ScalarMix(3)
+    with torch.no_grad():
+        mix.weights.copy_(torch.tensor([0.0, 1.0, 2.0]))
+        mix.gamma.fill_(0.5)
+    layers = torch.randn(3, 2, 4, 5)
+    w = torch.softmax(torch.tensor([0.0, 1.0, 2.0]), 0)
+    expected = 0.5 * (w[0] * layers[0] + w[1] * layers[1] + w[2] * layers[2])
+    torch.testing.assert_close(mix(layers), expected)
+
+
+def test_package_has_the_contract_names_dynamic_axes_and_metadata(tmp_path):
+    manifest = reh.write_package(
+        tmp_path, tiny_heads(), model_id="x-heads", version="2.0.0", bilm_id="b",
+        bilm_sha256="ab" * 32, tag_labels=["A", "B", "C", "D", "E"],
+        sentiment_labels=rr.SENTIMENT_LABELS, licence="l", data="d", command="c", seed=1,
+        model_md="# x\n")
+    assert manifest == json.loads((tmp_path / "manifest.json").read_text())
+    proto = onnx.load(str(tmp_path / "heads.onnx"))
+    onnx.checker.check_model(proto)
+    assert {o.domain: o.version for o in proto.opset_import}[""] == 17
+
+    def dims(value):
+        return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+
+    inputs = {i.name: i for i in proto.graph.input}
+    outputs = {o.name: o for o in proto.graph.output}
+    assert dims(inputs["layers"]) == [3, "batch", "time", 6]
+    assert dims(inputs["mask"]) == ["batch", "time"]
+    assert dims(outputs["tag_logits"]) == ["batch", "time", 5]
+    assert dims(outputs["sentiment_logits"]) == ["batch", 2]
+    assert dims(outputs["sentiment5_logits"]) == ["batch", 5]
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["rillet.model.version"] == "2.0.0" and meta["rillet.model.kind"] == "elmo-heads"
+    assert meta["rillet.elmo.bilm.sha256"] == "ab" * 32
+
+
+def test_committed_test_package_matches_the_fixture_biLM_and_its_golden():
+    pkg = rr.REPO_ROOT / "models" / "test-elmo-heads"
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    fixture = fixture_dir()
+    assert manifest["bilm"]["weightsSha256"] == rel.sha256(fixture / "lm_weights.hdf5")
+    assert manifest["layers"] == 3 and manifest["dim"] == 32
+    golden = json.loads((pkg / "golden.json").read_text())
+    bilm = rel.load_bilm(fixture / "options.json", fixture / "lm_weights.hdf5")
+    for b, sentence in enumerate(golden["sentences"]):
+        ids, lengths = rel.batch_to_ids([sentence])
+        with torch.no_grad():
+            layers, _ = bilm(ids, lengths)
+        for k, layer in enumerate(layers):
+            got = rel.remove_sentence_boundaries(layer, lengths)[0]
+            torch.testing.assert_close(got, torch.tensor(golden["layers"][b][k]), atol=1e-5,
+                                       rtol=0)

@@ -1,0 +1,113 @@
+"""The three training commands end to end at tiny scale (miniature data, tiny configs, a few
+steps): each writes a complete package that reloads and matches its contract."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import onnx
+import torch
+
+import rillet_elmo as rel
+import rillet_elmo_heads as reh
+import rillet_recurrent as rr
+from conftest import tiny_data
+
+TRAINING = Path(__file__).resolve().parent.parent
+
+
+def run(script, *args):
+    result = subprocess.run([sys.executable, str(TRAINING / script), *map(str, args)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def tiny_bilm(tmp_path, data):
+    out = tmp_path / "bilm"
+    log = run("train_elmo_bilm.py", "--data", data, "--out", out, "--work", tmp_path / "work",
+              "--steps", 4, "--check-every", 2, "--log-every", 2, "--char-dim", 4,
+              "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
+              "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64)
+    return out, log
+
+
+def test_bilm_recipe_writes_a_loadable_package_with_perplexities(tmp_path):
+    data = tiny_data(tmp_path / "data")
+    out, log = tiny_bilm(tmp_path, data)
+    assert "held-out (wikitext-2-test) perplexity forward" in log
+    assert {"options.json", "weights.hdf5", "MODEL.md", "vocab.txt"} <= {
+        p.name for p in out.iterdir()}
+    options = json.loads((out / "options.json").read_text())
+    assert options["lstm"]["dim"] == 10 and options["char_cnn"]["filters"] == [[1, 4], [2, 6]]
+    with h5py.File(out / "weights.hdf5", "r") as h5:
+        names = set()
+        h5.visititems(lambda n, o: names.add(n) if isinstance(o, h5py.Dataset) else None)
+    expected = {"char_embed", "CNN/W_cnn_0", "CNN/b_cnn_0", "CNN/W_cnn_1", "CNN/b_cnn_1",
+                "CNN_high_0/W_carry", "CNN_high_0/b_carry", "CNN_high_0/W_transform",
+                "CNN_high_0/b_transform", "CNN_proj/W_proj", "CNN_proj/b_proj"}
+    for d in range(2):
+        for k in range(2):
+            g = f"RNN_{d}/RNN/MultiRNNCell/Cell{k}/LSTMCell"
+            expected |= {f"{g}/W_0", f"{g}/B", f"{g}/W_P_0"}
+    assert names == expected
+    model = rel.load_bilm(out / "options.json", out / "weights.hdf5")
+    ids, lengths = rel.batch_to_ids([["The", "dog"]])
+    layers, _ = model(ids, lengths)
+    assert len(layers) == 3 and layers[2].shape == (1, 4, 12)
+    card = (out / "MODEL.md").read_text()
+    assert "| forward |" in card and rel.sha256(out / "weights.hdf5") in card
+    # A second run resumes from the checkpoint and ends with the same weights.
+    again = tmp_path / "again"
+    run("train_elmo_bilm.py", "--data", data, "--out", again, "--work", tmp_path / "work",
+        "--steps", 4, "--check-every", 2, "--log-every", 2, "--char-dim", 4,
+        "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
+        "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64, "--resume")
+    assert rel.sha256(again / "weights.hdf5") == rel.sha256(out / "weights.hdf5")
+
+
+def test_realtime_gru_recipe_writes_a_contract_package(tmp_path):
+    data = tiny_data(tmp_path / "data")
+    out = tmp_path / "gru"
+    log = run("train_realtime_gru.py", "--data", data, "--out", out, "--epochs", 2,
+              "--embedding", 6, "--hidden", 8, "--threads", 1)
+    assert "kept epoch" in log
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["id"] == "rillet-gru" and manifest["cell"] == "gru"
+    assert manifest["hidden"] == 8 and manifest["tagLabels"] == rr.UPOS_LABELS
+    assert manifest["sentimentLabels"] == rr.SENTIMENT_LABELS
+    vocab = (out / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    assert vocab[:2] == ["<pad>", "<unk>"] and "0" in vocab and "cat" in vocab
+    proto = onnx.load(str(out / "model.onnx"))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["rillet.model.id"] == "rillet-gru" and meta["rillet.model.cell"] == "gru"
+    assert [i.name for i in proto.graph.input] == ["token_ids", "state_in"]
+    assert "| UD EWT dev UPOS accuracy" in (out / "MODEL.md").read_text()
+
+
+def test_heads_recipe_trains_on_a_bilm_package(tmp_path):
+    data = tiny_data(tmp_path / "data")
+    torch.manual_seed(0)
+    bilm = rel.ElmoBiLM(rel.default_options(char_dim=4, filters=((1, 4), (2, 4)),
+                                            projection_dim=6, dim=8))
+    bilm_dir = tmp_path / "tiny-bilm"
+    weights = rel.save_bilm(bilm, bilm_dir)
+    out = tmp_path / "heads"
+    log = run("train_elmo_heads.py", "--data", data, "--bilm", bilm_dir, "--out", out,
+              "--work", tmp_path / "work", "--epochs", 2, "--tag-hidden", 8,
+              "--sentence-hidden", 4, "--threads", 1)
+    assert "cached biLM activations" in log
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["bilm"] == {"id": "tiny-bilm", "weightsSha256": rel.sha256(weights)}
+    assert manifest["layers"] == 3 and manifest["dim"] == 12
+    assert manifest["sentiment5Labels"] == reh.SENTIMENT5_LABELS
+    proto = onnx.load(str(out / "heads.onnx"))
+    assert [o.name for o in proto.graph.output] == [
+        "tag_logits", "sentiment_logits", "sentiment5_logits"]
+    # Rerun: the cached activations are reused.
+    log = run("train_elmo_heads.py", "--data", data, "--bilm", bilm_dir, "--out", out,
+              "--work", tmp_path / "work", "--epochs", 1, "--tag-hidden", 8,
+              "--sentence-hidden", 4, "--threads", 1)
+    assert "cached biLM activations" not in log

