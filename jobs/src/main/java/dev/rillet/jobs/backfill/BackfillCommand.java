@@ -101,6 +101,9 @@ public final class BackfillCommand implements Rillet.Command {
       out.println("rillet backfill: note: " + model.notice());
     }
     SentenceStage sentences = SentenceStage.resolve(job);
+    if (sentences == null) {
+      out.println("rillet backfill: " + SentenceStage.offReason(job));
+    }
     // Loaded once up front: a bad ELMo path or file fails before anything is read or written, and
     // the local job's operators share this copy.
     try (var elmo = sentences == null ? null : sentences.check()) {

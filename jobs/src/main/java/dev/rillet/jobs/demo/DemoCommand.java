@@ -110,9 +110,7 @@ public final class DemoCommand implements Rillet.Command {
     // Loaded once here; the job's operators share it (same JVM), and it stays loaded until the end.
     try (SharedOrt.Lease<SharedElmo.Stack> elmo = stage == null ? null : stage.check()) {
       view.info(
-          stage == null
-              ? "sentence stage off (--elmo none)"
-              : "sentence stage: " + stage.describe());
+          stage == null ? SentenceStage.offReason(conf) : "sentence stage: " + stage.describe());
       return run(conf, model, stage != null, events, sample, rate, view);
     }
   }

@@ -67,6 +67,9 @@ public final class LiveCommand implements Rillet.Command {
       System.err.println("rillet live: note: " + model.notice());
     }
     SentenceStage stage = SentenceStage.resolve(conf);
+    if (stage == null) {
+      System.err.println("rillet live: " + SentenceStage.offReason(conf));
+    }
     // Loaded once here to fail fast; on a local MiniCluster the operators share this copy.
     try (var elmo = stage == null ? null : stage.check()) {
       StreamExecutionEnvironment env = LiveEnvironment.create(conf);

@@ -52,7 +52,7 @@ public final class SentenceStage {
       source = ElmoSource.pair(file("--elmo-options", options), file("--elmo-weights", weights));
     } else {
       String elmo = conf.get(SentenceOptions.ELMO);
-      if (SentenceOptions.NONE.equalsIgnoreCase(elmo)) {
+      if (SentenceOptions.NONE.equalsIgnoreCase(elmo) || defaultModelsMissing(conf)) {
         return null;
       }
       // Outside the try: its message already names the flag.
@@ -65,6 +65,29 @@ public final class SentenceStage {
     }
     Path heads = located("--elmo-heads", conf.get(SentenceOptions.ELMO_HEADS));
     return new SentenceStage(source, heads, conf);
+  }
+
+  /**
+   * True when the user gave no ELMo flag and the shipped biLM or heads are not installed: then the
+   * stage is off (the commands say so) rather than failing, so the real-time path runs on its own.
+   * A path the user gave that does not exist is still an error.
+   */
+  static boolean defaultModelsMissing(Configuration conf) {
+    return !conf.contains(SentenceOptions.ELMO)
+        && !conf.contains(SentenceOptions.ELMO_HEADS)
+        && (find(SentenceOptions.ELMO.defaultValue()).isEmpty()
+            || find(SentenceOptions.ELMO_HEADS.defaultValue()).isEmpty());
+  }
+
+  /** Why the stage is off, for the commands' start-up line. */
+  public static String offReason(Configuration conf) {
+    return defaultModelsMissing(conf)
+        ? "sentence stage off: the shipped ELMo models ("
+            + SentenceOptions.ELMO.defaultValue()
+            + ", "
+            + SentenceOptions.ELMO_HEADS.defaultValue()
+            + ") are not installed; train them (training/README.md) or give --elmo/--elmo-heads"
+        : "sentence stage off (--elmo none)";
   }
 
   /**
