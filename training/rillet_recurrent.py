@@ -37,13 +37,14 @@ def data_root():
     return Path(env) if env else (REPO_ROOT / ".." / "shared" / "data").resolve()
 
 
-def normalize(token):
-    """Lower-case, then every Unicode decimal digit (category Nd) becomes ASCII '0'.
+def normalize(token, normalization=NORMALIZATION):
+    """The steps named in normalization, in this order: 'lowercase' (str.lower), 'digits'
+    (every Unicode decimal digit, category Nd, becomes ASCII '0').
 
     Must equal dev.rillet.onnx.Vocabulary#normalize (Java: toLowerCase(Locale.ROOT), then
     Character.isDigit per code point)."""
-    lowered = token.lower()
-    if not any(ch.isdecimal() for ch in lowered):
+    lowered = token.lower() if "lowercase" in normalization else token
+    if "digits" not in normalization or not any(ch.isdecimal() for ch in lowered):
         return lowered
     return "".join("0" if ch.isdecimal() else ch for ch in lowered)
 
@@ -111,17 +112,18 @@ def read_sst(path):
     return out
 
 
-def build_vocab(token_lists, max_size, min_count=1):
+def build_vocab(token_lists, max_size, min_count=1, normalization=NORMALIZATION):
     """<pad>, <unk>, then normalized forms by descending frequency, ties by form (stable)."""
-    counts = collections.Counter(normalize(t) for tokens in token_lists for t in tokens)
+    counts = collections.Counter(normalize(t, normalization) for tokens in token_lists
+                                 for t in tokens)
     counts.pop(PAD, None)
     counts.pop(UNK, None)
     ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     return [PAD, UNK] + ranked[: max_size - 2]
 
 
-def encode(tokens, index):
-    return [index.get(normalize(t), UNK_ID) for t in tokens]
+def encode(tokens, index, normalization=NORMALIZATION):
+    return [index.get(normalize(t, normalization), UNK_ID) for t in tokens]
 
 
 def state_names(cell):
@@ -197,7 +199,8 @@ def export_onnx(model, path, metadata):
 
 
 def write_package(out_dir, model, vocab, *, model_id, version, licence, data, command, seed,
-                  tag_labels, sentiment_labels, model_md, purpose=None):
+                  tag_labels, sentiment_labels, model_md, normalization=NORMALIZATION,
+                  purpose=None):
     """Writes model.onnx, vocab.txt, manifest.json and MODEL.md into out_dir; returns manifest.
 
     purpose: optional manifest "purpose" ("demo" marks a small model for showing the pipeline)."""
@@ -232,7 +235,7 @@ def write_package(out_dir, model, vocab, *, model_id, version, licence, data, co
         "hidden": model.hidden,
         "inputs": {"tokenIds": "token_ids", "states": in_states},
         "outputs": outputs,
-        "vocabulary": {"file": "vocab.txt", "normalization": NORMALIZATION,
+        "vocabulary": {"file": "vocab.txt", "normalization": list(normalization),
                        "unknownId": UNK_ID, "paddingId": PAD_ID},
         "tagLabels": list(tag_labels),
         "sentimentLabels": list(sentiment_labels) if model.sentiment_head is not None else [],

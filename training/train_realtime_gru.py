@@ -136,6 +136,8 @@ def main():
     parser.add_argument("--data", type=Path, default=rr.data_root())
     parser.add_argument("--out", type=Path, default=rr.REPO_ROOT / "models" / MODEL_ID)
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--normalization", default="lowercase,digits",
+                        help="vocabulary normalization steps (manifest); 'digits' keeps case")
     parser.add_argument("--threads", type=int, default=1,
                         help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--vocab-size", type=int, default=40000)
@@ -162,16 +164,19 @@ def main():
     sst_train = rr.read_sst(sst / "stsa.binary.train")
     sst_dev = rr.read_sst(sst / "stsa.binary.dev")
     train_tokens = [[w for w, _ in s] for d in train_docs for s in d] + [t for _, t in sst_train]
-    vocab = rr.build_vocab(train_tokens, args.vocab_size, args.min_count)
-    counts = collections.Counter(rr.normalize(t) for tokens in train_tokens for t in tokens)
+    normalization = [n for n in args.normalization.split(",") if n]
+    vocab = rr.build_vocab(train_tokens, args.vocab_size, args.min_count, normalization)
+    counts = collections.Counter(rr.normalize(t, normalization) for tokens in train_tokens
+                                 for t in tokens)
     index = {w: i for i, w in enumerate(vocab)}
     tag_index = {t: i for i, t in enumerate(rr.UPOS_LABELS)}
 
     def tag_examples(pieces):
-        return [(rr.encode([w for w, _ in p], index), [tag_index[t] for _, t in p]) for p in pieces]
+        return [(rr.encode([w for w, _ in p], index, normalization),
+                 [tag_index[t] for _, t in p]) for p in pieces]
 
     def sent_examples(pairs):
-        return [(rr.encode(toks, index), label) for label, toks in pairs]
+        return [(rr.encode(toks, index, normalization), label) for label, toks in pairs]
 
     tag_train = tag_examples(document_pieces(train_docs, args.piece_tokens))
     # Dev documents whole, from the zero state, as the Java evaluation runs them.
@@ -234,7 +239,8 @@ def main():
     md = model_card(args, vocab, history, best, upos, sent, command, data, wall)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
                      data=data, command=command, seed=SEED, tag_labels=rr.UPOS_LABELS,
-                     sentiment_labels=rr.SENTIMENT_LABELS, model_md=md)
+                     sentiment_labels=rr.SENTIMENT_LABELS, model_md=md,
+                     normalization=normalization)
     print(f"wrote {args.out}", flush=True)
 
 
@@ -248,7 +254,8 @@ it arrives, from the left context only, and keeps a running positive/negative se
 - Architecture: embedding {args.embedding} -> GRU ({args.layers} layer(s), hidden
   {args.hidden}, left to right) -> per-token linear heads: 17 UPOS tags, sentiment
   (negative, positive). Vocabulary: {len(vocab)} entries (`<pad>`, `<unk>`, then normalized
-  forms of the training text: lower-cased, every digit -> `0`).
+  forms of the training text; normalization {args.normalization}: lower-cased if
+  `lowercase`, every digit -> `0`).
 - Training: EWT train documents (state carried across a document's sentences, pieces of at
   most {args.piece_tokens} tokens) and SST-2 train sentences from the zero state (loss
   after the last token + half-weight loss after every token), interleaved; word dropout to

@@ -141,3 +141,11 @@ def test_committed_test_packages_agree_with_their_graphs(cell):
     assert vocab[:2] == ["<pad>", "<unk>"] and len(vocab) == len(set(vocab))
     assert all(rr.normalize(w) == w for w in vocab[2:])
     assert sum(f.stat().st_size for f in pkg.iterdir()) < 1_000_000
+
+
+def test_normalization_steps_are_chosen_by_the_package():
+    assert rr.normalize("The 1984", ["digits"]) == "The 0000"
+    assert rr.normalize("The 1984", ["lowercase"]) == "the 1984"
+    assert rr.normalize("The 1984", []) == "The 1984"
+    vocab = rr.build_vocab([["The", "the", "7"]], max_size=10, normalization=["digits"])
+    assert vocab == ["<pad>", "<unk>", "0", "The", "the"]
