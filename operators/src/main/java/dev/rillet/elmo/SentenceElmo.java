@@ -2,6 +2,7 @@ package dev.rillet.elmo;
 
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
+import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
@@ -21,9 +22,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
@@ -49,8 +47,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * sentence to the next in keyed state; a flush then runs in rounds so that one batch never holds
  * two sentences of a stream and each sees its predecessor's final state.
  */
-public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
-    implements OneInputStreamOperator<TaggedEvent, SentenceAnalysis> {
+public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAnalysis> {
   private static final long serialVersionUID = 1L;
 
   static final String OPEN_STATE = "open-sentence";
@@ -59,10 +56,8 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
   private final SentenceAnalyzer.Factory analyzerFactory;
   private final boolean stateful;
   private final EmbeddingsMode embeddings;
-  private final int maxBundleTokens;
   private final int maxBatchSize;
   private final int maxBatchTokens;
-  private final long maxDelayMillis;
 
   private transient SentenceAnalyzer analyzer;
   private transient String[] tagLabels;
@@ -75,8 +70,6 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
   /** Closed sentences waiting for the next flush, in closing order. */
   private transient List<ClosedSentence> queue;
 
-  private transient int queuedTokens;
-  private transient boolean delayTimerPending;
   private transient StreamRecord<SentenceAnalysis> reuse;
 
   private transient Counter sentencesAnalyzed;
@@ -86,13 +79,12 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
   private transient Histogram inferenceMicros;
 
   private SentenceElmo(Builder b) {
+    super(b.maxBundleTokens, b.maxDelay);
     this.analyzerFactory = b.analyzer;
     this.stateful = b.stateful;
     this.embeddings = b.embeddings;
-    this.maxBundleTokens = b.maxBundleTokens;
     this.maxBatchSize = b.maxBatchSize;
     this.maxBatchTokens = b.maxBatchTokens;
-    this.maxDelayMillis = b.maxDelay.toMillis();
   }
 
   public static Builder builder() {
@@ -141,10 +133,13 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
     if (e.freshStream) {
       release();
     }
+    // Flushing changes the current key, so the tokens this element queues are counted (and may
+    // trigger a flush) only once the element is done with its own key's state.
+    int queued = 0;
     if (e.closedBefore != null) {
       // closedAt, not this event's time: the same whether a live timer or the next event (replay)
       // closed the sentence.
-      close(e.streamId, e.closedBefore, e.closedAt, e.closedAt);
+      queued += close(e.streamId, e.closedBefore, e.closedAt, e.closedAt);
     }
     SegmentedToken[] tokens = e.tokens;
     for (int i = 0; i < tokens.length; i++) {
@@ -152,43 +147,15 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
       String realtime = tagged.tags != null && i < tagged.tags.length ? tagged.tags[i] : null;
       open.add(new OpenToken(t.text, t.position, e.seq, t.begin, t.end, t.sentenceIndex, realtime));
       if (t.sentenceEnd != null) {
-        close(e.streamId, t.sentenceEnd, e.eventTime, timestamp);
+        queued += close(e.streamId, t.sentenceEnd, e.eventTime, timestamp);
       }
     }
     if (e.endOfStream || e.expired) {
       release();
     }
-    if (queuedTokens >= maxBundleTokens) {
-      flush();
-    } else if (!queue.isEmpty() && !delayTimerPending) {
-      delayTimerPending = true;
-      long now = getProcessingTimeService().getCurrentProcessingTime();
-      getProcessingTimeService()
-          .registerTimer(
-              now + maxDelayMillis,
-              time -> {
-                delayTimerPending = false;
-                flush();
-              });
+    if (queued > 0) {
+      bundled(queued);
     }
-  }
-
-  @Override
-  public void processWatermark(Watermark mark) throws Exception {
-    flush();
-    super.processWatermark(mark);
-  }
-
-  @Override
-  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-    super.prepareSnapshotPreBarrier(checkpointId);
-    flush();
-  }
-
-  @Override
-  public void finish() throws Exception {
-    flush();
-    super.finish();
   }
 
   @Override
@@ -203,8 +170,8 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
     }
   }
 
-  /** Moves the current stream's open sentence (if any) to the queue. */
-  private void close(String streamId, SentenceEnd closedBy, long eventTime, long timestamp)
+  /** Moves the current stream's open sentence (if any) to the queue; returns its token count. */
+  private int close(String streamId, SentenceEnd closedBy, long eventTime, long timestamp)
       throws Exception {
     List<OpenToken> tokens = new ArrayList<>();
     Iterable<OpenToken> stored = open.get();
@@ -212,7 +179,7 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
       stored.forEach(tokens::add);
     }
     if (tokens.isEmpty()) {
-      return;
+      return 0;
     }
     open.clear();
     queue.add(
@@ -223,7 +190,7 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
             closedBy,
             eventTime,
             timestamp));
-    queuedTokens += tokens.size();
+    return tokens.size();
   }
 
   /**
@@ -235,7 +202,7 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
       Object key = getCurrentKey();
       for (ClosedSentence s : queue) {
         if (s.key.equals(key)) {
-          flush();
+          flushBundle();
           setCurrentKey(key);
           break;
         }
@@ -246,7 +213,8 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
   }
 
   /** Analyses and emits every queued sentence. See the class javadoc. */
-  private void flush() throws Exception {
+  @Override
+  protected void flush() throws Exception {
     if (queue.isEmpty()) {
       return;
     }
@@ -260,7 +228,6 @@ public final class SentenceElmo extends AbstractStreamOperator<SentenceAnalysis>
       emit(queue.get(i), results[i]);
     }
     queue.clear();
-    queuedTokens = 0;
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.rillet.recurrent;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.onnx.SharedOrt;
 import dev.rillet.onnx.Vocabulary;
@@ -22,9 +23,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.VoidNamespace;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
@@ -50,16 +48,13 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * SharedOrt}, so all subtasks in a TaskManager share one ONNX session; the package's manifest is
  * validated against the ONNX graph there.
  */
-public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
-    implements OneInputStreamOperator<SegmentedEvent, TaggedEvent> {
+public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, TaggedEvent> {
   private static final long serialVersionUID = 1L;
 
   static final String STATE_NAME = "recurrent-state";
 
   private final String modelDir;
-  private final int maxBundleTokens;
   private final int maxBatchSize;
-  private final long maxDelayMillis;
   private final int intraOpThreads;
 
   private transient SharedOrt.Lease<RecurrentModelPackage> lease;
@@ -73,9 +68,6 @@ public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
   /** Streams in the bundle, in order of first arrival (keeps flushes deterministic). */
   private transient Map<Object, StreamSlot> bundle;
 
-  private transient int bundledTokens;
-  private transient boolean delayTimerPending;
-
   /** Slots taking part in the current round; reused across rounds and flushes. */
   private transient List<StreamSlot> round;
 
@@ -88,10 +80,9 @@ public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
   private transient long activeStreams;
 
   private RecurrentTagger(Builder b) {
+    super(b.maxBundleTokens, b.maxDelay);
     this.modelDir = b.modelDir.toString();
-    this.maxBundleTokens = b.maxBundleTokens;
     this.maxBatchSize = b.maxBatchSize;
-    this.maxDelayMillis = b.maxDelay.toMillis();
     this.intraOpThreads = b.intraOpThreads;
   }
 
@@ -155,38 +146,7 @@ public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
         new PendingEvent(event, element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE));
     // A token-less event (close marker, empty end of stream) still occupies the bundle: count it,
     // or a bundle of markers would wait for the delay timer.
-    bundledTokens += Math.max(1, event.tokens.length);
-    if (bundledTokens >= maxBundleTokens) {
-      flush();
-    } else if (!delayTimerPending) {
-      delayTimerPending = true;
-      long now = getProcessingTimeService().getCurrentProcessingTime();
-      getProcessingTimeService()
-          .registerTimer(
-              now + maxDelayMillis,
-              time -> {
-                delayTimerPending = false;
-                flush();
-              });
-    }
-  }
-
-  @Override
-  public void processWatermark(Watermark mark) throws Exception {
-    flush();
-    super.processWatermark(mark);
-  }
-
-  @Override
-  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-    super.prepareSnapshotPreBarrier(checkpointId);
-    flush();
-  }
-
-  @Override
-  public void finish() throws Exception {
-    flush();
-    super.finish();
+    bundled(Math.max(1, event.tokens.length));
   }
 
   @Override
@@ -206,7 +166,8 @@ public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
   }
 
   /** Processes everything in the bundle. See the class javadoc for the round structure. */
-  private void flush() throws Exception {
+  @Override
+  protected void flush() throws Exception {
     if (bundle.isEmpty()) {
       return;
     }
@@ -240,7 +201,6 @@ public final class RecurrentTagger extends AbstractStreamOperator<TaggedEvent>
       }
     }
     bundle.clear();
-    bundledTokens = 0;
   }
 
   /**

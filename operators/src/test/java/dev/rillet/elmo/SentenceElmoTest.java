@@ -279,6 +279,23 @@ class SentenceElmoTest {
   }
 
   @Test
+  void aSizeFlushInsideAnEventKeepsTheRestOfTheEventOnItsOwnStream() throws Exception {
+    // Stateful flushes visit other streams' state; the event's trailing tokens must still land in
+    // the open sentence of their own stream.
+    var h = open(operator(true).maxBundleTokens(6).build());
+    SentenceFeed c = new SentenceFeed("c");
+    SentenceFeed b = new SentenceFeed("b");
+    h.processElement(c.event("It rained ."), 0);
+    // Closes a sentence (6 queued tokens: the flush runs) and opens the next one.
+    h.processElement(b.event("Stocks fell . More"), 0);
+    SentenceElmo op = (SentenceElmo) h.getOneInputOperator();
+    assertThat(outputs(h)).extracting(SentenceAnalysis::getStreamId).containsExactly("c", "b");
+    assertThat(op.openTokens("b")).extracting(t -> t.text).containsExactly("More");
+    assertThat(op.openTokens("c")).isEmpty();
+    h.close();
+  }
+
+  @Test
   void openSentencesSurviveSnapshotAndRestore() throws Exception {
     List<TaggedEvent> events = new ArrayList<>();
     SentenceFeed a = new SentenceFeed("a");
