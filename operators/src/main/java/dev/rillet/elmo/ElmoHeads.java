@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rillet.onnx.Logits;
 import dev.rillet.onnx.ModelPackageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -296,22 +297,7 @@ public final class ElmoHeads implements AutoCloseable {
         tags[row] = new int[n];
         tagProbabilities[row] = new float[n];
         for (int j = 0; j < n; j++) {
-          int base = (row * t + j) * c;
-          int best = 0;
-          float max = Float.NEGATIVE_INFINITY;
-          for (int k = 0; k < c; k++) {
-            float v = tagLogits.get(base + k);
-            if (v > max) {
-              max = v;
-              best = k;
-            }
-          }
-          double sum = 0;
-          for (int k = 0; k < c; k++) {
-            sum += Math.exp(tagLogits.get(base + k) - max);
-          }
-          tags[row][j] = best;
-          tagProbabilities[row][j] = (float) (1.0 / sum);
+          tags[row][j] = Logits.argmax(tagLogits, (row * t + j) * c, c, tagProbabilities[row], j);
         }
       }
       int s = sentimentLabels.size();
@@ -322,23 +308,9 @@ public final class ElmoHeads implements AutoCloseable {
       for (int row = 0; row < b; row++) {
         sentiment[row] = new float[s];
         if (s > 0) {
-          softmax(sentimentLogits, row * s, s, sentiment[row]);
+          Logits.softmax(sentimentLogits, row * s, s, sentiment[row]);
         }
       }
-    }
-  }
-
-  private static void softmax(FloatBuffer logits, int from, int n, float[] out) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int k = 0; k < n; k++) {
-      max = Math.max(max, logits.get(from + k));
-    }
-    double sum = 0;
-    for (int k = 0; k < n; k++) {
-      sum += Math.exp(logits.get(from + k) - max);
-    }
-    for (int k = 0; k < n; k++) {
-      out[k] = (float) (Math.exp(logits.get(from + k) - max) / sum);
     }
   }
 

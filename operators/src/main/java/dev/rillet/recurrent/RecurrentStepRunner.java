@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.rillet.onnx.Logits;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -164,22 +165,7 @@ public final class RecurrentStepRunner implements AutoCloseable {
    * {@code probabilityOut[probabilityIndex]}.
    */
   public int bestTag(int row, float[] probabilityOut, int probabilityIndex) {
-    int base = row * tagCount;
-    int best = 0;
-    float max = tagLogits.get(base);
-    for (int c = 1; c < tagCount; c++) {
-      float v = tagLogits.get(base + c);
-      if (v > max) {
-        max = v;
-        best = c;
-      }
-    }
-    double sum = 0;
-    for (int c = 0; c < tagCount; c++) {
-      sum += Math.exp(tagLogits.get(base + c) - max);
-    }
-    probabilityOut[probabilityIndex] = (float) (1.0 / sum);
-    return best;
+    return Logits.argmax(tagLogits, row * tagCount, tagCount, probabilityOut, probabilityIndex);
   }
 
   /** Writes the softmax of batch row {@code row}'s sentiment logits into {@code out}. */
@@ -187,18 +173,7 @@ public final class RecurrentStepRunner implements AutoCloseable {
     if (sentimentLogits == null) {
       throw new IllegalStateException("the model has no sentiment head");
     }
-    int base = row * sentimentCount;
-    float max = Float.NEGATIVE_INFINITY;
-    for (int s = 0; s < sentimentCount; s++) {
-      max = Math.max(max, sentimentLogits.get(base + s));
-    }
-    double sum = 0;
-    for (int s = 0; s < sentimentCount; s++) {
-      sum += Math.exp(sentimentLogits.get(base + s) - max);
-    }
-    for (int s = 0; s < sentimentCount; s++) {
-      out[s] = (float) (Math.exp(sentimentLogits.get(base + s) - max) / sum);
-    }
+    Logits.softmax(sentimentLogits, row * sentimentCount, sentimentCount, out);
   }
 
   private BatchTensors tensorsFor(int batchSize) throws OrtException {
