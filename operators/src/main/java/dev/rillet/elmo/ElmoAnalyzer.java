@@ -1,6 +1,6 @@
 package dev.rillet.elmo;
 
-import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.SharedCache;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,14 +13,14 @@ import java.util.List;
  * stream's LSTM states as a packed {@code float[]} (h of every direction and layer, then c).
  */
 public final class ElmoAnalyzer implements SentenceAnalyzer {
-  private final SharedOrt.Lease<SharedElmo.Stack> lease;
+  private final SharedCache.Lease<SharedElmo.Stack> lease;
   private final ElmoModel elmo;
   private final ElmoHeads heads;
   private final int hSize;
   private final int cSize;
   private final List<String> modelIds;
 
-  private ElmoAnalyzer(SharedOrt.Lease<SharedElmo.Stack> lease, String elmoName) {
+  private ElmoAnalyzer(SharedCache.Lease<SharedElmo.Stack> lease, String elmoName) {
     this.lease = lease;
     this.elmo = lease.get().elmo();
     this.heads = lease.get().heads();

@@ -1,23 +1,22 @@
 package dev.rillet.elmo;
 
 import dev.rillet.onnx.ModelPackageException;
-import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.SharedCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Reference-counted cache of loaded ELMo models with their task heads, so that every {@link
  * SentenceElmo} subtask in one TaskManager JVM shares one copy of the weights (the original ELMo is
  * ~374 MB of fp32) and one pair of ONNX sessions. Keyed by (model source, stateful, heads folder,
  * sentiment head, intra-op threads); the first {@link #acquire} loads, closing the last lease
- * closes the sessions. Thread-safe. Scope as for {@link SharedOrt}: JVM-wide when the classes sit
- * in Flink's {@code lib/}, per job classloader when shipped in the job jar.
+ * closes the sessions. Thread-safe ({@link SharedCache}): JVM-wide when the classes sit in Flink's
+ * {@code lib/}, per job classloader when shipped in the job jar.
  */
 public final class SharedElmo {
-  private static final Map<Key, Entry> LOADED = new HashMap<>();
+  private static final SharedCache<Key, Stack> LOADED =
+      new SharedCache<>(SharedElmo::load, SharedElmo::unload);
 
   private SharedElmo() {}
 
@@ -30,7 +29,7 @@ public final class SharedElmo {
    * @throws ElmoFormatException when the ELMo files are missing or malformed
    * @throws ModelPackageException when the heads package is invalid or does not fit the biLM
    */
-  public static SharedOrt.Lease<Stack> acquire(
+  public static SharedCache.Lease<Stack> acquire(
       ElmoSource source, boolean stateful, Path headsDir, int intraOpThreads) {
     return acquire(source, stateful, headsDir, SentimentHead.SST2, intraOpThreads);
   }
@@ -41,34 +40,21 @@ public final class SharedElmo {
    *
    * @throws ModelPackageException also when the heads package lacks that sentiment head
    */
-  public static SharedOrt.Lease<Stack> acquire(
+  public static SharedCache.Lease<Stack> acquire(
       ElmoSource source,
       boolean stateful,
       Path headsDir,
       SentimentHead sentimentHead,
       int intraOpThreads) {
-    Key key = new Key(source, stateful, canonical(headsDir), sentimentHead, intraOpThreads);
-    synchronized (LOADED) {
-      Entry entry = LOADED.get(key);
-      if (entry == null) {
-        entry = new Entry(load(key));
-        LOADED.put(key, entry);
-      }
-      entry.references++;
-      Entry leased = entry;
-      return new SharedOrt.Lease<>(entry.stack, () -> release(key, leased));
-    }
+    return LOADED.acquire(
+        new Key(source, stateful, canonical(headsDir), sentimentHead, intraOpThreads));
   }
 
   /** Open leases on a stack (0 when not loaded); for diagnostics and tests. */
   public static int references(
       ElmoSource source, boolean stateful, Path headsDir, int intraOpThreads) {
-    synchronized (LOADED) {
-      Entry e =
-          LOADED.get(
-              new Key(source, stateful, canonical(headsDir), SentimentHead.SST2, intraOpThreads));
-      return e == null ? 0 : e.references;
-    }
+    return LOADED.references(
+        new Key(source, stateful, canonical(headsDir), SentimentHead.SST2, intraOpThreads));
   }
 
   private static Stack load(Key key) {
@@ -96,19 +82,13 @@ public final class SharedElmo {
     }
   }
 
-  private static void release(Key key, Entry entry) {
-    synchronized (LOADED) {
-      if (--entry.references > 0) {
-        return;
-      }
-      LOADED.remove(key);
-    }
+  private static void unload(Stack stack) {
     try {
-      entry.stack.heads().close();
+      stack.heads().close();
     } catch (Exception e) {
-      throw new IllegalStateException("closing ELMo heads " + key.heads + " failed", e);
+      throw new IllegalStateException("closing ELMo heads failed", e);
     } finally {
-      entry.stack.elmo().close();
+      stack.elmo().close();
     }
   }
 
@@ -127,13 +107,4 @@ public final class SharedElmo {
       Path heads,
       SentimentHead sentimentHead,
       int intraOpThreads) {}
-
-  private static final class Entry {
-    final Stack stack;
-    int references;
-
-    Entry(Stack stack) {
-      this.stack = stack;
-    }
-  }
 }

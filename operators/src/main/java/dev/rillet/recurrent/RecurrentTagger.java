@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.onnx.RecurrentModelPackage;
+import dev.rillet.onnx.SharedCache;
 import dev.rillet.onnx.SharedOrt;
 import dev.rillet.onnx.Vocabulary;
 import dev.rillet.segment.SegmentedEvent;
@@ -57,7 +58,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private final int maxBatchSize;
   private final int intraOpThreads;
 
-  private transient SharedOrt.Lease<RecurrentModelPackage> lease;
+  private transient SharedCache.Lease<RecurrentModelPackage> lease;
   private transient RecurrentStepRunner runner;
   private transient Vocabulary vocabulary;
   private transient String modelId;

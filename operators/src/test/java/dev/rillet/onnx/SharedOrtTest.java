@@ -21,9 +21,9 @@ class SharedOrtTest {
   void leasesOfOnePackageShareOneSessionUntilTheLastCloses() throws Exception {
     Path dir = TestModels.get("test-gru");
     assertThat(SharedOrt.references(dir, 1)).isZero();
-    SharedOrt.Lease<RecurrentModelPackage> first = SharedOrt.acquire(dir, 1);
+    SharedCache.Lease<RecurrentModelPackage> first = SharedOrt.acquire(dir, 1);
     // A different spelling of the same folder is the same key.
-    SharedOrt.Lease<RecurrentModelPackage> second =
+    SharedCache.Lease<RecurrentModelPackage> second =
         SharedOrt.acquire(dir.resolve("..").resolve("test-gru"), 1);
     RecurrentModelPackage pkg = first.get();
     assertThat(second.get()).isSameAs(pkg);
@@ -41,7 +41,7 @@ class SharedOrtTest {
     assertThat(pkg.isClosed()).isTrue();
     assertThat(SharedOrt.references(dir, 1)).isZero();
 
-    try (SharedOrt.Lease<RecurrentModelPackage> again = SharedOrt.acquire(dir, 1)) {
+    try (SharedCache.Lease<RecurrentModelPackage> again = SharedOrt.acquire(dir, 1)) {
       assertThat(again.get()).isNotSameAs(pkg);
       assertThat(again.get().isClosed()).isFalse();
     }
@@ -49,11 +49,11 @@ class SharedOrtTest {
 
   @Test
   void differentThreadCountsAndPackagesAreDifferentSessions() {
-    try (SharedOrt.Lease<RecurrentModelPackage> one =
+    try (SharedCache.Lease<RecurrentModelPackage> one =
             SharedOrt.acquire(TestModels.get("test-rnn"), 1);
-        SharedOrt.Lease<RecurrentModelPackage> two =
+        SharedCache.Lease<RecurrentModelPackage> two =
             SharedOrt.acquire(TestModels.get("test-rnn"), 2);
-        SharedOrt.Lease<RecurrentModelPackage> lstm =
+        SharedCache.Lease<RecurrentModelPackage> lstm =
             SharedOrt.acquire(TestModels.get("test-lstm"), 1)) {
       assertThat(one.get()).isNotSameAs(two.get());
       assertThat(lstm.get().cell()).isEqualTo(Cell.LSTM);
@@ -69,11 +69,11 @@ class SharedOrtTest {
     int threads = 8;
     CountDownLatch start = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<SharedOrt.Lease<RecurrentModelPackage>> leases = new ArrayList<>();
+    List<SharedCache.Lease<RecurrentModelPackage>> leases = new ArrayList<>();
     try {
-      List<Future<SharedOrt.Lease<RecurrentModelPackage>>> futures = new ArrayList<>();
+      List<Future<SharedCache.Lease<RecurrentModelPackage>>> futures = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
-        Callable<SharedOrt.Lease<RecurrentModelPackage>> task =
+        Callable<SharedCache.Lease<RecurrentModelPackage>> task =
             () -> {
               start.await();
               return SharedOrt.acquire(dir, 3);
@@ -81,7 +81,7 @@ class SharedOrtTest {
         futures.add(pool.submit(task));
       }
       start.countDown();
-      for (Future<SharedOrt.Lease<RecurrentModelPackage>> f : futures) {
+      for (Future<SharedCache.Lease<RecurrentModelPackage>> f : futures) {
         leases.add(f.get());
       }
       RecurrentModelPackage pkg = leases.get(0).get();
@@ -89,7 +89,7 @@ class SharedOrtTest {
       assertThat(SharedOrt.references(dir, 3)).isEqualTo(threads);
     } finally {
       pool.shutdownNow();
-      leases.forEach(SharedOrt.Lease::close);
+      leases.forEach(SharedCache.Lease::close);
     }
     assertThat(SharedOrt.references(dir, 3)).isZero();
   }

@@ -19,7 +19,7 @@ import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.TextEventJson;
-import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.SharedCache;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -108,7 +108,7 @@ public final class DemoCommand implements Rillet.Command {
       view.info(model.notice());
     }
     // Loaded once here; the job's operators share it (same JVM), and it stays loaded until the end.
-    try (SharedOrt.Lease<SharedElmo.Stack> elmo = stage == null ? null : stage.check()) {
+    try (SharedCache.Lease<SharedElmo.Stack> elmo = stage == null ? null : stage.check()) {
       view.info(
           stage == null ? SentenceStage.offReason(conf) : "sentence stage: " + stage.describe());
       return run(conf, model, stage != null, events, sample, rate, view);

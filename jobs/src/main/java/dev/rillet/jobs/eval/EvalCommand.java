@@ -11,7 +11,7 @@ import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.onnx.RecurrentModelManifest;
-import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.SharedCache;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,7 +119,7 @@ public final class EvalCommand implements Rillet.Command {
       }
       return finish(conf, start, model, manifest, settings, null, null);
     }
-    try (SharedOrt.Lease<SharedElmo.Stack> lease = stage.check()) {
+    try (SharedCache.Lease<SharedElmo.Stack> lease = stage.check()) {
       ElmoHeads heads = lease.get().heads();
       if (tasks.contains(EvalTask.SST2)) {
         try {
@@ -144,7 +144,7 @@ public final class EvalCommand implements Rillet.Command {
       }
       settings.checkSst5File();
       SentenceStage stage5 = SentenceStage.resolve(stageConf(conf, SentimentHead.SST5));
-      try (SharedOrt.Lease<SharedElmo.Stack> lease5 = stage5.check()) {
+      try (SharedCache.Lease<SharedElmo.Stack> lease5 = stage5.check()) {
         ElmoEvaluation.sst5Labels(lease5.get().heads());
         return finish(
             conf,

@@ -7,7 +7,7 @@ import dev.rillet.elmo.SentenceElmo;
 import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.onnx.ModelPackageException;
-import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.SharedCache;
 import dev.rillet.recurrent.TaggedEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +97,7 @@ public final class SentenceStage {
    *
    * @throws IllegalArgumentException naming the flag and the problem
    */
-  public SharedOrt.Lease<SharedElmo.Stack> check() {
+  public SharedCache.Lease<SharedElmo.Stack> check() {
     try {
       return SharedElmo.acquire(
           source,

@@ -16,7 +16,7 @@ import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
-import dev.rillet.onnx.SharedOrt;
+import dev.rillet.onnx.SharedCache;
 import dev.rillet.testutils.TestModels;
 import dev.rillet.tokenize.Token;
 import dev.rillet.tokenize.WordTokenizer;
@@ -238,8 +238,8 @@ class EvalElmoTest {
     SentenceStage stage2 = SentenceStage.resolve(EvalCommand.stageConf(conf, SentimentHead.SST2));
     SentenceStage stage5 = SentenceStage.resolve(EvalCommand.stageConf(conf, SentimentHead.SST5));
     ElmoEvaluation.Result result;
-    try (SharedOrt.Lease<SharedElmo.Stack> l2 = stage2.check();
-        SharedOrt.Lease<SharedElmo.Stack> l5 = stage5.check()) {
+    try (SharedCache.Lease<SharedElmo.Stack> l2 = stage2.check();
+        SharedCache.Lease<SharedElmo.Stack> l5 = stage5.check()) {
       result =
           ElmoEvaluation.run(
               conf,
