@@ -212,20 +212,11 @@ public final class EvalCommand implements Rillet.Command {
    *     exist
    */
   SentenceStage sentenceStage(Configuration conf) {
-    boolean named =
-        conf.contains(SentenceOptions.ELMO)
-            || conf.contains(SentenceOptions.ELMO_OPTIONS)
-            || conf.contains(SentenceOptions.ELMO_WEIGHTS);
-    String elmo = conf.get(SentenceOptions.ELMO);
-    if (!named && SentenceStage.find(elmo).isEmpty()) {
-      note(
-          "no ELMo biLM at "
-              + elmo
-              + " (the --elmo default): scoring the recurrent model only; give --elmo (or"
-              + " --elmo-options/--elmo-weights) and --elmo-heads to score the ELMo heads too");
-      return null;
+    SentenceStage stage = SentenceStage.resolve(stageConf(conf, SentimentHead.SST2));
+    if (stage == null && SentenceStage.defaultModelsMissing(conf)) {
+      note(SentenceStage.offReason(conf) + "; scoring the recurrent model only");
     }
-    return SentenceStage.resolve(stageConf(conf, SentimentHead.SST2));
+    return stage;
   }
 
   /**

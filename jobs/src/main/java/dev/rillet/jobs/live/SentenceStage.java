@@ -72,7 +72,7 @@ public final class SentenceStage {
    * stage is off (the commands say so) rather than failing, so the real-time path runs on its own.
    * A path the user gave that does not exist is still an error.
    */
-  static boolean defaultModelsMissing(Configuration conf) {
+  public static boolean defaultModelsMissing(Configuration conf) {
     return !conf.contains(SentenceOptions.ELMO)
         && !conf.contains(SentenceOptions.ELMO_HEADS)
         && (find(SentenceOptions.ELMO.defaultValue()).isEmpty()

@@ -201,7 +201,8 @@ class EvalCommandTest {
             "upos,sst5");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err())
-        .contains("rillet eval: note: no ELMo biLM at models/elmo-bilm (the --elmo default)")
+        .contains(
+            "rillet eval: note: sentence stage off: the shipped ELMo models (models/elmo-bilm")
         .contains("note: sst5 is scored by the ELMo heads' 5-class head only");
     assertThat(r.out())
         .containsPattern("recurrent +upos +test +20 words")
