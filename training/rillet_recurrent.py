@@ -51,29 +51,12 @@ def normalize(token, normalization=NORMALIZATION):
 
 def read_conllu(path):
     """Sentences of (form, upos) from a CoNLL-U file; multiword ranges and empty nodes skipped."""
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line:
-                if current:
-                    sentences.append(current)
-                    current = []
-                continue
-            if line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if "-" in cols[0] or "." in cols[0]:
-                continue
-            current.append((cols[1], cols[3]))
-    if current:
-        sentences.append(current)
-    return sentences
+    return [sentence for document in read_conllu_documents(path) for sentence in document]
 
 
 def read_conllu_documents(path):
-    """Documents (split at '# newdoc' comments) as lists of sentences of (form, upos); the
-    same token rules as read_conllu. A file without newdoc comments is one document."""
+    """Documents (split at '# newdoc' comments) as lists of sentences of (form, upos);
+    multiword ranges and empty nodes skipped. A file without newdoc comments is one document."""
     documents, sentences, current = [], [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
