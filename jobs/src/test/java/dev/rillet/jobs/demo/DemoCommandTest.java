@@ -40,22 +40,7 @@ class DemoCommandTest {
     Path input = Files.write(dir.resolve("in.jsonl"), lines);
     Path output = dir.resolve("out.jsonl");
 
-    int code =
-        RilletTestAccess.run(
-            "demo",
-            "--input",
-            input.toString(),
-            "--sink-jsonl",
-            output.toString(),
-            "--exit-when-done",
-            "--rate",
-            "100",
-            "--checkpoint-interval",
-            "300ms",
-            "--model",
-            TestModels.get("test-gru").toString(),
-            "--elmo",
-            "none");
+    int code = runDemo(input, output, "--elmo", "none");
     assertThat(code).isZero();
 
     WordTokenizer tokenizer = new WordTokenizer();
@@ -96,19 +81,9 @@ class DemoCommandTest {
     int code;
     try {
       code =
-          RilletTestAccess.run(
-              "demo",
-              "--input",
-              input.toString(),
-              "--sink-jsonl",
-              output.toString(),
-              "--exit-when-done",
-              "--rate",
-              "100",
-              "--checkpoint-interval",
-              "300ms",
-              "--model",
-              TestModels.get("test-gru").toString(),
+          runDemo(
+              input,
+              output,
               "--elmo-options",
               elmo.resolve("options.json").toString(),
               "--elmo-weights",
@@ -163,6 +138,27 @@ class DemoCommandTest {
             TestModels.get("test-gru").toString());
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("line 2").contains("seq");
+  }
+
+  /** {@code rillet demo} on {@code input} with the test GRU, stopping when done. */
+  private static int runDemo(Path input, Path output, String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "demo",
+                "--input",
+                input.toString(),
+                "--sink-jsonl",
+                output.toString(),
+                "--exit-when-done",
+                "--rate",
+                "100",
+                "--checkpoint-interval",
+                "300ms",
+                "--model",
+                TestModels.get("test-gru").toString()));
+    args.addAll(List.of(more));
+    return RilletTestAccess.run(args.toArray(new String[0]));
   }
 
   private static String event(String stream, long seq, String text, boolean end) throws Exception {
