@@ -5,6 +5,7 @@ import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.PrintStream;
@@ -103,17 +104,21 @@ public final class BackfillCommand implements Rillet.Command {
     SentenceStage sentences = SentenceStage.resolve(job);
     if (sentences == null) {
       out.println("rillet backfill: " + SentenceStage.offReason(job));
+      // Decided once: the job and the topic list below follow this, not a second lookup.
+      job.set(SentenceOptions.ELMO, SentenceOptions.NONE);
     }
+    List<String> topics = outputTopics(job, sentences != null);
     // Loaded once up front: a bad ELMo path or file fails before anything is read or written, and
     // the local job's operators share this copy.
     try (var elmo = sentences == null ? null : sentences.check()) {
-      return run(conf, job, model, range, inputFile, runId, out, terminal);
+      return run(conf, job, topics, model, range, inputFile, runId, out, terminal);
     }
   }
 
   private static Result run(
       Configuration conf,
       Configuration job,
+      List<String> topics,
       ModelLocator.CheckedModel model,
       BackfillRange range,
       String inputFile,
@@ -121,7 +126,7 @@ public final class BackfillCommand implements Rillet.Command {
       PrintStream out,
       boolean terminal)
       throws Exception {
-    createMissingTopics(job);
+    createMissingTopics(job, topics);
 
     StreamExecutionEnvironment env = BackfillEnvironment.create(conf);
     BackfillInput.Plan input =
@@ -148,7 +153,7 @@ public final class BackfillCommand implements Rillet.Command {
             + ", about "
             + input.estimatedTotal()
             + " records -> "
-            + String.join(", ", outputTopics(job))
+            + String.join(", ", topics)
             + " (run "
             + runId
             + ")");
@@ -158,7 +163,7 @@ public final class BackfillCommand implements Rillet.Command {
         new BackfillProgress(out, terminal, input.estimatedTotal(), 10_000L);
     JobExecutionResult result = await(client, progress);
     progress.done();
-    Result r = result(result, job, (System.nanoTime() - start) / 1_000_000);
+    Result r = result(result, job, topics, (System.nanoTime() - start) / 1_000_000);
     printSummary(out, r, job);
     return r;
   }
@@ -211,10 +216,10 @@ public final class BackfillCommand implements Rillet.Command {
     return job;
   }
 
-  private static List<String> outputTopics(Configuration job) {
+  private static List<String> outputTopics(Configuration job, boolean sentences) {
     List<String> topics = new ArrayList<>();
     for (ConfigOption<String> t : OUTPUT_TOPICS) {
-      if (t != KafkaOptions.SENTENCES_TOPIC || SentenceStage.resolve(job) != null) {
+      if (t != KafkaOptions.SENTENCES_TOPIC || sentences) {
         topics.add(job.get(t));
       }
     }
@@ -222,7 +227,7 @@ public final class BackfillCommand implements Rillet.Command {
   }
 
   /** Creates output topics that do not exist yet, with the broker's default settings. */
-  private static void createMissingTopics(Configuration job) throws Exception {
+  private static void createMissingTopics(Configuration job, List<String> topics) throws Exception {
     try (Admin admin =
         Admin.create(
             Map.of(
@@ -230,7 +235,7 @@ public final class BackfillCommand implements Rillet.Command {
                 job.get(KafkaOptions.BOOTSTRAP_SERVERS)))) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
-      for (String t : outputTopics(job)) {
+      for (String t : topics) {
         if (!existing.contains(t)) {
           missing.add(new NewTopic(t, Optional.empty(), Optional.empty()));
         }
@@ -248,10 +253,11 @@ public final class BackfillCommand implements Rillet.Command {
     }
   }
 
-  private static Result result(JobExecutionResult result, Configuration job, long wallMillis) {
+  private static Result result(
+      JobExecutionResult result, Configuration job, List<String> topics, long wallMillis) {
     Map<String, Object> acc = result.getAllAccumulatorResults();
     Map<String, Long> outputs = new LinkedHashMap<>();
-    for (String topic : outputTopics(job)) {
+    for (String topic : topics) {
       outputs.put(topic, asLong(acc.get(WarmupGate.outputsAccumulator(topic))));
     }
     @SuppressWarnings("unchecked")
