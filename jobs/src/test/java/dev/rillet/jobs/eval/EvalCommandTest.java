@@ -44,33 +44,13 @@ class EvalCommandTest {
     return data;
   }
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-    EvalCommand command = new EvalCommand(o, e);
-    int code;
-    try {
-      code = command.run(command.commandLine().parse(args));
-    } catch (IllegalArgumentException ex) {
-      e.println(ex.getMessage());
-      code = 2;
-    } catch (Exception ex) {
-      throw new AssertionError(ex);
-    }
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   @Test
   void scoresTheDataThroughThePipelineAndWritesTheReport() throws Exception {
     Path data = data();
     Path report = tmp.resolve("out/report.json");
     String model = TestModels.get("test-gru").toString();
-    Run r = run("--model", model, "--data", data.toString(), "--report", report.toString());
+    EvalRun r =
+        EvalRun.of("--model", model, "--data", data.toString(), "--report", report.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("model    test-gru@1.0.0")
@@ -118,11 +98,13 @@ class EvalCommandTest {
     labels.add("calm").add("excited");
     JSON.writeValue(model.resolve("manifest.json").toFile(), manifest);
 
-    Run sst = run("--model", model.toString(), "--data", data.toString(), "--tasks", "sst2");
+    EvalRun sst =
+        EvalRun.of("--model", model.toString(), "--data", data.toString(), "--tasks", "sst2");
     assertThat(sst.code()).isEqualTo(2);
     assertThat(sst.err()).contains("cannot map the model's sentiment labels [calm, excited]");
 
-    Run upos = run("--model", model.toString(), "--data", data.toString(), "--tasks", "upos");
+    EvalRun upos =
+        EvalRun.of("--model", model.toString(), "--data", data.toString(), "--tasks", "upos");
     assertThat(upos.code()).as(upos.err()).isZero();
     assertThat(upos.out()).containsPattern("upos +test +20 words").doesNotContain("sst2 ");
   }
@@ -191,8 +173,8 @@ class EvalCommandTest {
     Assumptions.assumeTrue(
         SentenceStage.find(SentenceOptions.ELMO.defaultValue()).isEmpty(),
         "the default biLM is installed here, so eval scores it");
-    Run r =
-        run(
+    EvalRun r =
+        EvalRun.of(
             "--model",
             TestModels.get("test-gru").toString(),
             "--data",
@@ -209,8 +191,8 @@ class EvalCommandTest {
         .doesNotContain("elmo-heads")
         .doesNotContain("heads - recurrent");
     // --elmo none is the user's choice: no note about a missing biLM.
-    Run off =
-        run(
+    EvalRun off =
+        EvalRun.of(
             "--model",
             TestModels.get("test-gru").toString(),
             "--data",

@@ -20,9 +20,6 @@ import dev.rillet.onnx.SharedCache;
 import dev.rillet.testutils.TestModels;
 import dev.rillet.tokenize.Token;
 import dev.rillet.tokenize.WordTokenizer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -106,26 +103,6 @@ class EvalElmoTest {
     };
   }
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(List<String> args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-    EvalCommand command = new EvalCommand(new PrintStream(out, true, StandardCharsets.UTF_8), e);
-    int code;
-    try {
-      code = command.run(command.commandLine().parse(args.toArray(new String[0])));
-    } catch (IllegalArgumentException ex) {
-      e.println(ex.getMessage());
-      code = 2;
-    } catch (Exception ex) {
-      throw new AssertionError(ex);
-    }
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   @Test
   void theCommandReportsRowsPerModelCountsAndDifferences() throws Exception {
     Path data = data();
@@ -140,7 +117,7 @@ class EvalElmoTest {
                 "--report",
                 report.toString()));
     args.addAll(List.of(elmoFlags()));
-    Run r = run(args);
+    EvalRun r = EvalRun.of(args);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .containsPattern(
@@ -347,7 +324,7 @@ class EvalElmoTest {
 
     List<String> both = new ArrayList<>(base);
     both.addAll(List.of("--tasks", "sst2,sst5"));
-    Run r = run(both);
+    EvalRun r = EvalRun.of(both);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).contains("have no 5-class sentiment head (sentiment5Labels): sst5 skipped");
     assertThat(r.out())
@@ -357,7 +334,7 @@ class EvalElmoTest {
 
     List<String> only = new ArrayList<>(base);
     only.addAll(List.of("--tasks", "sst5"));
-    Run fail = run(only);
+    EvalRun fail = EvalRun.of(only);
     assertThat(fail.code()).isEqualTo(2);
     assertThat(fail.err()).contains("--tasks sst5").contains("no 5-class sentiment head");
   }
