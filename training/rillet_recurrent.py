@@ -49,6 +49,56 @@ def normalize(token, normalization=NORMALIZATION):
     return "".join("0" if ch.isdecimal() else ch for ch in lowered)
 
 
+# Unknown-word classes, scheme "shape-suffix-1": must equal dev.rillet.onnx.UnknownWordClasses
+# (both are pinned by operators/src/test/resources/dev/rillet/onnx/unknown-word-classes.tsv).
+UNKNOWN_CLASSES = "shape-suffix-1"
+UNKNOWN_SUFFIXES = ["ing", "ed", "ly", "tion", "sion", "ness", "ment", "able", "ible", "less",
+                    "ful", "ous", "ive", "ize", "ise", "ism", "ist", "ity", "est", "er", "al",
+                    "ic", "ish", "an", "en", "y", "s"]
+
+
+def unknown_class_names():
+    """Every class name of the scheme, in the Java index order."""
+    names = [f"<unk:{single}>" for single in ("url", "email", "punct", "num", "alnum")]
+    for shape in ("lower", "cap", "upper"):
+        for hyphen in ("", "-hyphen"):
+            names.append(f"<unk:{shape}{hyphen}>")
+            names += [f"<unk:{shape}{hyphen}:-{suffix}>" for suffix in UNKNOWN_SUFFIXES]
+    return names
+
+
+def _ascii_lower(text):
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+
+
+def unknown_class(token):
+    """The class name of a raw (not normalized) token; see UnknownWordClasses for the rules."""
+    if _ascii_lower(token[:4]) == "www." or "://" in token:
+        return "<unk:url>"
+    at = token.find("@", 1)
+    if at >= 1 and "." in token[at + 1:]:
+        return "<unk:email>"
+    letters = [c for c in token if c.isalpha()]
+    has_digit = any(c.isdecimal() for c in token)
+    if not letters:
+        return "<unk:num>" if has_digit else "<unk:punct>"
+    if has_digit:
+        return "<unk:alnum>"
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        shape = "upper"
+    elif letters[0].isupper():
+        shape = "cap"
+    else:
+        shape = "lower"
+    if "-" in token:
+        shape += "-hyphen"
+    lowered = _ascii_lower(token)
+    for suffix in UNKNOWN_SUFFIXES:
+        if len(token) - len(suffix) >= 2 and lowered.endswith(suffix):
+            return f"<unk:{shape}:-{suffix}>"
+    return f"<unk:{shape}>"
+
+
 def read_conllu(path):
     """Sentences of (form, upos) from a CoNLL-U file; multiword ranges and empty nodes skipped."""
     return [sentence for document in read_conllu_documents(path) for sentence in document]
@@ -95,18 +145,34 @@ def read_sst(path):
     return out
 
 
-def build_vocab(token_lists, max_size, min_count=1, normalization=NORMALIZATION):
-    """<pad>, <unk>, then normalized forms by descending frequency, ties by form (stable)."""
+def build_vocab(token_lists, max_size, min_count=1, normalization=NORMALIZATION,
+                class_min_count=None):
+    """<pad>, <unk>, then (when class_min_count is set) the unknown-word classes of at least
+    class_min_count training tokens in scheme order, then normalized forms by descending
+    frequency, ties by form (stable)."""
     counts = collections.Counter(normalize(t, normalization) for tokens in token_lists
                                  for t in tokens)
     counts.pop(PAD, None)
     counts.pop(UNK, None)
+    classes = []
+    if class_min_count is not None:
+        class_counts = collections.Counter(unknown_class(t) for tokens in token_lists
+                                           for t in tokens)
+        classes = [c for c in unknown_class_names() if class_counts[c] >= class_min_count]
+        for c in classes:
+            counts.pop(c, None)
     ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
-    return [PAD, UNK] + ranked[: max_size - 2]
+    return [PAD, UNK] + classes + ranked[: max_size - 2 - len(classes)]
 
 
 def encode(tokens, index, normalization=NORMALIZATION):
-    return [index.get(normalize(t, normalization), UNK_ID) for t in tokens]
+    """Ids as Java's Vocabulary gives them: the normalized form's id, else the token's unknown
+    class id when the vocabulary has that class, else <unk>."""
+    ids = []
+    for t in tokens:
+        i = index.get(normalize(t, normalization))
+        ids.append(index.get(unknown_class(t), UNK_ID) if i is None else i)
+    return ids
 
 
 def state_names(cell):
@@ -183,10 +249,12 @@ def export_onnx(model, path, metadata):
 
 def write_package(out_dir, model, vocab, *, model_id, version, licence, data, command, seed,
                   tag_labels, sentiment_labels, model_md, normalization=NORMALIZATION,
-                  purpose=None):
+                  purpose=None, unknown_classes=False):
     """Writes model.onnx, vocab.txt, manifest.json and MODEL.md into out_dir; returns manifest.
 
-    purpose: optional manifest "purpose" ("demo" marks a small model for showing the pipeline)."""
+    purpose: optional manifest "purpose" ("demo" marks a small model for showing the pipeline).
+    unknown_classes: the vocabulary holds UNKNOWN_CLASSES entries (manifest
+    vocabulary.unknownClasses)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     provenance = {"data": data, "command": command, "seed": str(seed)}
@@ -225,6 +293,8 @@ def write_package(out_dir, model, vocab, *, model_id, version, licence, data, co
         "licence": licence,
         "provenance": provenance,
     }
+    if unknown_classes:
+        manifest["vocabulary"]["unknownClasses"] = UNKNOWN_CLASSES
     if purpose is not None:
         manifest["purpose"] = purpose
     with open(out_dir / "manifest.json", "w", encoding="utf-8", newline="\n") as f:

@@ -77,23 +77,26 @@ def pad(seqs, value):
 
 
 class WordDropout:
-    """Replaces ids by <unk> with probability alpha / (alpha + count) + uniform (training only)."""
+    """Replaces a word's id by its unknown-word class id (or <unk>) with probability
+    alpha / (alpha + count) + uniform (training only), so the classes learn what unseen words
+    look like."""
 
     def __init__(self, vocab, counts, alpha, uniform, generator):
-        prob = [0.0, 0.0] + [alpha / (alpha + counts[w]) + uniform for w in vocab[2:]]
+        prob = [0.0 if w.startswith("<") and w.endswith(">") else
+                alpha / (alpha + counts[w]) + uniform for w in vocab]
         self.prob = torch.tensor(prob).clamp(max=1.0)
         self.generator = generator
 
-    def __call__(self, ids):
+    def __call__(self, ids, class_ids):
         drop = torch.rand(ids.shape, generator=self.generator) < self.prob[ids]
-        return ids.masked_fill(drop, rr.UNK_ID)
+        return torch.where(drop, class_ids, ids)
 
 
 def tag_step(model, examples, idx, loss_fn, dropout=None):
     ids = pad([examples[i][0] for i in idx], rr.PAD_ID)
     gold = pad([examples[i][1] for i in idx], -100)
     if dropout is not None:
-        ids = dropout(ids)
+        ids = dropout(ids, pad([examples[i][2] for i in idx], rr.PAD_ID))
     logits = model(ids, *model.zero_states(len(idx)))[0]
     loss = loss_fn(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1))
     mask = gold != -100
@@ -106,7 +109,7 @@ def sentiment_step(model, examples, idx, loss_fn, dropout=None, every_weight=0.5
     labels = torch.tensor([examples[i][1] for i in idx])
     real = ids != rr.PAD_ID
     if dropout is not None:
-        ids = dropout(ids)
+        ids = dropout(ids, pad([examples[i][2] for i in idx], rr.PAD_ID))
     logits = model(ids, *model.zero_states(len(idx)))[1]
     last = logits[torch.arange(len(idx)), lengths - 1]
     every = labels.unsqueeze(1).expand(-1, ids.shape[1]).clone()
@@ -142,6 +145,9 @@ def main():
                         help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--vocab-size", type=int, default=40000)
     parser.add_argument("--min-count", type=int, default=1)
+    parser.add_argument("--class-min-count", type=int, default=20,
+                        help="keep an unknown-word class seen on this many training tokens; "
+                             "0 turns the classes off (every unknown word is <unk>)")
     parser.add_argument("--embedding", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
@@ -165,18 +171,25 @@ def main():
     sst_dev = rr.read_sst(sst / "stsa.binary.dev")
     train_tokens = [[w for w, _ in s] for d in train_docs for s in d] + [t for _, t in sst_train]
     normalization = [n for n in args.normalization.split(",") if n]
-    vocab = rr.build_vocab(train_tokens, args.vocab_size, args.min_count, normalization)
+    classes = args.class_min_count > 0
+    vocab = rr.build_vocab(train_tokens, args.vocab_size, args.min_count, normalization,
+                           args.class_min_count if classes else None)
     counts = collections.Counter(rr.normalize(t, normalization) for tokens in train_tokens
                                  for t in tokens)
     index = {w: i for i, w in enumerate(vocab)}
     tag_index = {t: i for i, t in enumerate(rr.UPOS_LABELS)}
 
+    def class_ids(tokens):
+        return [index.get(rr.unknown_class(t), rr.UNK_ID) if classes else rr.UNK_ID
+                for t in tokens]
+
     def tag_examples(pieces):
         return [(rr.encode([w for w, _ in p], index, normalization),
-                 [tag_index[t] for _, t in p]) for p in pieces]
+                 [tag_index[t] for _, t in p], class_ids([w for w, _ in p])) for p in pieces]
 
     def sent_examples(pairs):
-        return [(rr.encode(toks, index, normalization), label) for label, toks in pairs]
+        return [(rr.encode(toks, index, normalization), label, class_ids(toks))
+                for label, toks in pairs]
 
     tag_train = tag_examples(document_pieces(train_docs, args.piece_tokens))
     # Dev documents whole, from the zero state, as the Java evaluation runs them.
@@ -240,7 +253,7 @@ def main():
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
                      data=data, command=command, seed=SEED, tag_labels=rr.UPOS_LABELS,
                      sentiment_labels=rr.SENTIMENT_LABELS, model_md=md,
-                     normalization=normalization)
+                     normalization=normalization, unknown_classes=classes)
     print(f"wrote {args.out}", flush=True)
 
 

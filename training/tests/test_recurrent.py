@@ -149,3 +149,31 @@ def test_normalization_steps_are_chosen_by_the_package():
     assert rr.normalize("The 1984", []) == "The 1984"
     vocab = rr.build_vocab([["The", "the", "7"]], max_size=10, normalization=["digits"])
     assert vocab == ["<pad>", "<unk>", "0", "The", "the"]
+
+
+UNKNOWN_CLASS_TABLE = (rr.REPO_ROOT / "operators" / "src" / "test" / "resources" / "dev" / "rillet"
+                       / "onnx" / "unknown-word-classes.tsv")
+
+
+def test_unknown_classes_match_the_table_java_is_tested_against():
+    rows = [line.rstrip("\n").split("\t")
+            for line in UNKNOWN_CLASS_TABLE.read_text(encoding="utf-8").splitlines(True)
+            if not line.startswith("#")]
+    assert len(rows) > 80
+    names = set(rr.unknown_class_names())
+    for token, expected in rows:
+        assert rr.unknown_class(token) == expected, token
+        assert expected in names
+
+
+def test_unknown_classes_go_after_unk_and_encode_falls_back_to_them():
+    tokens = [["The", "cat", "is", "running"], ["Dogs", "are", "barking", "the", "cat"]]
+    vocab = rr.build_vocab(tokens, 100, normalization=["lowercase"], class_min_count=2)
+    # <unk:lower> (cat, is, are, the, cat) and <unk:lower:-ing> (running, barking) are seen
+    # twice or more; <unk:cap> (The) and <unk:cap:-s> (Dogs) once, so they are left out.
+    assert vocab[:4] == ["<pad>", "<unk>", "<unk:lower>", "<unk:lower:-ing>"]
+    assert vocab[4] == "cat" and not any(w.startswith("<unk:c") for w in vocab)
+    index = {w: i for i, w in enumerate(vocab)}
+    assert rr.encode(["cat"], index, ["lowercase"]) == [index["cat"]]
+    assert rr.encode(["jumping", "Zebedee"], index, ["lowercase"]) == [
+        index["<unk:lower:-ing>"], rr.UNK_ID]

@@ -33,7 +33,8 @@ import java.util.Set;
  *               "sentimentLogits": "sentiment_logits",                  // optional
  *               "states": ["state_out"]},                               // lstm: ["h_out","c_out"]
  *   "vocabulary": {"file": "vocab.txt", "normalization": ["lowercase", "digits"],
- *                  "unknownId": 1, "paddingId": 0},
+ *                  "unknownId": 1, "paddingId": 0,
+ *                  "unknownClasses": "shape-suffix-1"},                  // optional
  *   "tagLabels": ["ADJ", ...],                                          // C labels
  *   "sentimentLabels": ["negative", "positive"],                        // S labels; [] if none
  *   "licence": "...",
@@ -46,6 +47,10 @@ import java.util.Set;
  * H are positive, the number of state inputs and outputs equals the cell's state count (lstm 2,
  * gru/rnn 1), tensor names are distinct, files stay inside the package folder, tag labels are not
  * empty, and sentiment labels are given exactly when a sentiment output is.
+ *
+ * <p>{@code vocabulary.unknownClasses} is optional: it names the {@link UnknownWordClasses} scheme
+ * the vocabulary's {@code <unk:...>} entries follow; without it every unknown token maps to {@code
+ * unknownId}.
  *
  * <p>{@code purpose} is optional free text saying what the package is for; {@code "demo"} marks a
  * small model trained to show the pipeline working, which commands point out to the user.
@@ -69,6 +74,7 @@ public final class RecurrentModelManifest {
   private final List<Normalization> normalization;
   private final int unknownId;
   private final int paddingId;
+  private final boolean unknownClasses;
   private final List<String> tagLabels;
   private final List<String> sentimentLabels;
   private final String licence;
@@ -128,6 +134,21 @@ public final class RecurrentModelManifest {
     this.normalization = Collections.unmodifiableList(steps);
     this.unknownId = f.nonNegativeInt(vocab, "vocabulary.", "unknownId", "the id of <unk>");
     this.paddingId = f.nonNegativeInt(vocab, "vocabulary.", "paddingId", "the id of <pad>");
+    if (vocab.has("unknownClasses")) {
+      String scheme =
+          f.text(vocab, "vocabulary.", "unknownClasses", '"' + UnknownWordClasses.SCHEME + '"');
+      if (!scheme.equals(UnknownWordClasses.SCHEME)) {
+        throw f.fail(
+            "vocabulary.unknownClasses is \""
+                + scheme
+                + "\" but this Rillet knows only \""
+                + UnknownWordClasses.SCHEME
+                + "\": retrain the package with a matching recipe or upgrade Rillet");
+      }
+      this.unknownClasses = true;
+    } else {
+      this.unknownClasses = false;
+    }
 
     this.tagLabels = f.strings(root, "", "tagLabels", false);
     if (tagLabels.isEmpty()) {
@@ -256,6 +277,11 @@ public final class RecurrentModelManifest {
 
   public int paddingId() {
     return paddingId;
+  }
+
+  /** True when the vocabulary has {@link UnknownWordClasses} entries ({@code unknownClasses}). */
+  public boolean unknownClasses() {
+    return unknownClasses;
   }
 
   public List<String> tagLabels() {

@@ -75,7 +75,8 @@ public final class RecurrentModelPackage implements AutoCloseable {
             dir.resolve(manifest.vocabularyFile()),
             manifest.normalization(),
             manifest.unknownId(),
-            manifest.paddingId());
+            manifest.paddingId(),
+            manifest.unknownClasses());
     Path modelPath = dir.resolve(manifest.modelFile());
     if (!Files.isRegularFile(modelPath)) {
       throw new ModelPackageException(

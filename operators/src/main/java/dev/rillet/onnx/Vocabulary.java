@@ -38,8 +38,18 @@ public final class Vocabulary {
   private final int unknownId;
   private final int paddingId;
 
+  /**
+   * Id per {@link UnknownWordClasses} index ({@link #unknownId} where the vocabulary lacks the
+   * class), or null when the package has no unknown-word classes.
+   */
+  private final int[] classIds;
+
   private Vocabulary(
-      String[] tokens, Set<Normalization> normalization, int unknownId, int paddingId) {
+      String[] tokens,
+      Set<Normalization> normalization,
+      int unknownId,
+      int paddingId,
+      boolean unknownClasses) {
     this.tokens = tokens;
     int capacity = Integer.highestOneBit(Math.max(2, tokens.length) * 2 - 1) << 1;
     this.slotTokens = new String[capacity];
@@ -59,17 +69,43 @@ public final class Vocabulary {
     this.digits = normalization.contains(Normalization.DIGITS);
     this.unknownId = unknownId;
     this.paddingId = paddingId;
+    if (unknownClasses) {
+      List<String> names = UnknownWordClasses.names();
+      this.classIds = new int[names.size()];
+      for (int c = 0; c < classIds.length; c++) {
+        classIds[c] = lookup(names.get(c));
+      }
+    } else {
+      this.classIds = null;
+    }
   }
 
   /**
-   * Reads a vocabulary file (UTF-8, one token per line).
+   * Reads a vocabulary file (UTF-8, one token per line) without unknown-word classes: every token
+   * not in it maps to {@code unknownId}.
+   *
+   * @see #load(Path, List, int, int, boolean)
+   */
+  public static Vocabulary load(
+      Path file, List<Normalization> normalization, int unknownId, int paddingId) {
+    return load(file, normalization, unknownId, paddingId, false);
+  }
+
+  /**
+   * Reads a vocabulary file (UTF-8, one token per line). With {@code unknownClasses}, a token not
+   * in the file maps to the id of its {@link UnknownWordClasses} entry when the file has that
+   * entry, else to {@code unknownId}.
    *
    * @throws ModelPackageException when the file is missing or unreadable, a line is empty or
    *     repeats an earlier token, a token is not in normalized form, or unknownId/paddingId are out
    *     of range or equal
    */
   public static Vocabulary load(
-      Path file, List<Normalization> normalization, int unknownId, int paddingId) {
+      Path file,
+      List<Normalization> normalization,
+      int unknownId,
+      int paddingId,
+      boolean unknownClasses) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -111,7 +147,7 @@ public final class Vocabulary {
               + file);
     }
     Map<String, Integer> ids = new HashMap<>(tokens.length * 2);
-    Vocabulary vocabulary = new Vocabulary(tokens, steps, unknownId, paddingId);
+    Vocabulary vocabulary = new Vocabulary(tokens, steps, unknownId, paddingId, unknownClasses);
     for (int i = 0; i < tokens.length; i++) {
       String token = tokens[i];
       if (token.isEmpty()) {
@@ -149,7 +185,8 @@ public final class Vocabulary {
   }
 
   /**
-   * The id of a token after normalization, or {@link #unknownId()} when it is not known.
+   * The id of a token after normalization; when it is not known, the id of its unknown-word class
+   * (see {@link UnknownWordClasses}) or {@link #unknownId()}.
    *
    * <p>Called for every token by the tagger, so an ASCII token is normalized on the fly while
    * hashing and comparing, allocating nothing; a token with non-ASCII chars goes through {@link
@@ -161,7 +198,8 @@ public final class Vocabulary {
     for (int i = 0; i < n; i++) {
       char c = token.charAt(i);
       if (c >= 0x80) {
-        return lookup(normalize(token));
+        int id = lookup(normalize(token));
+        return id == unknownId ? unknown(token) : id;
       }
       hash = 31 * hash + asciiNormalized(c);
     }
@@ -171,7 +209,13 @@ public final class Vocabulary {
         return slotIds[slot];
       }
     }
-    return unknownId;
+    return unknown(token);
+  }
+
+  private int unknown(String token) {
+    return classIds == null || token.isEmpty()
+        ? unknownId
+        : classIds[UnknownWordClasses.classify(token)];
   }
 
   private int lookup(String normalized) {

@@ -301,4 +301,34 @@ class RecurrentModelPackageTest {
         .hasMessageContaining(dir.resolve("manifest.json").toString())
         .hasMessageContaining("required field 'licence' is missing");
   }
+
+  @Test
+  void unknownClassSchemeMustBeOneThisVersionKnows() throws IOException {
+    Path dir =
+        brokenCopy(
+            "test-gru", m -> ((ObjectNode) m.get("vocabulary")).put("unknownClasses", "shape-9"));
+    assertThatThrownBy(() -> load(dir))
+        .isInstanceOf(ModelPackageException.class)
+        .hasMessageContaining("vocabulary.unknownClasses is \"shape-9\"")
+        .hasMessageContaining("\"shape-suffix-1\"");
+  }
+
+  @Test
+  void unknownClassesAreUsedOnlyWhenTheManifestSaysSo() throws IOException {
+    Path dir = brokenCopy("test-gru", m -> {});
+    List<String> lines = Files.readAllLines(dir.resolve("vocab.txt"));
+    lines.set(lines.size() - 1, "<unk:cap>"); // same size as the graph's embedding
+    Files.write(dir.resolve("vocab.txt"), lines);
+    int classId = lines.size() - 1;
+    try (RecurrentModelPackage plain = load(dir)) {
+      assertThat(plain.vocabulary().id("Zebedee")).isEqualTo(plain.vocabulary().unknownId());
+    }
+    Path manifest = dir.resolve("manifest.json");
+    ObjectNode root = (ObjectNode) JSON.readTree(manifest.toFile());
+    ((ObjectNode) root.get("vocabulary")).put("unknownClasses", "shape-suffix-1");
+    JSON.writeValue(manifest.toFile(), root);
+    try (RecurrentModelPackage classes = load(dir)) {
+      assertThat(classes.vocabulary().id("Zebedee")).isEqualTo(classId);
+    }
+  }
 }

@@ -77,6 +77,53 @@ class VocabularyTest {
   }
 
   @Test
+  void unknownTokensMapToTheirClassWhenTheVocabularyHasIt() throws IOException {
+    Path file = tmp.resolve("classes.txt");
+    Files.write(
+        file,
+        List.of("<pad>", "<unk>", "<unk:cap>", "<unk:lower:-ing>", "<unk:num>", "the", "école"),
+        StandardCharsets.UTF_8);
+    Vocabulary v = Vocabulary.load(file, BOTH, 1, 0, true);
+    assertThat(v.id("The")).isEqualTo(5);
+    assertThat(v.id("Zebedee")).isEqualTo(2);
+    assertThat(v.id("frobbing")).isEqualTo(3);
+    assertThat(v.id("Frobbing")).as("<unk:cap:-ing> is not in the file").isEqualTo(1);
+    assertThat(v.id("1984")).as("0000 is not in the file either").isEqualTo(4);
+    assertThat(v.id("ÉCOLE")).isEqualTo(6);
+    assertThat(v.id("Émile")).as("non-ASCII unknown word").isEqualTo(2);
+    assertThat(v.id("zebra")).as("<unk:lower> is not in the file").isEqualTo(1);
+
+    Vocabulary without = Vocabulary.load(file, BOTH, 1, 0, false);
+    assertThat(without.id("Zebedee")).isEqualTo(1);
+    assertThat(without.id("frobbing")).isEqualTo(1);
+  }
+
+  @Test
+  void classifyingUnknownAsciiTokensAllocatesNothing() throws IOException {
+    Path file = tmp.resolve("classes.txt");
+    Files.write(file, List.of("<pad>", "<unk>", "<unk:cap>", "the"), StandardCharsets.UTF_8);
+    Vocabulary v = Vocabulary.load(file, BOTH, 1, 0, true);
+    String[] tokens = {"Zebedee", "frobbing", "B52", "http://x.y", "well-known", "The"};
+    var threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (int round = 0; round < 20_000; round++) {
+      for (String t : tokens) {
+        sum += v.id(t);
+      }
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int round = 0; round < 100_000; round++) {
+      for (String t : tokens) {
+        sum += v.id(t);
+      }
+    }
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertThat(sum).isPositive();
+    assertThat(allocated).isLessThan(4096);
+  }
+
+  @Test
   void normalizedTokensAreReturnedAsTheSameInstance() throws IOException {
     Vocabulary v = vocab(BOTH, "<pad>", "<unk>", "the");
     String already = new String("the-0.0,école".toCharArray());
