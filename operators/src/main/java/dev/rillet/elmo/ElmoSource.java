@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -97,6 +98,10 @@ public final class ElmoSource implements Serializable {
   }
 
   /** The weights (or ONNX) file name, for messages and provenance. */
+  public Optional<Path> folder() {
+    return options == null ? Optional.empty() : Optional.ofNullable(Path.of(options).getParent());
+  }
+
   public String name() {
     Path file = Path.of(onnx != null ? onnx : weights).toAbsolutePath();
     Path folder = file.getParent();

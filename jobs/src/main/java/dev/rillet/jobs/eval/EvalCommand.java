@@ -15,6 +15,7 @@ import dev.rillet.onnx.SharedCache;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
@@ -68,6 +69,7 @@ public final class EvalCommand implements Rillet.Command {
         EvalOptions.TASKS,
         EvalOptions.LIMIT,
         EvalOptions.REPORT,
+        EvalOptions.MODEL_CARD,
         SentenceOptions.ELMO,
         SentenceOptions.ELMO_OPTIONS,
         SentenceOptions.ELMO_WEIGHTS,
@@ -95,6 +97,11 @@ public final class EvalCommand implements Rillet.Command {
     int limit = conf.get(EvalOptions.LIMIT);
     if (limit < 0) {
       throw new IllegalArgumentException("--limit must be >= 0 (0 = everything), got " + limit);
+    }
+    if (conf.get(EvalOptions.MODEL_CARD)
+        && (conf.get(EvalOptions.SPLIT) != Evaluation.Split.TEST || limit != 0)) {
+      throw new IllegalArgumentException(
+          "--model-card writes reported figures: run it on --split test without --limit");
     }
     Path data = dataFolder(conf);
     Evaluation.Settings settings =
@@ -187,6 +194,24 @@ public final class EvalCommand implements Rillet.Command {
       report.write(file);
       out.println("report written to " + file);
     }
+    if (conf.get(EvalOptions.MODEL_CARD)) {
+      List<Path> folders = new ArrayList<>();
+      folders.add(model.dir());
+      if (binary != null) {
+        folders.add(binary.stage().headsFolder());
+        binary.stage().elmoFolder().ifPresent(folders::add);
+      }
+      String section = report.modelCardMarkdown();
+      for (Path folder : folders) {
+        Path card = folder.resolve("MODEL.md");
+        if (!folder.equals(model.dir()) && !Files.isRegularFile(card)) {
+          note("no " + card + " (not a Rillet package, e.g. published ELMo files): not written");
+          continue;
+        }
+        ModelCardSection.write(card, section);
+        out.println("model card updated: " + card);
+      }
+    }
     return 0;
   }
 
@@ -258,7 +283,11 @@ public final class EvalCommand implements Rillet.Command {
     StringBuilder b = new StringBuilder("./rillet eval");
     for (ConfigOption<?> o : options()) {
       if (conf.contains(o)) {
-        b.append(" --").append(o.key()).append(' ').append(quote(conf.toMap().get(o.key())));
+        String value = conf.toMap().get(o.key());
+        b.append(" --").append(o.key());
+        if (!(value.equals("true") && o.defaultValue() instanceof Boolean)) {
+          b.append(' ').append(quote(value)); // a true boolean is a bare flag, as users type it
+        }
       }
     }
     return b.toString();

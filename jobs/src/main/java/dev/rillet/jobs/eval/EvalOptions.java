@@ -49,4 +49,13 @@ public final class EvalOptions {
           .noDefaultValue()
           .withDescription(
               "Also write the figures (per-tag accuracy, confusions, run time) to this JSON file.");
+
+  public static final ConfigOption<Boolean> MODEL_CARD =
+      ConfigOptions.key("model-card")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "Also write the figures into the evaluated packages' MODEL.md (the recurrent model,"
+                  + " and the ELMo heads and biLM folders when the sentence stage runs), replacing"
+                  + " the section an earlier run wrote. Test split, no --limit.");
 }

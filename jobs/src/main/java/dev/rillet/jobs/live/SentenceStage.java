@@ -112,6 +112,16 @@ public final class SentenceStage {
     }
   }
 
+  /** The ELMo heads package folder. */
+  public Path headsFolder() {
+    return heads;
+  }
+
+  /** The biLM's folder when it is an options.json + weights pair, else empty (an .onnx file). */
+  public Optional<Path> elmoFolder() {
+    return source.folder();
+  }
+
   /** What runs, for the start-up banner. */
   public String describe() {
     return source.name()

@@ -90,6 +90,67 @@ class EvalCommandTest {
   }
 
   @Test
+  void modelCardFlagWritesTheFiguresIntoTheCardAndReplacesThemOnTheNextRun() throws Exception {
+    Path data = data();
+    Path model = TestModels.copy(TestModels.get("test-gru"), tmp.resolve("test-gru"));
+    Path card = model.resolve("MODEL.md");
+    String recipeText = Files.readString(card);
+    Path report = tmp.resolve("report.json");
+    String[] args = {
+      "--model",
+      model.toString(),
+      "--data",
+      data.toString(),
+      "--model-card",
+      "--report",
+      report.toString()
+    };
+    EvalRun first = EvalRun.of(args);
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(first.out()).contains("model card updated: " + card);
+    String once = Files.readString(card);
+    assertThat(once).startsWith(recipeText.stripTrailing());
+    JsonNode json = JSON.readTree(report.toFile());
+    String accuracy =
+        String.format(
+            java.util.Locale.ROOT,
+            "%.4f",
+            json.get("tasks").get("upos").get("accuracy").asDouble());
+    assertThat(once)
+        .contains("## Evaluation (`./rillet eval`)")
+        .contains("`./rillet eval --model " + model)
+        .contains("| recurrent `test-gru@1.0.0` | UPOS (UD EWT) | 20 words | " + accuracy + " |")
+        .containsPattern(
+            "\\| recurrent `test-gru@1.0.0` \\| SST-2 \\| 3 sentences \\| 0\\.\\d{4} \\|")
+        .contains("| VERB | 4 |");
+
+    EvalRun second = EvalRun.of(args);
+    assertThat(second.code()).as(second.err()).isZero();
+    assertThat(Files.readString(card)).as("one section, replaced in place").isEqualTo(once);
+  }
+
+  @Test
+  void modelCardFlagRefusesPartialOrDevRuns() throws Exception {
+    Path data = data();
+    Path model = TestModels.copy(TestModels.get("test-gru"), tmp.resolve("test-gru"));
+    String before = Files.readString(model.resolve("MODEL.md"));
+    for (String[] extra : new String[][] {{"--limit", "1"}, {"--split", "dev"}}) {
+      EvalRun r =
+          EvalRun.of(
+              "--model",
+              model.toString(),
+              "--data",
+              data.toString(),
+              "--model-card",
+              extra[0],
+              extra[1]);
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(r.err()).contains("--model-card").contains("--split test without --limit");
+    }
+    assertThat(Files.readString(model.resolve("MODEL.md"))).isEqualTo(before);
+  }
+
+  @Test
   void aModelWhoseSentimentLabelsAreNotPolarityFailsForSst2Only() throws Exception {
     Path data = data();
     Path model = TestModels.copy(TestModels.get("test-rnn"), tmp.resolve("calm-rnn"));
