@@ -207,7 +207,12 @@ class RecurrentTagger(nn.Module):
         return tuple(torch.zeros(self.layers, batch, self.hidden) for _ in range(n))
 
     def forward(self, token_ids, *states):
-        x = self.dropout(self.embedding(token_ids))
+        return self.forward_embedded(self.embedding(token_ids), *states)
+
+    def forward_embedded(self, embedded, *states):
+        """forward() from the embedded tokens [B,T,E] (recipes that build the embedding
+        from several tables for training, then export it as one)."""
+        x = self.dropout(embedded)
         if self.cell == "lstm":
             out, (h, c) = self.rnn(x, (states[0], states[1]))
             new_states = (h, c)

@@ -92,12 +92,85 @@ class WordDropout:
         return torch.where(drop, class_ids, ids)
 
 
+class BilmEmbedding(nn.Module):
+    """The training-time embedding of --pretrained-bilm: each vocabulary row is a frozen
+    character-CNN vector from the pre-trained biLM (of the word's most frequent surface form,
+    scaled to unit variance) joined with a trainable vector. Words beyond the tagged training
+    text (from the biLM's corpus) have no trainable vector of their own: they share their
+    unknown-word class's, so they look like an unseen word plus what the biLM knows of it.
+
+    Word dropout here keeps a word's biLM vector and swaps its trainable part for its class's
+    (how a corpus-only word looks at test time) or, half of the time, drops both (how a word
+    outside every vocabulary looks). materialize() gives the one [V, P+E] table exported."""
+
+    def __init__(self, pretrained, rows, trainable, dim):
+        super().__init__()
+        self.register_buffer("pretrained", pretrained)
+        self.register_buffer("rows", rows)
+        self.trainable = nn.Embedding(trainable, dim, padding_idx=rr.PAD_ID)
+
+    def forward(self, ids, trainable_ids=None):
+        rows = self.rows[ids] if trainable_ids is None else trainable_ids
+        return torch.cat([self.pretrained[ids], self.trainable(rows)], dim=-1)
+
+    def materialize(self):
+        with torch.no_grad():
+            return torch.cat([self.pretrained, self.trainable.weight[self.rows]], dim=1)
+
+
+class BilmWordDropout(WordDropout):
+    def __call__(self, ids, class_ids):
+        drop = torch.rand(ids.shape, generator=self.generator) < self.prob[ids]
+        full = drop & (torch.rand(ids.shape, generator=self.generator) < 0.5)
+        return torch.where(full, class_ids, ids), torch.where(drop, class_ids, ids)
+
+
+def corpus_surface_forms(data, normalization):
+    """normalized form -> (count, most frequent surface form) over the biLM's training text."""
+    import train_elmo_bilm as teb  # the same corpus the biLM was trained on
+    sentences, _, _ = teb.training_sentences(data, 48)
+    forms = collections.defaultdict(collections.Counter)
+    for sentence in sentences:
+        for w in sentence:
+            forms[rr.normalize(w, normalization)][w] += 1
+    return {n: (sum(c.values()), min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0])
+            for n, c in forms.items() if not n.startswith("<")}
+
+
+def bilm_vectors(bilm_dir, surface):
+    """The biLM's context-free token vectors [N, P] of the given surface forms, scaled so the
+    whole table has unit standard deviation."""
+    import rillet_elmo as rel
+    weights = sorted(Path(bilm_dir).glob("*.hdf5"))
+    if not (Path(bilm_dir) / "options.json").is_file() or len(weights) != 1:
+        raise SystemExit(f"--pretrained-bilm {bilm_dir}: expected options.json and one .hdf5 "
+                         "weights file (train it first: training/train_elmo_bilm.py)")
+    bilm = rel.load_bilm(Path(bilm_dir) / "options.json", weights[0]).eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(surface), 1024):
+            ids = torch.tensor([[rel.token_char_ids(w)] for w in surface[i:i + 1024]])
+            out.append(bilm.token_vectors(ids)[:, 0])
+    table = torch.cat(out)
+    return table / table.std()
+
+
+def run_model(model, ids, class_ids, dropout):
+    """The model's outputs from the zero state, with word dropout when training."""
+    states = model.zero_states(ids.shape[0])
+    embedding = getattr(model, "bilm_embedding", None)
+    if embedding is None:
+        return model(ids if dropout is None else dropout(ids, class_ids), *states)
+    if dropout is None:
+        return model.forward_embedded(embedding(ids), *states)
+    ids, trainable_ids = dropout(ids, class_ids)
+    return model.forward_embedded(embedding(ids, trainable_ids), *states)
+
+
 def tag_step(model, examples, idx, loss_fn, dropout=None):
     ids = pad([examples[i][0] for i in idx], rr.PAD_ID)
     gold = pad([examples[i][1] for i in idx], -100)
-    if dropout is not None:
-        ids = dropout(ids, pad([examples[i][2] for i in idx], rr.PAD_ID))
-    logits = model(ids, *model.zero_states(len(idx)))[0]
+    logits = run_model(model, ids, pad([examples[i][2] for i in idx], rr.PAD_ID), dropout)[0]
     loss = loss_fn(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1))
     mask = gold != -100
     return loss, ((logits.argmax(-1) == gold) & mask).sum().item(), mask.sum().item()
@@ -108,9 +181,7 @@ def sentiment_step(model, examples, idx, loss_fn, dropout=None, every_weight=0.5
     lengths = torch.tensor([len(examples[i][0]) for i in idx])
     labels = torch.tensor([examples[i][1] for i in idx])
     real = ids != rr.PAD_ID
-    if dropout is not None:
-        ids = dropout(ids, pad([examples[i][2] for i in idx], rr.PAD_ID))
-    logits = model(ids, *model.zero_states(len(idx)))[1]
+    logits = run_model(model, ids, pad([examples[i][2] for i in idx], rr.PAD_ID), dropout)[1]
     last = logits[torch.arange(len(idx)), lengths - 1]
     every = labels.unsqueeze(1).expand(-1, ids.shape[1]).clone()
     every[~real] = -100
@@ -151,6 +222,13 @@ def main():
     parser.add_argument("--embedding", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--pretrained-bilm", type=Path, default=None,
+                        help="a pre-trained biLM folder (models/elmo-bilm): each word's embedding "
+                             "starts with the biLM's frozen character-CNN vector")
+    parser.add_argument("--extra-words", type=int, default=15000,
+                        help="with --pretrained-bilm: also add this many of the biLM corpus's most "
+                             "frequent forms that the tagged training text lacks")
+    parser.add_argument("--extra-min-count", type=int, default=3)
     parser.add_argument("--piece-tokens", type=int, default=256)
     parser.add_argument("--tag-batch-tokens", type=int, default=2048)
     parser.add_argument("--sentiment-batch", type=int, default=32)
@@ -176,6 +254,14 @@ def main():
                            args.class_min_count if classes else None)
     counts = collections.Counter(rr.normalize(t, normalization) for tokens in train_tokens
                                  for t in tokens)
+    base_size = len(vocab)
+    if args.pretrained_bilm is not None:
+        forms = corpus_surface_forms(args.data, normalization)
+        known = set(vocab)
+        extra = sorted((n for n, (c, _) in forms.items()
+                        if c >= args.extra_min_count and n not in known),
+                       key=lambda n: (-forms[n][0], n))[: args.extra_words]
+        vocab = vocab + extra
     index = {w: i for i, w in enumerate(vocab)}
     tag_index = {t: i for i, t in enumerate(rr.UPOS_LABELS)}
 
@@ -199,13 +285,30 @@ def main():
           f"pieces, dev {len(tag_dev)} documents; SST-2 train {len(sent_train)} / dev "
           f"{len(sent_dev)}", flush=True)
 
-    model = rr.RecurrentTagger("gru", len(vocab), args.embedding, args.hidden, args.layers,
+    bilm_embedding = None
+    if args.pretrained_bilm is not None:
+        words = [i for i, w in enumerate(vocab) if not (w.startswith("<") and w.endswith(">"))]
+        surface = [forms[vocab[i]][1] if vocab[i] in forms else vocab[i] for i in words]
+        vectors = bilm_vectors(args.pretrained_bilm, surface)
+        pretrained = torch.zeros(len(vocab), vectors.shape[1])
+        pretrained[torch.tensor(words)] = vectors
+        rows = torch.arange(len(vocab))
+        for i in range(base_size, len(vocab)):
+            rows[i] = index.get(rr.unknown_class(forms[vocab[i]][1]), rr.UNK_ID)
+        bilm_embedding = BilmEmbedding(pretrained, rows, base_size, args.embedding)
+        print(f"--pretrained-bilm: {len(vocab) - base_size} corpus words added; embedding "
+              f"{vectors.shape[1]} (biLM, frozen) + {args.embedding} (trained)", flush=True)
+    width = args.embedding + (0 if bilm_embedding is None else bilm_embedding.pretrained.shape[1])
+    model = rr.RecurrentTagger("gru", len(vocab), width, args.hidden, args.layers,
                                len(rr.UPOS_LABELS), len(rr.SENTIMENT_LABELS), args.dropout)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if bilm_embedding is not None:
+        model.bilm_embedding = bilm_embedding
+        model.embedding.weight.requires_grad_(False)  # replaced by materialize() for export
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
     generator = torch.Generator().manual_seed(SEED)
-    word_dropout = WordDropout(vocab, counts, args.word_dropout_alpha, args.word_dropout_uniform,
+    word_dropout = (WordDropout if bilm_embedding is None else BilmWordDropout)(vocab, counts, args.word_dropout_alpha, args.word_dropout_uniform,
                                generator)
     best, best_state, history = None, None, []
     sent_lengths = [len(e[0]) for e in sent_train]
@@ -241,15 +344,24 @@ def main():
 
     model.load_state_dict(best_state)
     model.eval()
+    if bilm_embedding is not None:
+        with torch.no_grad():
+            model.embedding.weight.copy_(bilm_embedding.materialize())
+        del model.bilm_embedding  # the exported graph reads the one materialized table
     upos, sent = evaluate(model, tag_dev, sent_dev, loss_fn, 8192)
     wall = time.time() - started
     print(f"kept epoch {best[0]}: dev UPOS acc {upos:.4f}, dev SST-2 acc {sent:.4f}; "
           f"wall {wall:.0f} s", flush=True)
     command = "python3 training/train_realtime_gru.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("data", "out"))
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+        if k not in ("data", "out") and v is not None)
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS, documents); SST-2 "
             "stsa.binary.train (sentiment); dev splits for model selection")
-    md = model_card(args, vocab, history, best, upos, sent, command, data, wall)
+    if args.pretrained_bilm is not None:
+        data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} and forms of "
+                 "its corpus (../shared/data/corpus)")
+    md = model_card(args, vocab, history, best, upos, sent, command, data, wall, base_size,
+                    width - args.embedding)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
                      data=data, command=command, seed=SEED, tag_labels=rr.UPOS_LABELS,
                      sentiment_labels=rr.SENTIMENT_LABELS, model_md=md,
@@ -257,24 +369,38 @@ def main():
     print(f"wrote {args.out}", flush=True)
 
 
-def model_card(args, vocab, history, best, upos, sent, command, data, wall):
+def model_card(args, vocab, history, best, upos, sent, command, data, wall, base_size,
+               pretrained_dim):
+    n_classes = sum(1 for w in vocab if w.startswith("<unk:"))
+    if args.pretrained_bilm is None:
+        embedding_text = str(args.embedding)
+        extra_text = ""
+    else:
+        embedding_text = (f"{pretrained_dim} (the pre-trained biLM's character-CNN vector of the word's most "
+                          f"frequent surface form, frozen) + {args.embedding} (trained)")
+        extra_text = (f", plus {len(vocab) - base_size} forms of the biLM's corpus seen "
+                      f"{args.extra_min_count}+ times that the tagged text lacks (their trained "
+                      f"part is their unknown-word class's)")
     rows = "\n".join(f"| {e} | {l:.4f} | {u:.4f} | {s:.4f} | {t:.0f} |" for e, l, u, s, t in history)
     return f"""# {MODEL_ID} {VERSION} — real-time tagger and running sentiment
 
 The model of the real-time path (keyed recurrent operator): it tags each token the moment
 it arrives, from the left context only, and keeps a running positive/negative sentiment.
 
-- Architecture: embedding {args.embedding} -> GRU ({args.layers} layer(s), hidden
+- Architecture: embedding {embedding_text} -> GRU ({args.layers} layer(s), hidden
   {args.hidden}, left to right) -> per-token linear heads: 17 UPOS tags, sentiment
-  (negative, positive). Vocabulary: {len(vocab)} entries (`<pad>`, `<unk>`, then normalized
-  forms of the training text; normalization {args.normalization}: lower-cased if
-  `lowercase`, every digit -> `0`).
+  (negative, positive).
+- Vocabulary: {len(vocab)} entries: `<pad>`, `<unk>`, {n_classes} unknown-word classes
+  (scheme `{rr.UNKNOWN_CLASSES}`, e.g. `<unk:cap:-ing>`: a word outside the vocabulary maps to
+  its shape/suffix class, the same rules in Java and Python), then normalized forms
+  (normalization {args.normalization}: lower-cased if `lowercase`, every digit -> `0`) of the
+  training text{extra_text}.
 - Training: EWT train documents (state carried across a document's sentences, pieces of at
   most {args.piece_tokens} tokens) and SST-2 train sentences from the zero state (loss
   after the last token + half-weight loss after every token), interleaved; word dropout to
-  `<unk>` (alpha {args.word_dropout_alpha}, uniform {args.word_dropout_uniform}); dropout
-  {args.dropout}; Adam lr {args.lr} with cosine decay over {args.epochs} epochs; epoch with
-  the best mean dev accuracy kept (epoch {best[0]}).
+  the word's unknown-word class (alpha {args.word_dropout_alpha}, uniform
+  {args.word_dropout_uniform}); dropout {args.dropout}; Adam lr {args.lr} with cosine decay over
+  {args.epochs} epochs; the epoch with the best mean dev accuracy kept (epoch {best[0]}).
 - Sentiment across sentence boundaries: in a stream the state carries over sentences; the
   sentiment was trained on single sentences, so it reflects mostly the recent text.
 

@@ -111,3 +111,43 @@ def test_heads_recipe_trains_on_a_bilm_package(tmp_path):
               "--work", tmp_path / "work", "--epochs", 1, "--tag-hidden", 8,
               "--sentence-hidden", 4, "--threads", 1)
     assert "cached biLM activations" not in log
+
+
+def test_realtime_gru_recipe_starts_from_the_bilm_vectors_and_adds_corpus_words(tmp_path):
+    import numpy as np
+    from onnx import numpy_helper
+
+    import train_realtime_gru as trg
+
+    data = tiny_data(tmp_path / "data")
+    bilm, _ = tiny_bilm(tmp_path, data)
+    out = tmp_path / "gru"
+    log = run("train_realtime_gru.py", "--data", data, "--out", out, "--epochs", 1,
+              "--embedding", 6, "--hidden", 8, "--threads", 1, "--class-min-count", 1,
+              "--pretrained-bilm", bilm, "--extra-min-count", 1)
+    assert "corpus words added" in log
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["vocabulary"]["unknownClasses"] == rr.UNKNOWN_CLASSES
+    vocab = (out / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    forms = trg.corpus_surface_forms(data, rr.NORMALIZATION)
+    tagged = {rr.normalize(w) for d in rr.read_conllu_documents(data / "ud-ewt" /
+                                                              "en_ewt-ud-train.conllu")
+              for s in d for w, _ in s}
+    tagged |= {rr.normalize(w) for _, t in rr.read_sst(data / "sst" / "stsa.binary.train")
+               for w in t}
+    extra = [i for i, w in enumerate(vocab) if not w.startswith("<") and w not in tagged]
+    assert extra, "the corpus has forms the tagged text lacks"
+    assert all(i > max(j for j, w in enumerate(vocab) if w in tagged) for i in extra)
+
+    proto = onnx.load(str(out / "model.onnx"))
+    table = next(numpy_helper.to_array(t) for t in proto.graph.initializer
+                 if list(t.dims) == [len(vocab), 6 + 6])  # tiny biLM projection 6 + trained 6
+    words = [i for i, w in enumerate(vocab) if not w.startswith("<")]
+    vectors = trg.bilm_vectors(bilm, [forms[vocab[i]][1] if vocab[i] in forms else vocab[i]
+                                      for i in words]).numpy()
+    np.testing.assert_allclose(table[words, :6], vectors, atol=1e-6)
+    assert not table[:2, :6].any(), "<pad> and <unk> have no biLM vector"
+    index = {w: i for i, w in enumerate(vocab)}
+    for i in extra:
+        cls = index.get(rr.unknown_class(forms[vocab[i]][1]), rr.UNK_ID)
+        np.testing.assert_array_equal(table[i, 6:], table[cls, 6:])
