@@ -44,18 +44,50 @@ class ScalarMix(nn.Module):
         return self.gamma * (layers * w.view(-1, 1, 1, 1)).sum(dim=0)
 
 
+def reverse_padded(x, lengths):
+    """Reverses each row's first lengths[b] positions of x [B, T, D], leaving padding in place
+    (what ONNX ReverseSequence does), with gather so it exports as plain ops."""
+    steps = torch.arange(x.shape[1]).unsqueeze(0)
+    n = lengths.unsqueeze(1)
+    index = torch.where(steps < n, n - 1 - steps, steps)
+    return x.gather(1, index.unsqueeze(2).expand(-1, -1, x.shape[2]))
+
+
+class Context(nn.Module):
+    """A task biLSTM over the mixed biLM layers (as in the ELMo paper, where ELMo feeds a task
+    model): [B, T, D] -> [B, T, 2H + D] (both directions, then the input). The backward LSTM
+    reads each sentence reversed by its own length, so padding never reaches a real token."""
+
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.forward_lstm = nn.LSTM(dim, hidden, batch_first=True)
+        self.backward_lstm = nn.LSTM(dim, hidden, batch_first=True)
+        self.out_dim = 2 * hidden + dim
+
+    def forward(self, x, mask):
+        lengths = mask.sum(dim=1).long()
+        ahead, _ = self.forward_lstm(x)
+        behind, _ = self.backward_lstm(reverse_padded(x, lengths))
+        both = torch.cat([ahead, reverse_padded(behind, lengths), x], dim=2)
+        return both * mask.unsqueeze(2)
+
+
 class TokenHead(nn.Module):
     """mix -> conv over a +-1 window (zero at padding) + ReLU -> linear -> C logits."""
 
-    def __init__(self, n_layers, dim, hidden, n_labels, dropout):
+    def __init__(self, n_layers, dim, hidden, n_labels, dropout, context_hidden=0):
         super().__init__()
         self.mix = ScalarMix(n_layers)
-        self.conv = nn.Conv1d(dim, hidden, kernel_size=3, padding=1)
-        self.out = nn.Linear(hidden + dim, n_labels)
+        self.context = Context(dim, context_hidden) if context_hidden else None
+        width = self.context.out_dim if self.context is not None else dim
+        self.conv = nn.Conv1d(width, hidden, kernel_size=3, padding=1)
+        self.out = nn.Linear(hidden + width, n_labels)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, layers, mask):
         x = self.dropout(self.mix(layers)) * mask.unsqueeze(2)
+        if self.context is not None:
+            x = self.dropout(self.context(x, mask))
         h = torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2)
         return self.out(self.dropout(torch.cat([h, x], dim=2)))
 
@@ -63,17 +95,21 @@ class TokenHead(nn.Module):
 class SentenceHead(nn.Module):
     """mix -> per-token ReLU layer -> [attention pool; masked mean; masked max] -> MLP -> S."""
 
-    def __init__(self, n_layers, dim, hidden, n_labels, dropout):
+    def __init__(self, n_layers, dim, hidden, n_labels, dropout, context_hidden=0):
         super().__init__()
         self.mix = ScalarMix(n_layers)
-        self.token = nn.Linear(dim, hidden)
+        self.context = Context(dim, context_hidden) if context_hidden else None
+        self.token = nn.Linear(self.context.out_dim if self.context is not None else dim, hidden)
         self.score = nn.Linear(hidden, 1)
         self.hidden = nn.Linear(3 * hidden, hidden)
         self.out = nn.Linear(hidden, n_labels)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, layers, mask):
-        h = torch.relu(self.token(self.dropout(self.mix(layers))))  # [B, T, H]
+        x = self.dropout(self.mix(layers))
+        if self.context is not None:
+            x = self.dropout(self.context(x * mask.unsqueeze(2), mask))
+        h = torch.relu(self.token(x))  # [B, T, H]
         m = mask.unsqueeze(2)
         scores = self.score(h) * m + (1.0 - m) * NEG
         attended = (torch.softmax(scores, dim=1) * h).sum(dim=1)
@@ -88,13 +124,14 @@ class ElmoHeads(nn.Module):
     sentiment5_logits])."""
 
     def __init__(self, n_layers, dim, n_tags, n_sentiment, n_sentiment5=0, tag_hidden=256,
-                 sentence_hidden=128, dropout=0.3):
+                 sentence_hidden=128, dropout=0.3, context_hidden=0):
         super().__init__()
         self.n_layers, self.dim = n_layers, dim
-        self.tag = TokenHead(n_layers, dim, tag_hidden, n_tags, dropout)
-        self.sentiment = SentenceHead(n_layers, dim, sentence_hidden, n_sentiment, dropout)
-        self.sentiment5 = (SentenceHead(n_layers, dim, sentence_hidden, n_sentiment5, dropout)
-                           if n_sentiment5 else None)
+        self.tag = TokenHead(n_layers, dim, tag_hidden, n_tags, dropout, context_hidden)
+        self.sentiment = SentenceHead(n_layers, dim, sentence_hidden, n_sentiment, dropout,
+                                      context_hidden)
+        self.sentiment5 = (SentenceHead(n_layers, dim, sentence_hidden, n_sentiment5, dropout,
+                                        context_hidden) if n_sentiment5 else None)
 
     def forward(self, layers, mask):
         outputs = (self.tag(layers, mask), self.sentiment(layers, mask))

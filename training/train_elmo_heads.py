@@ -130,6 +130,9 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--tag-hidden", type=int, default=256)
     parser.add_argument("--sentence-hidden", type=int, default=128)
+    parser.add_argument("--context-hidden", type=int, default=128,
+                        help="units per direction of each head's task biLSTM over the mixed "
+                             "layers (0: none, the heads read the mix directly)")
     parser.add_argument("--threads", type=int, default=1,
                         help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--limit", type=int, default=0,
@@ -168,7 +171,7 @@ def main():
     k, _, dim = data[("tag", "train")][0][0].shape
     model = reh.ElmoHeads(k, dim, len(rr.UPOS_LABELS), len(rr.SENTIMENT_LABELS),
                           len(reh.SENTIMENT5_LABELS), args.tag_hidden, args.sentence_hidden,
-                          args.dropout)
+                          args.dropout, args.context_hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
@@ -233,6 +236,8 @@ sentence path's revised UPOS tags and sentence sentiment.
 - Input: all {k} biLM layers (`layers` [{k}, B, T, {dim}], `<S>`/`</S>` removed, padding zero)
   and `mask` [B, T]. Each head has its own learned scalar mix
   (gamma * sum softmax(w)_k layer_k).
+- Every head: mix -> (with --context-hidden H > 0) a task biLSTM, H units per direction, whose
+  outputs are joined to the mix -> the head below.
 - UPOS head: mix -> conv (window +-1, {args.tag_hidden} ReLU units) concatenated with the mix
   -> 17 logits per token (`tag_logits` [B, T, 17]).
 - Sentiment heads: mix -> {args.sentence_hidden} ReLU units per token -> attention pool,

@@ -13,14 +13,15 @@ import rillet_recurrent as rr
 from conftest import fixture_dir
 
 
-def tiny_heads():
+def tiny_heads(context_hidden=0):
     torch.manual_seed(4)
     return reh.ElmoHeads(n_layers=3, dim=6, n_tags=5, n_sentiment=2, n_sentiment5=5,
-                         tag_hidden=7, sentence_hidden=16).eval()
+                         tag_hidden=7, sentence_hidden=16, context_hidden=context_hidden).eval()
 
 
-def test_outputs_of_a_sentence_do_not_depend_on_batch_padding():
-    heads = tiny_heads()
+@pytest.mark.parametrize("context_hidden", [0, 5])
+def test_outputs_of_a_sentence_do_not_depend_on_batch_padding(context_hidden):
+    heads = tiny_heads(context_hidden)
     torch.manual_seed(1)
     alone = torch.randn(3, 1, 4, 6)
     padded = torch.zeros(3, 2, 9, 6)
@@ -91,3 +92,20 @@ def test_committed_test_package_matches_the_fixture_biLM_and_its_golden():
             got = rel.remove_sentence_boundaries(layer, lengths)[0]
             torch.testing.assert_close(got, torch.tensor(golden["layers"][b][k]), atol=1e-5,
                                        rtol=0)
+
+
+def test_reverse_padded_reverses_each_row_within_its_length():
+    x = torch.arange(2 * 4, dtype=torch.float32).reshape(2, 4, 1)
+    out = reh.reverse_padded(x, torch.tensor([3, 4]))
+    assert out[:, :, 0].tolist() == [[2.0, 1.0, 0.0, 3.0], [7.0, 6.0, 5.0, 4.0]]
+
+
+def test_heads_with_a_context_bilstm_export_and_match_pytorch_in_onnx_runtime_shape(tmp_path):
+    heads = tiny_heads(context_hidden=5)
+    reh.write_package(tmp_path, heads, model_id="x-heads", version="1.0.0", bilm_id="b",
+                      bilm_sha256="ab" * 32, tag_labels=["A", "B", "C", "D", "E"],
+                      sentiment_labels=rr.SENTIMENT_LABELS, licence="l", data="d",
+                      command="c", seed=1, model_md="# x\n")
+    proto = onnx.load(str(tmp_path / "heads.onnx"))
+    onnx.checker.check_model(proto)
+    assert {n.op_type for n in proto.graph.node} >= {"LSTM", "GatherElements"}

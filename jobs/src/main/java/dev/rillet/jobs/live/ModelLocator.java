@@ -56,7 +56,7 @@ public final class ModelLocator {
         "--model "
             + name
             + ": no model package there (a folder with manifest.json, model.onnx and vocab.txt)."
-            + " Use one of the packages in models/, e.g. --model models/demo-gru, or regenerate"
+            + " Use one of the packages in models/, e.g. --model models/rillet-gru (or the small models/demo-gru), or regenerate"
             + " them with training/ (see training/README.md).");
   }
 }

@@ -15,7 +15,7 @@ public final class PipelineOptions {
   public static final ConfigOption<String> MODEL =
       ConfigOptions.key("model")
           .stringType()
-          .defaultValue("models/demo-gru")
+          .defaultValue("models/rillet-gru")
           .withDescription(
               "Recurrent model package folder (manifest.json, model.onnx, vocab.txt). A relative"
                   + " path is resolved against the working directory, then against the Rillet"

@@ -93,7 +93,7 @@ class CommandLineTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--model /nonexistent/model: no model package there")
-        .contains("models/demo-gru");
+        .contains("models/rillet-gru");
 
     assertThat(Rillet.run(new String[] {"frobnicate"}, new PrintStream(out), new PrintStream(err)))
         .isEqualTo(2);
