@@ -406,8 +406,8 @@ it arrives, from the left context only, and keeps a running positive/negative se
 
 ## Figures
 
-`./rillet eval` figures (Java tokenizer, real operators, EWT test and SST-2 test) are added
-by the evaluation command's owner. PyTorch dev figures used for model selection (EWT dev
+The reported figures are `./rillet eval`'s (Java tokenizer, the live operators, EWT and SST-2
+test), in the Evaluation section at the end, written by `--model-card`. PyTorch dev figures used for model selection (EWT dev
 documents from the zero state with gold tokens; SST-2 dev after the last token):
 
 | measure | value |
