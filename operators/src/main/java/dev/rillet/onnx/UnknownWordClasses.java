@@ -54,7 +54,7 @@ public final class UnknownWordClasses {
   private static final int CAP = 1;
   private static final int UPPER = 2;
 
-  private static final List<String> NAMES = names();
+  private static final List<String> NAMES = buildNames();
 
   private UnknownWordClasses() {}
 
@@ -63,9 +63,10 @@ public final class UnknownWordClasses {
    * vocabulary holds those its training text produced; the rest fall back to {@code <unk>}.
    */
   public static List<String> names() {
-    if (NAMES != null) {
-      return NAMES;
-    }
+    return NAMES;
+  }
+
+  private static List<String> buildNames() {
     List<String> names = new ArrayList<>();
     for (String single : SINGLES) {
       names.add("<unk:" + single + ">");
