@@ -22,9 +22,10 @@ masked.
 import json
 from pathlib import Path
 
-import onnx
 import torch
 from torch import nn
+
+import rillet_recurrent as rr
 
 OPSET = 17
 SENTIMENT5_LABELS = ["very negative", "negative", "neutral", "positive", "very positive"]
@@ -158,13 +159,7 @@ def export_onnx(model, path, metadata):
         torch.onnx.export(model, (layers, mask), str(path), input_names=["layers", "mask"],
                           output_names=names, dynamic_axes=dynamic, opset_version=OPSET,
                           do_constant_folding=True)
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    for key in sorted(metadata):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, str(metadata[key])
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
+    rr.stamp_metadata(path, metadata)
 
 
 def write_package(out_dir, model, *, model_id, version, bilm_id, bilm_sha256, tag_labels,

@@ -145,6 +145,11 @@ def read_sst(path):
     return out
 
 
+def is_special(entry):
+    """True for vocabulary entries that are not word forms: <pad>, <unk>, <unk:...> classes."""
+    return entry.startswith("<") and entry.endswith(">")
+
+
 def build_vocab(token_lists, max_size, min_count=1, normalization=NORMALIZATION,
                 class_min_count=None):
     """<pad>, <unk>, then (when class_min_count is set) the unknown-word classes of at least
@@ -243,6 +248,12 @@ def export_onnx(model, path, metadata):
         torch.onnx.export(model, (ids,) + states, str(path), input_names=["token_ids"] + in_states,
                           output_names=outputs, dynamic_axes=dynamic, opset_version=OPSET,
                           do_constant_folding=True)
+    stamp_metadata(path, metadata)
+
+
+def stamp_metadata(path, metadata):
+    """Replaces an exported ONNX file's metadata_props with metadata (sorted keys, string
+    values), checks the model and saves it in place."""
     proto = onnx.load(str(path))
     del proto.metadata_props[:]
     for key in sorted(metadata):
