@@ -82,7 +82,7 @@ class WordDropout:
     look like."""
 
     def __init__(self, vocab, counts, alpha, uniform, generator):
-        prob = [0.0 if w.startswith("<") and w.endswith(">") else
+        prob = [0.0 if rr.is_special(w) else
                 alpha / (alpha + counts[w]) + uniform for w in vocab]
         self.prob = torch.tensor(prob).clamp(max=1.0)
         self.generator = generator
@@ -287,7 +287,7 @@ def main():
 
     bilm_embedding = None
     if args.pretrained_bilm is not None:
-        words = [i for i, w in enumerate(vocab) if not (w.startswith("<") and w.endswith(">"))]
+        words = [i for i, w in enumerate(vocab) if not rr.is_special(w)]
         surface = [forms[vocab[i]][1] if vocab[i] in forms else vocab[i] for i in words]
         vectors = bilm_vectors(args.pretrained_bilm, surface)
         pretrained = torch.zeros(len(vocab), vectors.shape[1])
