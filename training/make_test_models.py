@@ -75,8 +75,9 @@ HEADS_GOLDEN_SENTENCES = [["The", "2019", "report", "was", "not", "great", "."],
 
 HEADS_MODEL_MD = """# test-elmo-heads — test fixture, not a real model
 
-Randomly initialised ELMo task heads (`rillet_elmo_heads.ElmoHeads`: scalar mixes, UPOS
-head, SST-2 and SST-5 sentence heads), **never trained**. Its outputs are meaningless. It
+Randomly initialised ELMo task heads (`rillet_elmo_heads.ElmoHeads`: scalar mixes, a task
+biLSTM of 6 units per direction in each head, as the shipped recipe has, UPOS head, SST-2 and
+SST-5 sentence heads), **never trained**. Its outputs are meaningless. It
 matches the ELMo fixture biLM (`../shared/data/elmo-fixture`: 3 layers of 32) so the Java
 side can test the sentence path (fixture biLM -> heads.onnx) against real ONNX graphs.
 
@@ -99,7 +100,7 @@ def make_test_heads(data, out_dir):
     heads = reh.ElmoHeads(n_layers=3, dim=32, n_tags=len(rr.UPOS_LABELS),
                           n_sentiment=len(rr.SENTIMENT_LABELS),
                           n_sentiment5=len(reh.SENTIMENT5_LABELS), tag_hidden=16,
-                          sentence_hidden=8, dropout=0.0).eval()
+                          sentence_hidden=8, dropout=0.0, context_hidden=6).eval()
     command = "python3 training/make_test_models.py"
     md = HEADS_MODEL_MD.format(command=command, seed=SEED, sha=sha, licence=HEADS_LICENCE)
     reh.write_package(out_dir, heads, model_id="test-elmo-heads", version=VERSION,
