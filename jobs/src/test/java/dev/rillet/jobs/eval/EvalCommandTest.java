@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.jobs.cli.RilletTestAccess;
-import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
@@ -231,9 +230,10 @@ class EvalCommandTest {
 
   @Test
   void withoutElmoFlagsAndNoDefaultBilmOnlyTheRecurrentModelIsScoredWithANote() throws Exception {
+    // The same rule eval follows: the biLM alone (shipped) does not turn the stage on.
     Assumptions.assumeTrue(
-        SentenceStage.find(SentenceOptions.ELMO.defaultValue()).isEmpty(),
-        "the default biLM is installed here, so eval scores it");
+        SentenceStage.defaultModelsMissing(new Configuration()),
+        "the default biLM and heads are both installed here, so eval scores them");
     EvalRun r =
         EvalRun.of(
             "--model",
