@@ -1,5 +1,5 @@
-"""Builds the small test packages models/test-gru, models/test-lstm, models/test-rnn and
-models/test-elmo-heads.
+"""Builds the small test packages models/test-gru, models/test-lstm, models/test-rnn,
+models/test-elmo-heads (with word vectors) and models/test-elmo-heads-plain (without).
 
 They are randomly initialised (fixed seed), NOT trained: they exist so that the Java side
 can be tested against real ONNX graphs of every cell type. Each package also holds
@@ -71,13 +71,17 @@ def golden(model, vocab, cell):
 
 
 # Two sentences of different lengths in one batch: golden outputs must not depend on padding.
-HEADS_GOLDEN_SENTENCES = [["The", "2019", "report", "was", "not", "great", "."], ["Hello", "!"]]
+HEADS_GOLDEN_SENTENCES = [["The", "2019", "report", "was", "not", "great", "."],
+                          ["Hello", "Zyxwvuting", "!"]]
 
-HEADS_MODEL_MD = """# test-elmo-heads — test fixture, not a real model
+HEADS_WORD_DIM = 4
+HEADS_VOCAB_SIZE = 300
+
+HEADS_MODEL_MD = """# {model_id} — test fixture, not a real model
 
 Randomly initialised ELMo task heads (`rillet_elmo_heads.ElmoHeads`: scalar mixes, a task
 biLSTM of 6 units per direction in each head, as the shipped recipe has, UPOS head, SST-2 and
-SST-5 sentence heads), **never trained**. Its outputs are meaningless. It
+SST-5 sentence heads; {words}), **never trained**. Its outputs are meaningless. It
 matches the ELMo fixture biLM (`../shared/data/elmo-fixture`: 3 layers of 32) so the Java
 side can test the sentence path (fixture biLM -> heads.onnx) against real ONNX graphs.
 
@@ -86,13 +90,15 @@ side can test the sentence path (fixture biLM -> heads.onnx) against real ONNX g
 - biLM: elmo-fixture, lm_weights.hdf5 sha256 `{sha}`
 - Licence: {licence}
 - `golden.json`: for `golden.sentences` (one batch, from the zero state): the fixture biLM's
-  layers (`<S>`/`</S>` removed) per sentence and PyTorch's head outputs per sentence.
+  layers (`<S>`/`</S>` removed) per sentence, the token ids (with word vectors) and PyTorch's
+  head outputs per sentence.
 """
 
 HEADS_LICENCE = "Test fixture; weights random, no training data (fixture biLM: Apache-2.0)"
 
 
-def make_test_heads(data, out_dir):
+def make_test_heads(data, out_dir, vocab):
+    """vocab: the heads' word-vector vocabulary, or None for heads without word vectors."""
     fixture = data / "elmo-fixture"
     bilm = rel.load_bilm(fixture / "options.json", fixture / "lm_weights.hdf5")
     sha = rel.sha256(fixture / "lm_weights.hdf5")
@@ -100,25 +106,41 @@ def make_test_heads(data, out_dir):
     heads = reh.ElmoHeads(n_layers=3, dim=32, n_tags=len(rr.UPOS_LABELS),
                           n_sentiment=len(rr.SENTIMENT_LABELS),
                           n_sentiment5=len(reh.SENTIMENT5_LABELS), tag_hidden=16,
-                          sentence_hidden=8, dropout=0.0, context_hidden=6).eval()
+                          sentence_hidden=8, dropout=0.0, context_hidden=6,
+                          vocab_size=len(vocab) if vocab else 0,
+                          word_dim=HEADS_WORD_DIM if vocab else 0).eval()
     command = "python3 training/make_test_models.py"
-    md = HEADS_MODEL_MD.format(command=command, seed=SEED, sha=sha, licence=HEADS_LICENCE)
-    reh.write_package(out_dir, heads, model_id="test-elmo-heads", version=VERSION,
+    words = (f"its own word vectors ({HEADS_WORD_DIM} dims; vocab.txt: <pad>, <unk>, the "
+             f"unknown-word classes and the most frequent EWT train forms, {len(vocab)} in all) "
+             "joined to the mixed layers" if vocab else "no word vectors of its own")
+    md = HEADS_MODEL_MD.format(model_id=out_dir.name, command=command, seed=SEED, sha=sha,
+                               licence=HEADS_LICENCE, words=words)
+    reh.write_package(out_dir, heads, model_id=out_dir.name, version=VERSION,
                       bilm_id="elmo-fixture", bilm_sha256=sha, tag_labels=rr.UPOS_LABELS,
                       sentiment_labels=rr.SENTIMENT_LABELS, licence=HEADS_LICENCE,
-                      data="none (random weights)", command=command, seed=SEED, model_md=md)
+                      data="none (random weights)", command=command, seed=SEED, model_md=md,
+                      vocab=vocab)
     ids, lengths = rel.batch_to_ids(HEADS_GOLDEN_SENTENCES)
+    token_ids = None
+    if vocab:
+        index = {w: i for i, w in enumerate(vocab)}
+        token_ids = torch.full((len(HEADS_GOLDEN_SENTENCES), int(lengths.max()) - 2), rr.PAD_ID)
+        for b, sentence in enumerate(HEADS_GOLDEN_SENTENCES):
+            token_ids[b, : len(sentence)] = torch.tensor(rr.encode(sentence, index))
     with torch.no_grad():
         layers, _ = bilm(ids, lengths)
         stacked = torch.stack([rel.remove_sentence_boundaries(x, lengths) for x in layers])
         mask = (torch.arange(stacked.shape[2]).unsqueeze(0) < (lengths - 2).unsqueeze(1)).float()
-        tags, sentiment, sentiment5 = heads(stacked, mask)
+        tags, sentiment, sentiment5 = heads(stacked, mask, token_ids)
 
     def r(values):
         return [[round(v, 7) for v in row] for row in values.tolist()]
 
     golden_out = {"sentences": HEADS_GOLDEN_SENTENCES, "layers": [], "tagLogits": [],
                   "sentimentLogits": r(sentiment), "sentiment5Logits": r(sentiment5)}
+    if vocab:
+        golden_out["tokenIds"] = [token_ids[b, : len(s)].tolist()
+                                  for b, s in enumerate(HEADS_GOLDEN_SENTENCES)]
     for b, sentence in enumerate(HEADS_GOLDEN_SENTENCES):
         n = len(sentence)
         golden_out["layers"].append([r(stacked[k, b, :n]) for k in range(stacked.shape[0])])
@@ -159,7 +181,10 @@ def main():
             f.write("\n")
         size = sum(p.stat().st_size for p in out_dir.iterdir())
         print(f"{out_dir}: {size} bytes")
-    make_test_heads(args.data, args.out / "test-elmo-heads")
+    heads_vocab = rr.build_vocab([[w for w, _ in s] for s in rr.read_conllu(train)],
+                                 HEADS_VOCAB_SIZE, class_min_count=20)
+    make_test_heads(args.data, args.out / "test-elmo-heads", heads_vocab)
+    make_test_heads(args.data, args.out / "test-elmo-heads-plain", None)
 
 
 if __name__ == "__main__":

@@ -180,6 +180,22 @@ def encode(tokens, index, normalization=NORMALIZATION):
     return ids
 
 
+class WordDropout:
+    """Replaces a word's id by its unknown-word class id (or <unk>) with probability
+    alpha / (alpha + count) + uniform (training only), so the classes learn what unseen words
+    look like."""
+
+    def __init__(self, vocab, counts, alpha, uniform, generator):
+        prob = [0.0 if is_special(w) else
+                alpha / (alpha + counts[w]) + uniform for w in vocab]
+        self.prob = torch.tensor(prob).clamp(max=1.0)
+        self.generator = generator
+
+    def __call__(self, ids, class_ids):
+        drop = torch.rand(ids.shape, generator=self.generator) < self.prob[ids]
+        return torch.where(drop, class_ids, ids)
+
+
 def state_names(cell):
     """(input names, output names) of the state tensors for a cell."""
     if cell == "lstm":

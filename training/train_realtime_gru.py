@@ -76,22 +76,6 @@ def pad(seqs, value):
     return torch.tensor([s + [value] * (width - len(s)) for s in seqs], dtype=torch.long)
 
 
-class WordDropout:
-    """Replaces a word's id by its unknown-word class id (or <unk>) with probability
-    alpha / (alpha + count) + uniform (training only), so the classes learn what unseen words
-    look like."""
-
-    def __init__(self, vocab, counts, alpha, uniform, generator):
-        prob = [0.0 if rr.is_special(w) else
-                alpha / (alpha + counts[w]) + uniform for w in vocab]
-        self.prob = torch.tensor(prob).clamp(max=1.0)
-        self.generator = generator
-
-    def __call__(self, ids, class_ids):
-        drop = torch.rand(ids.shape, generator=self.generator) < self.prob[ids]
-        return torch.where(drop, class_ids, ids)
-
-
 class BilmEmbedding(nn.Module):
     """The training-time embedding of --pretrained-bilm: each vocabulary row is a frozen
     character-CNN vector from the pre-trained biLM (of the word's most frequent surface form,
@@ -118,7 +102,7 @@ class BilmEmbedding(nn.Module):
             return torch.cat([self.pretrained, self.trainable.weight[self.rows]], dim=1)
 
 
-class BilmWordDropout(WordDropout):
+class BilmWordDropout(rr.WordDropout):
     def __call__(self, ids, class_ids):
         drop = torch.rand(ids.shape, generator=self.generator) < self.prob[ids]
         full = drop & (torch.rand(ids.shape, generator=self.generator) < 0.5)
@@ -308,7 +292,7 @@ def main():
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
     generator = torch.Generator().manual_seed(SEED)
-    word_dropout = (WordDropout if bilm_embedding is None else BilmWordDropout)(vocab, counts, args.word_dropout_alpha, args.word_dropout_uniform,
+    word_dropout = (rr.WordDropout if bilm_embedding is None else BilmWordDropout)(vocab, counts, args.word_dropout_alpha, args.word_dropout_uniform,
                                generator)
     best, best_state, history = None, None, []
     sent_lengths = [len(e[0]) for e in sent_train]

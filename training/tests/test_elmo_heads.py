@@ -13,24 +13,32 @@ import rillet_recurrent as rr
 from conftest import fixture_dir
 
 
-def tiny_heads(context_hidden=0):
+def tiny_heads(context_hidden=0, vocab_size=0, layer_norm=False):
     torch.manual_seed(4)
     return reh.ElmoHeads(n_layers=3, dim=6, n_tags=5, n_sentiment=2, n_sentiment5=5,
-                         tag_hidden=7, sentence_hidden=16, context_hidden=context_hidden).eval()
+                         tag_hidden=7, sentence_hidden=16, context_hidden=context_hidden,
+                         vocab_size=vocab_size, word_dim=3 if vocab_size else 0,
+                         layer_norm=layer_norm).eval()
 
 
-@pytest.mark.parametrize("context_hidden", [0, 5])
-def test_outputs_of_a_sentence_do_not_depend_on_batch_padding(context_hidden):
-    heads = tiny_heads(context_hidden)
+@pytest.mark.parametrize("context_hidden,vocab_size,layer_norm",
+                         [(0, 0, False), (5, 0, False), (5, 9, False), (5, 9, True)])
+def test_outputs_of_a_sentence_do_not_depend_on_batch_padding(context_hidden, vocab_size,
+                                                               layer_norm):
+    heads = tiny_heads(context_hidden, vocab_size, layer_norm)
     torch.manual_seed(1)
     alone = torch.randn(3, 1, 4, 6)
     padded = torch.zeros(3, 2, 9, 6)
     padded[:, 0, :4] = alone[:, 0]
     padded[:, 1] = torch.randn(3, 9, 6)
     mask = torch.tensor([[1.0] * 4 + [0.0] * 5, [1.0] * 9])
+    ids_alone = ids_padded = None
+    if vocab_size:
+        ids_alone = torch.tensor([[2, 5, 8, 3]])
+        ids_padded = torch.tensor([[2, 5, 8, 3] + [rr.PAD_ID] * 5, [4, 6, 7, 1, 2, 3, 4, 5, 6]])
     with torch.no_grad():
-        a = heads(alone, torch.ones(1, 4))
-        b = heads(padded, mask)
+        a = heads(alone, torch.ones(1, 4), ids_alone)
+        b = heads(padded, mask, ids_padded)
     torch.testing.assert_close(b[0][0, :4], a[0][0], atol=1e-6, rtol=0)
     torch.testing.assert_close(b[1][0], a[1][0], atol=1e-6, rtol=0)
     torch.testing.assert_close(b[2][0], a[2][0], atol=1e-6, rtol=0)
@@ -76,8 +84,41 @@ def test_package_has_the_contract_names_dynamic_axes_and_metadata(tmp_path):
     assert meta["rillet.elmo.bilm.sha256"] == "ab" * 32
 
 
-def test_committed_test_package_matches_the_fixture_biLM_and_its_golden():
-    pkg = rr.REPO_ROOT / "models" / "test-elmo-heads"
+def test_word_vectors_change_the_outputs_and_word_dropout_reaches_the_classes():
+    heads = tiny_heads(5, 9)
+    layers, mask = torch.randn(3, 1, 4, 6), torch.ones(1, 4)
+    with torch.no_grad():
+        a = heads(layers, mask, torch.tensor([[2, 5, 8, 3]]))
+        b = heads(layers, mask, torch.tensor([[2, 5, 7, 3]]))
+    assert (a[0][0, 2] - b[0][0, 2]).abs().max() > 1e-4
+    assert (a[1] - b[1]).abs().max() > 1e-6
+
+
+def test_a_package_with_word_vectors_takes_token_ids_and_ships_its_vocabulary(tmp_path):
+    vocab = ["<pad>", "<unk>", "<unk:num>", "the", "film", "works", "not", "good", "."]
+    manifest = reh.write_package(
+        tmp_path, tiny_heads(0, len(vocab)), model_id="w-heads", version="1.0.0", bilm_id="b",
+        bilm_sha256="ab" * 32, tag_labels=["A", "B", "C", "D", "E"],
+        sentiment_labels=rr.SENTIMENT_LABELS, licence="l", data="d", command="c", seed=1,
+        model_md="# x\n", vocab=vocab)
+    assert (tmp_path / "vocab.txt").read_text().splitlines() == vocab
+    assert manifest["inputs"]["tokenIds"] == "token_ids"
+    assert manifest["vocabulary"] == {"file": "vocab.txt", "normalization": rr.NORMALIZATION,
+                                      "unknownId": rr.UNK_ID, "paddingId": rr.PAD_ID,
+                                      "unknownClasses": rr.UNKNOWN_CLASSES}
+    proto = onnx.load(str(tmp_path / "heads.onnx"))
+    ids = next(i for i in proto.graph.input if i.name == "token_ids")
+    assert ids.type.tensor_type.elem_type == onnx.TensorProto.INT64
+    with pytest.raises(ValueError, match="vocabulary"):
+        reh.write_package(tmp_path / "bad", tiny_heads(0, len(vocab)), model_id="x",
+                          version="1", bilm_id="b", bilm_sha256="ab" * 32, tag_labels=["A"],
+                          sentiment_labels=[], licence="l", data="d", command="c", seed=1,
+                          model_md="", vocab=None)
+
+
+@pytest.mark.parametrize("name", ["test-elmo-heads", "test-elmo-heads-plain"])
+def test_committed_test_package_matches_the_fixture_biLM_and_its_golden(name):
+    pkg = rr.REPO_ROOT / "models" / name
     manifest = json.loads((pkg / "manifest.json").read_text())
     fixture = fixture_dir()
     assert manifest["bilm"]["weightsSha256"] == rel.sha256(fixture / "lm_weights.hdf5")
@@ -92,6 +133,13 @@ def test_committed_test_package_matches_the_fixture_biLM_and_its_golden():
             got = rel.remove_sentence_boundaries(layer, lengths)[0]
             torch.testing.assert_close(got, torch.tensor(golden["layers"][b][k]), atol=1e-5,
                                        rtol=0)
+    assert ("tokenIds" in golden) == ("vocabulary" in manifest) == (name == "test-elmo-heads")
+    if "tokenIds" in golden:
+        vocab = (pkg / "vocab.txt").read_text(encoding="utf-8").splitlines()
+        index = {w: i for i, w in enumerate(vocab)}
+        assert golden["tokenIds"] == [rr.encode(s, index) for s in golden["sentences"]]
+        # The golden sentences reach an unknown-word class, not only known words.
+        assert any(vocab[i].startswith("<unk:") for ids in golden["tokenIds"] for i in ids)
 
 
 def test_reverse_padded_reverses_each_row_within_its_length():

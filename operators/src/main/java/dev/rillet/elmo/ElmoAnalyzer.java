@@ -107,7 +107,7 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
     int[][] tags = new int[b][];
     float[][] probabilities = new float[b][];
     float[][] sentiment = new float[b][];
-    heads.run(layers, tags, probabilities, sentiment);
+    heads.run(words, layers, tags, probabilities, sentiment);
     for (int i = 0; i < b; i++) {
       SentenceResult r = new SentenceResult();
       r.tags = tags[i];

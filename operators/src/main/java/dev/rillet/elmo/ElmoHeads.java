@@ -10,10 +10,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rillet.onnx.Logits;
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.Vocabulary;
+import dev.rillet.onnx.VocabularySection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,10 +34,16 @@ import java.util.Map;
  * contract: inputs {@code layers} float32 {@code [L+1, B, T, 2P]} (markers removed, padded
  * positions zero) and {@code mask} float32 {@code [B, T]} (1 real, 0 padding); outputs {@code
  * tag_logits} {@code [B, T, C]}, {@code sentiment_logits} {@code [B, S]} and, with {@code
- * sentiment5Labels}, {@code sentiment5_logits} {@code [B, 5]}. A loaded instance serves one
- * sentiment head ({@link SentimentHead}, binary by default): {@link #sentimentLabels()} and the
- * sentiment {@link #run} gives are that head's. The loader checks the manifest against the graph
- * and against the biLM it is used with, and fails with a message naming the mismatch.
+ * sentiment5Labels}, {@code sentiment5_logits} {@code [B, 5]}.
+ *
+ * <p>Word vectors (optional): a package whose manifest has a {@code vocabulary} section (the format
+ * of recurrent packages, {@link VocabularySection}) has its own trained word vectors, joined to the
+ * mixed layers as in the ELMo paper; its graph takes a third input {@code token_ids} int64 {@code
+ * [B, T]} (the vocabulary's ids of the sentence's tokens, padding id at padded positions), which
+ * {@link #run} fills from the tokens it is given. A loaded instance serves one sentiment head
+ * ({@link SentimentHead}, binary by default): {@link #sentimentLabels()} and the sentiment {@link
+ * #run} gives are that head's. The loader checks the manifest against the graph and against the
+ * biLM it is used with, and fails with a message naming the mismatch.
  *
  * <p>Ownership: owns its session and closes it in {@link #close()}; the environment is the
  * process-wide one. {@link #run} reuses its input buffers, so calls are serialised.
@@ -43,6 +52,7 @@ public final class ElmoHeads implements AutoCloseable {
   static final String LAYERS_INPUT = "layers";
   static final String MASK_INPUT = "mask";
   static final String TAG_OUTPUT = "tag_logits";
+  static final String TOKEN_IDS_INPUT = "token_ids";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final float[] ZEROS = new float[4096];
@@ -57,11 +67,13 @@ public final class ElmoHeads implements AutoCloseable {
   private final List<String> sentiment2Labels;
   private final List<String> sentiment5Labels;
   private final float[] tagScalarMix;
+  private final Vocabulary vocabulary;
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
 
   private FloatBuffer layerBuffer;
   private FloatBuffer maskBuffer;
+  private LongBuffer idBuffer;
 
   private ElmoHeads(Path dir, JsonNode m, int intraOpThreads, SentimentHead head) {
     this.dir = dir;
@@ -87,6 +99,10 @@ public final class ElmoHeads implements AutoCloseable {
     }
     this.sentimentLabels = head == SentimentHead.SST5 ? sentiment5Labels : sentiment2Labels;
     this.tagScalarMix = scalarMix(m.get("tagScalarMix"));
+    this.vocabulary =
+        m.has("vocabulary")
+            ? VocabularySection.read(dir.resolve("manifest.json"), m).load(dir)
+            : null;
     Path file = dir.resolve(text(m, "file"));
     if (!Files.isRegularFile(file)) {
       throw fail("the model file " + file + " named by \"file\" does not exist");
@@ -145,6 +161,16 @@ public final class ElmoHeads implements AutoCloseable {
   /** id@version, for provenance. */
   public String id() {
     return id;
+  }
+
+  /** True when the package has its own word vectors (and so reads the tokens, not only layers). */
+  public boolean hasWordVectors() {
+    return vocabulary != null;
+  }
+
+  /** The word-vector vocabulary, or null for a package without word vectors. */
+  Vocabulary vocabulary() {
+    return vocabulary;
   }
 
   /** L+1 layers the heads expect. */
@@ -251,12 +277,22 @@ public final class ElmoHeads implements AutoCloseable {
   /**
    * Runs the heads over a batch of sentences' activations.
    *
+   * @param words the sentences' tokens, one list per sentence, as long as its activations (read
+   *     only when {@link #hasWordVectors()})
    * @param sentences the activations, one per sentence (each at least one token)
    * @param tags receives, per sentence and token, the tag index and its probability
    */
   public synchronized void run(
-      List<ElmoLayers> sentences, int[][] tags, float[][] tagProbabilities, float[][] sentiment)
+      List<? extends List<String>> words,
+      List<ElmoLayers> sentences,
+      int[][] tags,
+      float[][] tagProbabilities,
+      float[][] sentiment)
       throws OrtException {
+    if (words.size() != sentences.size()) {
+      throw new IllegalArgumentException(
+          words.size() + " token lists for " + sentences.size() + " sentences' activations");
+    }
     int b = sentences.size();
     int t = 0;
     for (ElmoLayers s : sentences) {
@@ -288,8 +324,18 @@ public final class ElmoHeads implements AutoCloseable {
             OnnxTensor.createTensor(env, lb.slice(0, size), new long[] {layers, b, t, dim});
         OnnxTensor maskTensor =
             OnnxTensor.createTensor(env, mb.slice(0, b * t), new long[] {b, t});
+        OnnxTensor idTensor = vocabulary == null ? null : tokenIds(env, words, sentences, t);
         OrtSession.Result result =
-            session.run(Map.of(LAYERS_INPUT, layerTensor, MASK_INPUT, maskTensor))) {
+            session.run(
+                idTensor == null
+                    ? Map.of(LAYERS_INPUT, layerTensor, MASK_INPUT, maskTensor)
+                    : Map.of(
+                        LAYERS_INPUT,
+                        layerTensor,
+                        MASK_INPUT,
+                        maskTensor,
+                        TOKEN_IDS_INPUT,
+                        idTensor))) {
       FloatBuffer tagLogits = ((OnnxTensor) result.get(TAG_OUTPUT).orElseThrow()).getFloatBuffer();
       int c = tagLabels.size();
       for (int row = 0; row < b; row++) {
@@ -314,6 +360,33 @@ public final class ElmoHeads implements AutoCloseable {
     }
   }
 
+  /** The vocabulary ids of the batch's tokens, [B, T], padding id at padded positions. */
+  private OnnxTensor tokenIds(
+      OrtEnvironment env, List<? extends List<String>> words, List<ElmoLayers> sentences, int t)
+      throws OrtException {
+    int b = sentences.size();
+    if (idBuffer == null || idBuffer.capacity() < b * t) {
+      idBuffer =
+          ByteBuffer.allocateDirect(
+                  Math.max(b * t, idBuffer == null ? 0 : idBuffer.capacity() * 2) * Long.BYTES)
+              .order(ByteOrder.nativeOrder())
+              .asLongBuffer();
+    }
+    long padding = vocabulary.paddingId();
+    for (int row = 0; row < b; row++) {
+      List<String> tokens = words.get(row);
+      int n = sentences.get(row).tokens();
+      if (tokens.size() != n) {
+        throw new IllegalArgumentException(
+            "sentence " + row + " has " + tokens.size() + " tokens but " + n + " activations");
+      }
+      for (int j = 0; j < t; j++) {
+        idBuffer.put(row * t + j, j < n ? vocabulary.id(tokens.get(j)) : padding);
+      }
+    }
+    return OnnxTensor.createTensor(env, idBuffer.slice(0, b * t), new long[] {b, t});
+  }
+
   private static FloatBuffer ensure(FloatBuffer buffer, int floats) {
     if (buffer != null && buffer.capacity() >= floats) {
       return buffer;
@@ -331,6 +404,21 @@ public final class ElmoHeads implements AutoCloseable {
       if (!inputs.containsKey(name)) {
         throw fail("the graph has no input \"" + name + "\" (it has " + inputs.keySet() + ")");
       }
+    }
+    if (vocabulary != null && !inputs.containsKey(TOKEN_IDS_INPUT)) {
+      throw fail(
+          "manifest.json has a vocabulary but the graph has no input \""
+              + TOKEN_IDS_INPUT
+              + "\" (it has "
+              + inputs.keySet()
+              + "): regenerate the package");
+    }
+    if (vocabulary == null && inputs.containsKey(TOKEN_IDS_INPUT)) {
+      throw fail(
+          "the graph takes \""
+              + TOKEN_IDS_INPUT
+              + "\" but manifest.json has no vocabulary section to make them from: regenerate"
+              + " the package");
     }
     List<String> required = new ArrayList<>(List.of(TAG_OUTPUT));
     // Every head the manifest lists must have its output, whichever head this instance serves.

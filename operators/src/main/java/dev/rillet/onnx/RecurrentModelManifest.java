@@ -9,12 +9,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The {@code manifest.json} of a recurrent step model package, read and checked on its own (without
@@ -70,11 +68,7 @@ public final class RecurrentModelManifest {
   private final String tagLogitsOutput;
   private final String sentimentLogitsOutput;
   private final List<String> stateOutputs;
-  private final String vocabularyFile;
-  private final List<Normalization> normalization;
-  private final int unknownId;
-  private final int paddingId;
-  private final boolean unknownClasses;
+  private final VocabularySection vocabulary;
   private final List<String> tagLabels;
   private final List<String> sentimentLabels;
   private final String licence;
@@ -82,7 +76,7 @@ public final class RecurrentModelManifest {
   private final String purpose;
 
   private RecurrentModelManifest(Path file, JsonNode root) {
-    Fields f = new Fields(file);
+    ManifestFields f = new ManifestFields(file);
     this.file = file;
     this.id = f.text(root, "", "id", "the model id, e.g. \"demo-gru\"");
     this.version = f.text(root, "", "version", "the model version, e.g. \"0.1.0\"");
@@ -117,38 +111,7 @@ public final class RecurrentModelManifest {
     }
     f.distinct("outputs", tagLogitsOutput, outs);
 
-    JsonNode vocab = f.object(root, "", "vocabulary");
-    this.vocabularyFile =
-        f.fileName(vocab, "vocabulary.", "file", "the vocabulary file name, e.g. \"vocab.txt\"");
-    List<Normalization> steps = new ArrayList<>();
-    for (String name : f.strings(vocab, "vocabulary.", "normalization", true)) {
-      Normalization n = Normalization.fromManifestName(name);
-      if (n == null) {
-        throw f.fail(
-            "vocabulary.normalization lists \""
-                + name
-                + "\": known steps are \"lowercase\" and \"digits\"");
-      }
-      steps.add(n);
-    }
-    this.normalization = Collections.unmodifiableList(steps);
-    this.unknownId = f.nonNegativeInt(vocab, "vocabulary.", "unknownId", "the id of <unk>");
-    this.paddingId = f.nonNegativeInt(vocab, "vocabulary.", "paddingId", "the id of <pad>");
-    if (vocab.has("unknownClasses")) {
-      String scheme =
-          f.text(vocab, "vocabulary.", "unknownClasses", '"' + UnknownWordClasses.SCHEME + '"');
-      if (!scheme.equals(UnknownWordClasses.SCHEME)) {
-        throw f.fail(
-            "vocabulary.unknownClasses is \""
-                + scheme
-                + "\" but this Rillet knows only \""
-                + UnknownWordClasses.SCHEME
-                + "\": retrain the package with a matching recipe or upgrade Rillet");
-      }
-      this.unknownClasses = true;
-    } else {
-      this.unknownClasses = false;
-    }
+    this.vocabulary = VocabularySection.read(f, root);
 
     this.tagLabels = f.strings(root, "", "tagLabels", false);
     if (tagLabels.isEmpty()) {
@@ -264,24 +227,29 @@ public final class RecurrentModelManifest {
 
   /** Vocabulary file name, relative to the package folder. */
   public String vocabularyFile() {
-    return vocabularyFile;
+    return vocabulary.file();
   }
 
   public List<Normalization> normalization() {
-    return normalization;
+    return vocabulary.normalization();
   }
 
   public int unknownId() {
-    return unknownId;
+    return vocabulary.unknownId();
   }
 
   public int paddingId() {
-    return paddingId;
+    return vocabulary.paddingId();
   }
 
   /** True when the vocabulary has {@link UnknownWordClasses} entries ({@code unknownClasses}). */
   public boolean unknownClasses() {
-    return unknownClasses;
+    return vocabulary.unknownClasses();
+  }
+
+  /** The vocabulary section. */
+  public VocabularySection vocabulary() {
+    return vocabulary;
   }
 
   public List<String> tagLabels() {
@@ -311,136 +279,5 @@ public final class RecurrentModelManifest {
    */
   public boolean isDemo() {
     return "demo".equals(purpose);
-  }
-
-  /** Field access with messages that name the file, the field and the fix. */
-  private static final class Fields {
-    private final Path file;
-
-    Fields(Path file) {
-      this.file = file;
-    }
-
-    ModelPackageException fail(String what) {
-      return new ModelPackageException(file + ": " + what);
-    }
-
-    private JsonNode required(JsonNode parent, String prefix, String name, String expected) {
-      JsonNode node = parent.get(name);
-      if (node == null || node.isNull()) {
-        throw fail("required field '" + prefix + name + "' is missing: add it (" + expected + ")");
-      }
-      return node;
-    }
-
-    String text(JsonNode parent, String prefix, String name, String expected) {
-      JsonNode node = required(parent, prefix, name, expected);
-      if (!node.isTextual() || node.asText().isEmpty()) {
-        throw fail("field '" + prefix + name + "' must be a non-empty string: " + expected);
-      }
-      return node.asText();
-    }
-
-    String fileName(JsonNode parent, String prefix, String name, String expected) {
-      String value = text(parent, prefix, name, expected);
-      Path p = Path.of(value);
-      if (p.isAbsolute() || p.getNameCount() != 1 || value.equals("..") || value.equals(".")) {
-        throw fail(
-            "field '"
-                + prefix
-                + name
-                + "' is \""
-                + value
-                + "\": it must be a plain file name inside the package folder");
-      }
-      return value;
-    }
-
-    int positiveInt(JsonNode parent, String prefix, String name, String expected) {
-      int v = nonNegativeInt(parent, prefix, name, expected);
-      if (v == 0) {
-        throw fail("field '" + prefix + name + "' is 0: it must be positive (" + expected + ")");
-      }
-      return v;
-    }
-
-    int nonNegativeInt(JsonNode parent, String prefix, String name, String expected) {
-      JsonNode node = required(parent, prefix, name, expected);
-      if (!node.isInt() || node.asInt() < 0) {
-        throw fail(
-            "field '"
-                + prefix
-                + name
-                + "' is "
-                + node
-                + ": it must be an integer >= 0 ("
-                + expected
-                + ")");
-      }
-      return node.asInt();
-    }
-
-    JsonNode object(JsonNode parent, String prefix, String name) {
-      JsonNode node = required(parent, prefix, name, "a JSON object");
-      if (!node.isObject()) {
-        throw fail("field '" + prefix + name + "' must be a JSON object");
-      }
-      return node;
-    }
-
-    List<String> strings(JsonNode parent, String prefix, String name, boolean optional) {
-      JsonNode node = parent.get(name);
-      if ((node == null || node.isNull()) && optional) {
-        return List.of();
-      }
-      node = required(parent, prefix, name, "a JSON array of strings");
-      if (!node.isArray()) {
-        throw fail("field '" + prefix + name + "' must be a JSON array of strings");
-      }
-      List<String> out = new ArrayList<>(node.size());
-      for (JsonNode e : node) {
-        if (!e.isTextual()) {
-          throw fail(
-              "field '" + prefix + name + "' holds " + e + ": every element must be a string");
-        }
-        out.add(e.asText());
-      }
-      return Collections.unmodifiableList(out);
-    }
-
-    List<String> stateNames(JsonNode parent, String prefix, Cell cell, String suffix) {
-      List<String> names = strings(parent, prefix, "states", false);
-      if (names.size() != cell.stateCount()) {
-        String example =
-            cell == Cell.LSTM
-                ? "[\"h" + suffix + "\", \"c" + suffix + "\"]"
-                : "[\"state" + suffix + "\"]";
-        throw fail(
-            "field '"
-                + prefix
-                + "states' lists "
-                + names.size()
-                + " tensor(s) but cell \""
-                + cell.manifestName()
-                + "\" has "
-                + cell.stateCount()
-                + " state tensor(s)"
-                + (cell == Cell.LSTM ? " (h, c)" : "")
-                + ": list them, e.g. "
-                + example
-                + ", or fix 'cell'");
-      }
-      return names;
-    }
-
-    void distinct(String what, String first, List<String> rest) {
-      Set<String> seen = new HashSet<>();
-      seen.add(first);
-      for (String n : rest) {
-        if (!seen.add(n)) {
-          throw fail(what + " name the tensor '" + n + "' twice: every tensor needs its own name");
-        }
-      }
-    }
   }
 }

@@ -70,13 +70,7 @@ public final class RecurrentModelPackage implements AutoCloseable {
   public static RecurrentModelPackage load(
       Path dir, OrtEnvironment env, OrtSession.SessionOptions options) {
     RecurrentModelManifest manifest = RecurrentModelManifest.read(dir.resolve("manifest.json"));
-    Vocabulary vocabulary =
-        Vocabulary.load(
-            dir.resolve(manifest.vocabularyFile()),
-            manifest.normalization(),
-            manifest.unknownId(),
-            manifest.paddingId(),
-            manifest.unknownClasses());
+    Vocabulary vocabulary = manifest.vocabulary().load(dir);
     Path modelPath = dir.resolve(manifest.modelFile());
     if (!Files.isRegularFile(modelPath)) {
       throw new ModelPackageException(

@@ -20,15 +20,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Choosing the sentiment head of an ELMo heads package (test-elmo-heads: random weights, 3 layers
- * of 32, binary and 5-class heads): the chosen head's labels and the softmax of its own graph
- * output, computed here with a plain ONNX Runtime session on the same inputs.
+ * Choosing the sentiment head of an ELMo heads package (test-elmo-heads-plain: random weights, 3
+ * layers of 32, binary and 5-class heads): the chosen head's labels and the softmax of its own
+ * graph output, computed here with a plain ONNX Runtime session on the same inputs.
  */
 class ElmoHeadsSentimentTest {
-  private static final Path HEADS = TestModels.get("test-elmo-heads");
+  private static final Path HEADS = TestModels.get("test-elmo-heads-plain");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path tmp;
+
+  private static final List<List<String>> WORDS =
+      List.of(List.of("The", "film", "works"), List.of("It", "is", "not", "good", "."));
 
   /** Two sentences of 3 and 5 tokens with seeded random activations. */
   private static List<ElmoLayers> sentences() {
@@ -94,7 +97,7 @@ class ElmoHeadsSentimentTest {
     int[][] tags = new int[2][];
     float[][] p = new float[2][];
     float[][] sentiment = new float[2][];
-    heads.run(sentences(), tags, p, sentiment);
+    heads.run(WORDS, sentences(), tags, p, sentiment);
     return new Run(tags, sentiment);
   }
 

@@ -76,15 +76,16 @@ class SentenceElmoTest {
   private static Reference alone(List<String> words) throws Exception {
     try (ElmoModel elmo = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1);
         ElmoHeads heads = ElmoHeads.load(HEADS, 1)) {
-      return run(heads, elmo.embed(List.of(words)));
+      return run(heads, words, elmo.embed(List.of(words)));
     }
   }
 
-  private static Reference run(ElmoHeads heads, List<ElmoLayers> layers) throws Exception {
+  private static Reference run(ElmoHeads heads, List<String> words, List<ElmoLayers> layers)
+      throws Exception {
     int[][] tags = new int[1][];
     float[][] p = new float[1][];
     float[][] s = new float[1][];
-    heads.run(layers, tags, p, s);
+    heads.run(List.of(words), layers, tags, p, s);
     return new Reference(tags[0], p[0], s[0]);
   }
 
@@ -383,7 +384,7 @@ class SentenceElmoTest {
             out.stream().filter(x -> x.getStreamId().equals(stream)).toList();
         for (int i = 0; i < 3; i++) {
           List<String> words = List.of(text(k, i).split(" "));
-          Reference r = run(heads, elmo.embed(List.of(words), List.of(state)));
+          Reference r = run(heads, words, elmo.embed(List.of(words), List.of(state)));
           assertMatches(mine.get(i), r, heads.tagLabels());
         }
         float[] stored = ((SentenceElmo) h.getOneInputOperator()).storedLstmState(stream);
