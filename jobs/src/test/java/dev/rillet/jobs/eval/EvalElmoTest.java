@@ -188,7 +188,7 @@ class EvalElmoTest {
     int[][] tags = new int[1][];
     float[][] p = new float[1][];
     float[][] s = new float[1][];
-    heads.run(layers, tags, p, s);
+    heads.run(List.of(words), layers, tags, p, s);
     List<String> names = new ArrayList<>();
     for (int t : tags[0]) {
       names.add(heads.tagLabels().get(t));

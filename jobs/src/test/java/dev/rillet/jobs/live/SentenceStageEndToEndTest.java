@@ -160,7 +160,7 @@ class SentenceStageEndToEndTest {
           int[][] tags = new int[1][];
           float[][] p = new float[1][];
           float[][] s = new float[1][];
-          heads.run(layers, tags, p, s);
+          heads.run(List.of(words1), layers, tags, p, s);
           for (int t = 0; t < words1.size(); t++) {
             SentenceToken got = a.getTokens().get(t);
             assertThat(got.getTag()).isEqualTo(heads.tagLabels().get(tags[0][t]));
