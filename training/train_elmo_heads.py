@@ -132,6 +132,28 @@ def accuracy(model, task, examples, loss_fn):
     return correct / total
 
 
+def init_word_vectors(model, vocab, package):
+    """Copies the trained part (last E columns) of a recurrent package's embedding table into
+    the heads' word vectors of the forms both vocabularies hold; returns how many."""
+    import onnx
+    import onnx.numpy_helper
+    theirs = (package / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    graph = onnx.load(str(package / "model.onnx")).graph
+    table = next(onnx.numpy_helper.to_array(i) for i in graph.initializer
+                 if len(i.dims) == 2 and i.dims[0] == len(theirs))
+    width = model.words.embedding_dim
+    if table.shape[1] < width:
+        raise SystemExit(f"--init-word-vectors: {package} has {table.shape[1]}-dim word vectors, "
+                         f"fewer than --word-dim {width}")
+    index = {w: i for i, w in enumerate(theirs)}
+    rows = [(i, index[w]) for i, w in enumerate(vocab) if w in index and w != rr.PAD]
+    with torch.no_grad():
+        source = torch.from_numpy(table[:, -width:].copy())
+        for mine, other in rows:
+            model.words.weight[mine] = source[other]
+    return len(rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=rr.data_root())
@@ -152,6 +174,10 @@ def main():
                              "(0: none; the package then takes no token_ids)")
     parser.add_argument("--layer-norm", action="store_true",
                         help="normalize every biLM layer per token before each scalar mix")
+    parser.add_argument("--init-word-vectors", type=Path, default=None,
+                        help="a recurrent package (e.g. models/rillet-gru) whose embedding "
+                             "table's last --word-dim columns (its trained part) start the word "
+                             "vectors of the words both vocabularies share")
     parser.add_argument("--vocab-size", type=int, default=40000)
     parser.add_argument("--class-min-count", type=int, default=20)
     parser.add_argument("--word-dropout-alpha", type=float, default=0.25)
@@ -209,6 +235,10 @@ def main():
                           len(reh.SENTIMENT5_LABELS), args.tag_hidden, args.sentence_hidden,
                           args.dropout, args.context_hidden, len(vocab), args.word_dim,
                           args.layer_norm)
+    if args.init_word_vectors is not None:
+        shared = init_word_vectors(model, vocab, args.init_word_vectors)
+        print(f"--init-word-vectors: {shared} of {len(vocab)} word vectors start from "
+              f"{args.init_word_vectors.name}", flush=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
@@ -246,12 +276,14 @@ def main():
 
     command = "python3 training/train_elmo_heads.py " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k not in ("data", "out", "work", "bilm")) + f" --bilm models/{bilm_id}"
+        if k not in ("data", "out", "work", "bilm", "init_word_vectors")) + f" --bilm models/{bilm_id}" + (
+        f" --init-word-vectors models/{args.init_word_vectors.name}"
+        if args.init_word_vectors is not None else "")
     data_text = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); SST-2 stsa.binary.train; "
                  "SST-5 stsa.fine.train; dev splits for model selection; frozen biLM "
                  f"{bilm_id} (weights sha256 {bilm_sha})")
     md = model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data_text,
-                    wall)
+                    wall, vocab)
     reh.write_package(args.out, model, model_id=MODEL_ID, version=VERSION, bilm_id=bilm_id,
                       bilm_sha256=bilm_sha, tag_labels=rr.UPOS_LABELS,
                       sentiment_labels=rr.SENTIMENT_LABELS, licence=LICENCE, data=data_text,
@@ -261,7 +293,24 @@ def main():
     print(f"wrote {args.out}", flush=True)
 
 
-def model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data, wall):
+def model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data, wall,
+               vocab):
+    words_input = norm_text = words_text = ""
+    if args.layer_norm:
+        norm_text = ", each layer first normalized per token to zero mean and unit variance"
+    if vocab:
+        words_input = (" and `token_ids` [B, T] (int64, ids in `vocab.txt` by the manifest's "
+                       "`vocabulary` section)")
+        init = ("" if args.init_word_vectors is None else
+                f" They start from the trained part of models/{args.init_word_vectors.name}'s "
+                "embedding table (the real-time model, trained on the same EWT and SST-2 train "
+                "text) where it has the word.")
+        words_text = (f"- Word vectors ({args.word_dim} dims, {len(vocab)} entries: `<pad>`, "
+                      "`<unk>`, unknown-word classes, the normalized forms of the training "
+                      "text), shared by the three heads and joined to each scalar mix as in the "
+                      "ELMo paper (section 3.3); word dropout to the unknown-word class "
+                      f"(alpha {args.word_dropout_alpha}, uniform {args.word_dropout_uniform})."
+                      f"{init}\n")
     rows = "\n".join(f"| {e} | {d['tag']:.4f} | {d['sentiment']:.4f} | {d['sentiment5']:.4f} | "
                      f"{t:.0f} |" for e, d, t in history)
     return f"""# {MODEL_ID} {VERSION} — ELMo task heads
@@ -270,10 +319,10 @@ Task heads over the frozen biLM `{bilm_id}` (weights.hdf5 sha256 `{bilm_sha}`): 
 sentence path's revised UPOS tags and sentence sentiment.
 
 - Input: all {k} biLM layers (`layers` [{k}, B, T, {dim}], `<S>`/`</S>` removed, padding zero)
-  and `mask` [B, T]. Each head has its own learned scalar mix
-  (gamma * sum softmax(w)_k layer_k).
-- Every head: mix -> (with --context-hidden H > 0) a task biLSTM, H units per direction, whose
-  outputs are joined to the mix -> the head below.
+  and `mask` [B, T]{words_input}. Each head has its own learned scalar mix
+  (gamma * sum softmax(w)_k layer_k{norm_text}).
+{words_text}- Every head: mix (joined with the word vectors) -> (with --context-hidden H > 0) a task
+  biLSTM, H units per direction, whose outputs are joined to its input -> the head below.
 - UPOS head: mix -> conv (window +-1, {args.tag_hidden} ReLU units) concatenated with the mix
   -> 17 logits per token (`tag_logits` [B, T, 17]).
 - Sentiment heads: mix -> {args.sentence_hidden} ReLU units per token -> attention pool,

@@ -159,3 +159,23 @@ def test_heads_with_a_context_bilstm_export_to_a_valid_graph(tmp_path):
     proto = onnx.load(str(tmp_path / "heads.onnx"))
     onnx.checker.check_model(proto)
     assert {n.op_type for n in proto.graph.node} >= {"LSTM", "GatherElements"}
+
+
+def test_init_word_vectors_copies_the_trained_part_of_a_recurrent_packages_table():
+    import onnx.numpy_helper
+    import train_elmo_heads as teh
+    package = rr.REPO_ROOT / "models" / "test-gru"
+    theirs = (package / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    vocab = ["<pad>", "<unk>", "<unk:num>", "the", "zzzz-not-there", "report"]
+    heads = tiny_heads(0, len(vocab))
+    before = heads.words.weight.detach().clone()
+    assert teh.init_word_vectors(heads, vocab, package) == 3  # <unk>, the, report
+    table = next(onnx.numpy_helper.to_array(i) for i in
+                 onnx.load(str(package / "model.onnx")).graph.initializer
+                 if len(i.dims) == 2 and i.dims[0] == len(theirs))
+    for mine, word in enumerate(vocab):
+        got = heads.words.weight[mine].detach()
+        if word in theirs and word != "<pad>":
+            torch.testing.assert_close(got, torch.from_numpy(table[theirs.index(word), -3:]))
+        else:
+            torch.testing.assert_close(got, before[mine])
