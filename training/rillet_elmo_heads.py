@@ -50,7 +50,9 @@ class ScalarMix(nn.Module):
 
     def forward(self, layers):  # [K, B, T, D] -> [B, T, D]
         if self.layer_norm:
-            layers = nn.functional.layer_norm(layers, layers.shape[-1:])
+            # Written out (not F.layer_norm) so that it exports with a dynamic batch and time.
+            centred = layers - layers.mean(dim=-1, keepdim=True)
+            layers = centred / torch.sqrt(centred.pow(2).mean(dim=-1, keepdim=True) + 1e-5)
         w = torch.softmax(self.weights, dim=0)
         return self.gamma * (layers * w.view(-1, 1, 1, 1)).sum(dim=0)
 

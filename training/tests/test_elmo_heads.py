@@ -151,7 +151,7 @@ def test_reverse_padded_reverses_each_row_within_its_length():
 def test_heads_with_a_context_bilstm_export_to_a_valid_graph(tmp_path):
     # ORT-vs-PyTorch parity of this path is checked in Java on models/test-elmo-heads (which
     # has the biLSTM): ElmoHeads against its golden.json, ragged batch included.
-    heads = tiny_heads(context_hidden=5)
+    heads = tiny_heads(context_hidden=5, layer_norm=True)
     reh.write_package(tmp_path, heads, model_id="x-heads", version="1.0.0", bilm_id="b",
                       bilm_sha256="ab" * 32, tag_labels=["A", "B", "C", "D", "E"],
                       sentiment_labels=rr.SENTIMENT_LABELS, licence="l", data="d",
