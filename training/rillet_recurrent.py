@@ -170,6 +170,31 @@ def build_vocab(token_lists, max_size, min_count=1, normalization=NORMALIZATION,
     return [PAD, UNK] + classes + ranked[: max_size - 2 - len(classes)]
 
 
+def command_line(script, args, skip=()):
+    """The command that reruns a recipe, for model cards: `python3 training/<script>` then
+    every argparse option except those named in skip and unset (None) ones; a true boolean is a
+    bare flag and a false one is left out; a path inside the repository is written relative to
+    it (so the command runs from the repository root)."""
+    parts = ["python3", f"training/{script}"]
+    for name, value in vars(args).items():
+        if name in skip or value is None or value is False:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+            continue
+        if isinstance(value, Path) and value.resolve().is_relative_to(REPO_ROOT):
+            value = value.resolve().relative_to(REPO_ROOT)
+        parts += [flag, str(value)]
+    return " ".join(parts)
+
+
+def class_ids(tokens, index):
+    """Per token, the id of its unknown-word class in index, else <unk>: what a word turns into
+    when word dropout removes it (and what encode gives for a word not in index)."""
+    return [index.get(unknown_class(t), UNK_ID) for t in tokens]
+
+
 def encode(tokens, index, normalization=NORMALIZATION):
     """Ids as Java's Vocabulary gives them: the normalized form's id, else the token's unknown
     class id when the vocabulary has that class, else <unk>."""

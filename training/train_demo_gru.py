@@ -169,8 +169,7 @@ def main():
     print(f"kept epoch {best[0]}: dev UPOS acc {upos:.4f}, dev SST-2 acc {sent:.4f}; "
           f"wall {wall:.0f} s", flush=True)
 
-    command = ("python3 training/train_demo_gru.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("data", "out")))
+    command = rr.command_line("train_demo_gru.py", args, skip=("data", "out"))
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); "
             "SST-2 stsa.binary.train (sentiment); dev splits for model selection")
     rows = "\n".join(f"| {e} | {l:.4f} | {u:.4f} | {s:.4f} | {t:.0f} |" for e, l, u, s, t in history)

@@ -314,9 +314,8 @@ def main():
         for w in vocab:
             f.write(w + "\n")
     wall = time.time() - started
-    command = "python3 training/train_elmo_bilm.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k not in ("data", "out", "work", "resume", "probe"))
+    command = rr.command_line("train_elmo_bilm.py", args,
+                              skip=("data", "out", "work", "resume", "probe"))
     unk_rate = sum(1 for s in held_out for w in s if w not in word_index) / max(
         1, sum(len(s) for s in held_out))
     write_model_card(args, options, n_params, len(vocab), cutoffs, len(train), n_train_tokens,

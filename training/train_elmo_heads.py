@@ -225,7 +225,7 @@ def main():
                                       args.word_dropout_uniform,
                                       torch.Generator().manual_seed(SEED))
     data = {key: [(cache[" ".join(tokens)], y, rr.encode(tokens, index),
-                   [index.get(rr.unknown_class(t), rr.UNK_ID) for t in tokens])
+                   rr.class_ids(tokens, index))
                   for tokens, y in examples]
             for key, examples in splits.items()}
     print("; ".join(f"{t} {s} {len(v)}" for (t, s), v in data.items()), flush=True)
@@ -274,11 +274,7 @@ def main():
     print(f"kept epoch {best[1]}: UPOS {final['tag']:.4f}, SST-2 {final['sentiment']:.4f}, "
           f"SST-5 {final['sentiment5']:.4f}; wall {wall:.0f} s", flush=True)
 
-    command = "python3 training/train_elmo_heads.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k not in ("data", "out", "work", "bilm", "init_word_vectors")) + f" --bilm models/{bilm_id}" + (
-        f" --init-word-vectors models/{args.init_word_vectors.name}"
-        if args.init_word_vectors is not None else "")
+    command = rr.command_line("train_elmo_heads.py", args, skip=("data", "out", "work"))
     data_text = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); SST-2 stsa.binary.train; "
                  "SST-5 stsa.fine.train; dev splits for model selection; frozen biLM "
                  f"{bilm_id} (weights sha256 {bilm_sha})")

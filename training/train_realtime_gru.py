@@ -249,16 +249,12 @@ def main():
     index = {w: i for i, w in enumerate(vocab)}
     tag_index = {t: i for i, t in enumerate(rr.UPOS_LABELS)}
 
-    def class_ids(tokens):
-        return [index.get(rr.unknown_class(t), rr.UNK_ID) if classes else rr.UNK_ID
-                for t in tokens]
-
     def tag_examples(pieces):
         return [(rr.encode([w for w, _ in p], index, normalization),
-                 [tag_index[t] for _, t in p], class_ids([w for w, _ in p])) for p in pieces]
+                 [tag_index[t] for _, t in p], rr.class_ids([w for w, _ in p], index)) for p in pieces]
 
     def sent_examples(pairs):
-        return [(rr.encode(toks, index, normalization), label, class_ids(toks))
+        return [(rr.encode(toks, index, normalization), label, rr.class_ids(toks, index))
                 for label, toks in pairs]
 
     tag_train = tag_examples(document_pieces(train_docs, args.piece_tokens))
@@ -336,9 +332,7 @@ def main():
     wall = time.time() - started
     print(f"kept epoch {best[0]}: dev UPOS acc {upos:.4f}, dev SST-2 acc {sent:.4f}; "
           f"wall {wall:.0f} s", flush=True)
-    command = "python3 training/train_realtime_gru.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k not in ("data", "out") and v is not None)
+    command = rr.command_line("train_realtime_gru.py", args, skip=("data", "out"))
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS, documents); SST-2 "
             "stsa.binary.train (sentiment); dev splits for model selection")
     if args.pretrained_bilm is not None:

@@ -84,7 +84,7 @@ def test_package_has_the_contract_names_dynamic_axes_and_metadata(tmp_path):
     assert meta["rillet.elmo.bilm.sha256"] == "ab" * 32
 
 
-def test_word_vectors_change_the_outputs_and_word_dropout_reaches_the_classes():
+def test_word_vectors_change_the_tag_and_sentiment_outputs():
     heads = tiny_heads(5, 9)
     layers, mask = torch.randn(3, 1, 4, 6), torch.ones(1, 4)
     with torch.no_grad():

@@ -2,6 +2,7 @@
 T>1 vs stepwise equality in PyTorch, ONNX export with metadata, package files."""
 
 import json
+from pathlib import Path
 
 import onnx
 import pytest
@@ -177,3 +178,18 @@ def test_unknown_classes_go_after_unk_and_encode_falls_back_to_them():
     assert rr.encode(["cat"], index, ["lowercase"]) == [index["cat"]]
     assert rr.encode(["jumping", "Zebedee"], index, ["lowercase"]) == [
         index["<unk:lower:-ing>"], rr.UNK_ID]
+
+
+def test_command_line_reruns_the_recipe_from_the_repository_root():
+    import argparse
+    args = argparse.Namespace(epochs=6, layer_norm=True, resume=False, limit=None,
+                              bilm=rr.REPO_ROOT / "models" / "elmo-bilm",
+                              data=Path("/elsewhere/data"), out=Path("/tmp/x"))
+    assert rr.command_line("train_x.py", args, skip=("out",)) == (
+        "python3 training/train_x.py --epochs 6 --layer-norm --bilm models/elmo-bilm "
+        "--data /elsewhere/data")
+
+
+def test_class_ids_fall_back_to_unk_without_the_class_in_the_vocabulary():
+    index = {"<pad>": 0, "<unk>": 1, "<unk:num>": 2}
+    assert rr.class_ids(["1999", "Running"], index) == [2, rr.UNK_ID]

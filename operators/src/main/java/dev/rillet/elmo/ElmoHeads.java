@@ -391,10 +391,17 @@ public final class ElmoHeads implements AutoCloseable {
     if (buffer != null && buffer.capacity() >= floats) {
       return buffer;
     }
-    int capacity = Math.max(floats, buffer == null ? 0 : buffer.capacity() * 2);
-    return ByteBuffer.allocateDirect(capacity * Float.BYTES)
-        .order(ByteOrder.nativeOrder())
+    return direct(grown(buffer == null ? 0 : buffer.capacity(), floats), Float.BYTES)
         .asFloatBuffer();
+  }
+
+  /** At least {@code needed}, and at least double {@code capacity}, so growth is amortised. */
+  private static int grown(int capacity, int needed) {
+    return Math.max(needed, capacity * 2);
+  }
+
+  private static ByteBuffer direct(int elements, int bytesEach) {
+    return ByteBuffer.allocateDirect(elements * bytesEach).order(ByteOrder.nativeOrder());
   }
 
   private void check(OrtSession s) throws OrtException {

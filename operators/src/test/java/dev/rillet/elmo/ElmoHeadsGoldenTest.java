@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.testutils.TestModels;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,7 +95,7 @@ class ElmoHeadsGoldenTest {
   void aVocabularyForAGraphWithoutTokenIdsIsRejected() throws Exception {
     Path copy = TestModels.copy(TestModels.get("test-elmo-heads-plain"), tmp.resolve("extra"));
     Path words = TestModels.get("test-elmo-heads");
-    java.nio.file.Files.copy(words.resolve("vocab.txt"), copy.resolve("vocab.txt"));
+    Files.copy(words.resolve("vocab.txt"), copy.resolve("vocab.txt"));
     ObjectNode manifest = (ObjectNode) JSON.readTree(copy.resolve("manifest.json").toFile());
     manifest.set(
         "vocabulary", JSON.readTree(words.resolve("manifest.json").toFile()).get("vocabulary"));
@@ -107,7 +108,7 @@ class ElmoHeadsGoldenTest {
   @Test
   void aMissingVocabularyFileNamesTheFile() throws Exception {
     Path copy = TestModels.copy(TestModels.get("test-elmo-heads"), tmp.resolve("lost"));
-    java.nio.file.Files.delete(copy.resolve("vocab.txt"));
+    Files.delete(copy.resolve("vocab.txt"));
     assertThatThrownBy(() -> ElmoHeads.load(copy, 1))
         .isInstanceOf(ModelPackageException.class)
         .hasMessageContaining(copy.resolve("vocab.txt").toString())
