@@ -18,6 +18,7 @@ import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.OrderedProducers;
 import dev.rillet.kafka.TextEventJson;
 import dev.rillet.onnx.SharedCache;
 import java.io.BufferedReader;
@@ -48,10 +49,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code rillet demo}: a real Kafka broker in-process, the live job on a local MiniCluster, sample
@@ -360,12 +359,7 @@ public final class DemoCommand implements Rillet.Command {
 
     @Override
     public void run() {
-      Properties p = new Properties();
-      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      try (KafkaProducer<byte[], byte[]> producer = OrderedProducers.create(servers)) {
         if (injectBadRecord) {
           // Shows the dead-letter path: bytes that are not an Avro TextEvent.
           producer.send(

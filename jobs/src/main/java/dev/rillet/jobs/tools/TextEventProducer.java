@@ -1,21 +1,19 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.kafka.OrderedProducers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Writes {@link TextEvent}s to a topic the way the live job expects them: Avro single-object
  * encoded values, key = streamId (so a stream stays in one partition, in order), record timestamp =
- * eventTime (so a backfill can select a time range). Idempotent, so a retry never duplicates or
- * reorders a record.
+ * eventTime (so a backfill can select a time range). An {@link OrderedProducers} producer, so a
+ * retry never duplicates or reorders a record.
  */
 public final class TextEventProducer implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
@@ -25,13 +23,7 @@ public final class TextEventProducer implements AutoCloseable {
   private final AtomicReference<Exception> failure = new AtomicReference<>();
 
   public TextEventProducer(String bootstrapServers, String topic) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    this.producer = new KafkaProducer<>(p);
+    this.producer = OrderedProducers.create(bootstrapServers);
     this.topic = topic;
   }
 

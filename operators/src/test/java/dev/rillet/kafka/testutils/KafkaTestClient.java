@@ -1,5 +1,6 @@
 package dev.rillet.kafka.testutils;
 
+import dev.rillet.kafka.OrderedProducers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,12 +45,9 @@ public final class KafkaTestClient implements AutoCloseable {
 
   public KafkaTestClient(String bootstrapServers) {
     this.bootstrapServers = bootstrapServers;
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    Properties p = OrderedProducers.properties(bootstrapServers);
     p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-    this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    this.producer = OrderedProducers.create(p);
   }
 
   /** One record read back, value decoded. */
