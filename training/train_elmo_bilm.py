@@ -174,10 +174,12 @@ def perplexity(model, sentences, word_index, max_tokens):
     return math.exp(fwd / n), math.exp(bwd / n), n
 
 
-def save_checkpoint(path, model, optimizer, step, epoch_rng_seed):
+def save_checkpoint(path, model, optimizer, step, epoch_rng_seed, seconds):
+    """seconds: wall time of the run so far, so a resumed run's card counts the whole run."""
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                "seed": epoch_rng_seed, "torch_rng": torch.get_rng_state()}, tmp)
+                "seed": epoch_rng_seed, "torch_rng": torch.get_rng_state(),
+                "seconds": seconds}, tmp)
     tmp.replace(path)
 
 
@@ -253,6 +255,8 @@ def main():
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["torch_rng"])
         step = saved["step"]
+        # Times printed and recorded from here on include the interrupted run's.
+        started -= saved.get("seconds", 0.0)
         print(f"resumed at step {step}", flush=True)
 
     rng_check = random.Random(SEED + 1)
@@ -300,7 +304,7 @@ def main():
             f_ppl, b_ppl, _ = perplexity(model, check_slice, word_index, args.batch_tokens)
             print(f"step {step}: held-out slice ppl forward {f_ppl:.1f} backward {b_ppl:.1f}",
                   flush=True)
-            save_checkpoint(checkpoint, model, optimizer, step, SEED)
+            save_checkpoint(checkpoint, model, optimizer, step, SEED, time.time() - started)
     if args.probe:
         return
 

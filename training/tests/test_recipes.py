@@ -2,6 +2,7 @@
 steps): each writes a complete package that reloads and matches its contract."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,20 @@ def test_bilm_recipe_writes_a_loadable_package_with_perplexities(tmp_path):
         "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
         "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64, "--resume")
     assert rel.sha256(again / "weights.hdf5") == rel.sha256(out / "weights.hdf5")
+    # A resumed run's card counts the interrupted run's time, which the checkpoint carries:
+    # pretend the first run took 10000 s.
+    checkpoint = tmp_path / "work" / "checkpoint.pt"
+    saved = torch.load(checkpoint)
+    assert saved["seconds"] > 0
+    saved["seconds"] = 10000.0
+    torch.save(saved, checkpoint)
+    run("train_elmo_bilm.py", "--data", data, "--out", again, "--work", tmp_path / "work",
+        "--steps", 4, "--check-every", 2, "--log-every", 2, "--char-dim", 4,
+        "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
+        "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64, "--resume")
+    card = (again / "MODEL.md").read_text()
+    recorded = re.search(r"Wall time: (\d+) s in all \((\d+) s", card)
+    assert 10000 <= int(recorded.group(2)) <= int(recorded.group(1)) < 10000 + 600
 
 
 def test_realtime_gru_recipe_writes_a_contract_package(tmp_path):
