@@ -28,8 +28,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
@@ -40,7 +43,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * 2: several hundred events over dozens of interleaved streams on a 4-partition topic, with
  * duplicates and bad records mixed in. Every expected TokenTag must come out exactly once (read
  * with read_committed), in per-stream order, with the tag the model gives the stream's whole token
- * sequence; every bad record must be in the dead-letter topic with its source offset.
+ * sequence; every bad record must be in the dead-letter topic with its source offset. The same
+ * holds when the job fails once and restarts from a checkpoint.
  */
 class LiveJobEndToEndTest {
   @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
@@ -50,17 +54,42 @@ class LiveJobEndToEndTest {
 
   @Test
   void everyTokenTaggedExactlyOnceAndBadRecordsDeadLettered() throws Exception {
+    runAndCheck("e2e", false);
+  }
+
+  /**
+   * The same on the unbounded live source, with the job failing once in the middle of the input:
+   * the first half is written, a checkpoint completes after tags passed, then the second half is
+   * written and the job fails at the {@value #FAIL_AFTER}th tag since the latest checkpoint, just
+   * before the tags sink. The tags before it are in the sink's open transaction; the default
+   * restart strategy restores the checkpoint (recurrent state, bundles, source offsets), aborts
+   * that transaction, and reads the records again. Every output must still come out exactly once,
+   * with the tags of an uninterrupted run.
+   */
+  @Test
+  void exactlyOnceAcrossAFailureAndRestart() throws Exception {
+    FailOnceAfterCheckpoint.reset();
+    runAndCheck("e2e-fail", true);
+    assertThat(FailOnceAfterCheckpoint.FAILURES.get()).isEqualTo(1);
+    // Parallelism 2: two instances, and more after the restart.
+    assertThat(FailOnceAfterCheckpoint.OPENED.get()).isGreaterThan(2);
+  }
+
+  private static final int FAIL_AFTER = 20;
+
+  private static void runAndCheck(String prefix, boolean injectFailure) throws Exception {
     Configuration conf = new Configuration();
     conf.set(KafkaOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
-    conf.set(KafkaOptions.INPUT_TOPIC, "e2e.text");
-    conf.set(KafkaOptions.TAGS_TOPIC, "e2e.tags");
-    conf.set(KafkaOptions.SENTIMENT_TOPIC, "e2e.sentiment");
-    conf.set(KafkaOptions.DEAD_LETTER_TOPIC, "e2e.dead");
-    conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, "e2e-" + System.nanoTime());
+    conf.set(KafkaOptions.INPUT_TOPIC, prefix + ".text");
+    conf.set(KafkaOptions.TAGS_TOPIC, prefix + ".tags");
+    conf.set(KafkaOptions.SENTIMENT_TOPIC, prefix + ".sentiment");
+    conf.set(KafkaOptions.DEAD_LETTER_TOPIC, prefix + ".dead");
+    conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, prefix + "-" + System.nanoTime());
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);
     // The sentence stage has its own end-to-end test (SentenceStageEndToEndTest).
     conf.set(SentenceOptions.ELMO, SentenceOptions.NONE);
-    KAFKA.createTopics(4, "e2e.text", "e2e.tags", "e2e.sentiment", "e2e.dead");
+    KAFKA.createTopics(
+        4, prefix + ".text", prefix + ".tags", prefix + ".sentiment", prefix + ".dead");
 
     // 36 streams x 8-12 events; words from the model's vocabulary, punctuation, unknown words.
     List<String> words = Files.readAllLines(MODEL.resolve("vocab.txt")).subList(2, 400);
@@ -110,19 +139,51 @@ class LiveJobEndToEndTest {
     assertThat(duplicates).isPositive();
 
     KafkaTestClient client = KAFKA.client();
+    // The environment users get (checkpointing, no Kryo fallback), at parallelism 2.
+    conf.set(PipelineOptions.PARALLELISM, 2);
+    conf.set(PipelineOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    StreamExecutionEnvironment env = LiveEnvironment.create(conf);
+    JobClient running = null;
+    if (injectFailure) {
+      int half = all.size() / 2;
+      for (TextEvent e : all.subList(0, half)) {
+        client.send(prefix + ".text", e.getStreamId(), e);
+      }
+      String tagsTopic = conf.get(KafkaOptions.TAGS_TOPIC);
+      LiveJob.build(
+          conf,
+          MODEL,
+          env.fromSource(
+                  RilletKafka.source(conf).build(), WatermarkStrategy.noWatermarks(), "kafka-text")
+              .uid("kafka-text"),
+          new OutputGate() {
+            @Override
+            public <T> DataStream<T> apply(DataStream<T> stream, String topic) {
+              // Just before the tags sink, so the tags before the failure are in its transaction.
+              return topic.equals(tagsTopic)
+                  ? stream
+                      .map(new FailOnceAfterCheckpoint<T>(FAIL_AFTER), stream.getType())
+                      .uid("fail-once")
+                  : stream;
+            }
+          });
+      running = env.executeAsync(prefix);
+      FailOnceAfterCheckpoint.awaitCheckpointAfterRecords(READ_TIMEOUT);
+      all = all.subList(half, all.size());
+    }
     for (TextEvent e : all) {
-      client.send("e2e.text", e.getStreamId(), e);
+      client.send(prefix + ".text", e.getStreamId(), e);
     }
     List<RecordMetadata> bad = new ArrayList<>();
     bad.add(
         client.sendRaw(
-            "e2e.text",
+            prefix + ".text",
             1,
             "x".getBytes(StandardCharsets.UTF_8),
             "not avro".getBytes(StandardCharsets.UTF_8)));
     bad.add(
         client.send(
-            "e2e.text",
+            prefix + ".text",
             "",
             TextEvent.newBuilder()
                 .setStreamId("")
@@ -132,7 +193,7 @@ class LiveJobEndToEndTest {
                 .build()));
     bad.add(
         client.send(
-            "e2e.text",
+            prefix + ".text",
             "empty",
             TextEvent.newBuilder()
                 .setStreamId("empty")
@@ -141,13 +202,27 @@ class LiveJobEndToEndTest {
                 .setText("")
                 .build()));
 
-    // The environment users get (checkpointing, no Kryo fallback), at parallelism 2.
-    conf.set(PipelineOptions.PARALLELISM, 2);
-    conf.set(PipelineOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
-    StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-    LiveJob.build(
-        env, conf, MODEL, RilletKafka.source(conf).bounded(OffsetsInitializer.latest()).build());
-    env.execute("e2e");
+    if (running == null) {
+      LiveJob.build(
+          env, conf, MODEL, RilletKafka.source(conf).bounded(OffsetsInitializer.latest()).build());
+      env.execute(prefix);
+      checkOutputs(prefix, client, accepted, bad);
+    } else {
+      try {
+        checkOutputs(prefix, client, accepted, bad);
+      } finally {
+        running.cancel().get();
+      }
+    }
+  }
+
+  /** Every expected output exactly once, in per-stream order, with the model's tags. */
+  private static void checkOutputs(
+      String prefix,
+      KafkaTestClient client,
+      Map<String, List<TextEvent>> accepted,
+      List<RecordMetadata> bad)
+      throws Exception {
 
     // Expected tags: the same tokenizer over each stream's accepted events, positions running on.
     WordTokenizer tokenizer = new WordTokenizer();
@@ -179,7 +254,7 @@ class LiveJobEndToEndTest {
     }
 
     List<KafkaTestClient.Received<TokenTag>> tags =
-        client.readCommitted("e2e.tags", expectedTags, READ_TIMEOUT, TokenTag.getDecoder());
+        client.readCommitted(prefix + ".tags", expectedTags, READ_TIMEOUT, TokenTag.getDecoder());
     assertThat(tags).hasSize(expectedTags);
     Map<String, List<TokenTag>> actual = new HashMap<>();
     for (var r : tags) {
@@ -214,11 +289,12 @@ class LiveJobEndToEndTest {
 
     List<KafkaTestClient.Received<StreamSentiment>> sentiment =
         client.readCommitted(
-            "e2e.sentiment", expectedSentiments, READ_TIMEOUT, StreamSentiment.getDecoder());
+            prefix + ".sentiment", expectedSentiments, READ_TIMEOUT, StreamSentiment.getDecoder());
     assertThat(sentiment).hasSize(expectedSentiments);
 
     List<KafkaTestClient.Received<RejectedRecord>> dead =
-        client.readCommitted("e2e.dead", bad.size(), READ_TIMEOUT, RejectedRecord.getDecoder());
+        client.readCommitted(
+            prefix + ".dead", bad.size(), READ_TIMEOUT, RejectedRecord.getDecoder());
     assertThat(dead)
         .extracting(r -> r.value().getSourcePartition() + "@" + r.value().getSourceOffset())
         .containsExactlyInAnyOrderElementsOf(
