@@ -31,7 +31,7 @@ import rillet_recurrent as rr  # noqa: E402
 
 SEED = 17
 MODEL_ID = "rillet-gru"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 LICENCE = ("CC BY-SA 4.0 (tagger trained on UD English EWT, CC BY-SA 4.0). The sentiment head "
            "is trained on SST-2, which has no explicit licence: research use only.")
 
@@ -121,15 +121,20 @@ def corpus_surface_forms(data, normalization):
             for n, c in forms.items() if not n.startswith("<")}
 
 
-def bilm_vectors(bilm_dir, surface):
-    """The biLM's context-free token vectors [N, P] of the given surface forms, scaled so the
-    whole table has unit standard deviation."""
-    import rillet_elmo as rel
+def bilm_weights(bilm_dir):
+    """The one .hdf5 weights file of a biLM package; exits with the fix if it is not there."""
     weights = sorted(Path(bilm_dir).glob("*.hdf5"))
     if not (Path(bilm_dir) / "options.json").is_file() or len(weights) != 1:
         raise SystemExit(f"--pretrained-bilm {bilm_dir}: expected options.json and one .hdf5 "
                          "weights file (train it first: training/train_elmo_bilm.py)")
-    bilm = rel.load_bilm(Path(bilm_dir) / "options.json", weights[0]).eval()
+    return weights[0]
+
+
+def bilm_vectors(bilm_dir, surface):
+    """The biLM's context-free token vectors [N, P] of the given surface forms, scaled so the
+    whole table has unit standard deviation."""
+    import rillet_elmo as rel
+    bilm = rel.load_bilm(Path(bilm_dir) / "options.json", bilm_weights(bilm_dir)).eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(surface), 1024):
@@ -336,8 +341,11 @@ def main():
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS, documents); SST-2 "
             "stsa.binary.train (sentiment); dev splits for model selection")
     if args.pretrained_bilm is not None:
-        data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} and forms of "
-                 "its corpus (../shared/data/corpus)")
+        import rillet_elmo as rel
+        # The biLM is an input of this model: name the exact weights, as the heads do.
+        data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} (weights "
+                 f"sha256 {rel.sha256(bilm_weights(args.pretrained_bilm))}) and forms of its "
+                 "corpus (../shared/data/corpus)")
     md = model_card(args, vocab, history, best, upos, sent, command, data, wall, base_size,
                     width - args.embedding)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,

@@ -143,6 +143,8 @@ def test_realtime_gru_recipe_starts_from_the_bilm_vectors_and_adds_corpus_words(
     assert "corpus words added" in log
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["vocabulary"]["unknownClasses"] == rr.UNKNOWN_CLASSES
+    # The card names the exact biLM weights the model was built from.
+    assert rel.sha256(bilm / "weights.hdf5") in (out / "MODEL.md").read_text()
     vocab = (out / "vocab.txt").read_text(encoding="utf-8").splitlines()
     forms = trg.corpus_surface_forms(data, rr.NORMALIZATION)
     tagged = {rr.normalize(w) for d in rr.read_conllu_documents(data / "ud-ewt" /
