@@ -196,7 +196,7 @@ def main():
     parser.add_argument("--out", type=Path, default=rr.REPO_ROOT / "models" / MODEL_ID)
     parser.add_argument("--work", type=Path, default=rr.REPO_ROOT / "training" / "out" / MODEL_ID,
                         help="checkpoints and the log of held-out checks")
-    parser.add_argument("--steps", type=int, default=1600)
+    parser.add_argument("--steps", type=int, default=3200)
     parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--max-sentence", type=int, default=48)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -410,8 +410,7 @@ documents from the zero state with gold tokens; SST-2 dev after the last token):
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
 - Seed: {SEED}; torch {torch.__version__}; {args.threads} threads
-- Wall time: {wall:.0f} s on a 2-core machine shared with other work (the biLM pre-training
-  and other builds ran at the same time)
+- Wall time: {wall:.0f} s on one thread of a 2-core machine (other jobs may have shared it)
 
 ## Licences
 
