@@ -367,9 +367,7 @@ public final class ElmoHeads implements AutoCloseable {
     int b = sentences.size();
     if (idBuffer == null || idBuffer.capacity() < b * t) {
       idBuffer =
-          ByteBuffer.allocateDirect(
-                  Math.max(b * t, idBuffer == null ? 0 : idBuffer.capacity() * 2) * Long.BYTES)
-              .order(ByteOrder.nativeOrder())
+          direct(grown(idBuffer == null ? 0 : idBuffer.capacity(), b * t), Long.BYTES)
               .asLongBuffer();
     }
     long padding = vocabulary.paddingId();

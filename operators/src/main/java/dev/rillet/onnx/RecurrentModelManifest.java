@@ -225,28 +225,6 @@ public final class RecurrentModelManifest {
     return stateOutputs;
   }
 
-  /** Vocabulary file name, relative to the package folder. */
-  public String vocabularyFile() {
-    return vocabulary.file();
-  }
-
-  public List<Normalization> normalization() {
-    return vocabulary.normalization();
-  }
-
-  public int unknownId() {
-    return vocabulary.unknownId();
-  }
-
-  public int paddingId() {
-    return vocabulary.paddingId();
-  }
-
-  /** True when the vocabulary has {@link UnknownWordClasses} entries ({@code unknownClasses}). */
-  public boolean unknownClasses() {
-    return vocabulary.unknownClasses();
-  }
-
   /** The vocabulary section. */
   public VocabularySection vocabulary() {
     return vocabulary;

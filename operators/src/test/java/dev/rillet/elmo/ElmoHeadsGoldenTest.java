@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.testutils.SequenceReference;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ class ElmoHeadsGoldenTest {
           JsonNode tagLogits = golden.get("tagLogits").get(b);
           for (int j = 0; j < words.get(b).size(); j++) {
             float[] want = softmax(tagLogits.get(j));
-            int best = argmax(want);
+            int best = SequenceReference.argmax(want);
             assertThat(tags[b][j]).isEqualTo(best);
             assertThat(p[b][j]).isCloseTo(want[best], within(1e-5f));
           }
@@ -132,29 +133,12 @@ class ElmoHeadsGoldenTest {
     return out;
   }
 
+  /** The softmax of a golden logit row, by the test reference. */
   private static float[] softmax(JsonNode logits) {
-    float[] out = new float[logits.size()];
-    double max = Double.NEGATIVE_INFINITY;
-    for (JsonNode x : logits) {
-      max = Math.max(max, x.asDouble());
+    float[] values = new float[logits.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) logits.get(i).asDouble();
     }
-    double sum = 0;
-    for (int i = 0; i < out.length; i++) {
-      sum += Math.exp(logits.get(i).asDouble() - max);
-    }
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (float) (Math.exp(logits.get(i).asDouble() - max) / sum);
-    }
-    return out;
-  }
-
-  private static int argmax(float[] p) {
-    int best = 0;
-    for (int i = 1; i < p.length; i++) {
-      if (p[i] > p[best]) {
-        best = i;
-      }
-    }
-    return best;
+    return SequenceReference.softmax(values);
   }
 }

@@ -165,12 +165,7 @@ class VocabularyTest {
   void committedVocabularyHasPadAndUnkFirst() {
     RecurrentModelManifest m =
         RecurrentModelManifest.read(TestModels.get("test-gru").resolve("manifest.json"));
-    Vocabulary v =
-        Vocabulary.load(
-            TestModels.get("test-gru").resolve(m.vocabularyFile()),
-            m.normalization(),
-            m.unknownId(),
-            m.paddingId());
+    Vocabulary v = m.vocabulary().load(TestModels.get("test-gru"));
     assertThat(v.size()).isEqualTo(2000);
     assertThat(v.token(0)).isEqualTo("<pad>");
     assertThat(v.token(1)).isEqualTo("<unk>");

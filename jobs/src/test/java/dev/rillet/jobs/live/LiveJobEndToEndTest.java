@@ -52,6 +52,9 @@ class LiveJobEndToEndTest {
   private static final Path MODEL = TestModels.get("test-gru");
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
+  /** The failure run fails at this tag since the latest checkpoint. */
+  private static final int FAIL_AFTER = 20;
+
   @Test
   void everyTokenTaggedExactlyOnceAndBadRecordsDeadLettered() throws Exception {
     runAndCheck("e2e", false);
@@ -74,8 +77,6 @@ class LiveJobEndToEndTest {
     // Parallelism 2: two instances, and more after the restart.
     assertThat(FailOnceAfterCheckpoint.OPENED.get()).isGreaterThan(2);
   }
-
-  private static final int FAIL_AFTER = 20;
 
   private static void runAndCheck(String prefix, boolean injectFailure) throws Exception {
     Configuration conf = new Configuration();
