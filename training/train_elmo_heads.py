@@ -332,8 +332,8 @@ sentence path's revised UPOS tags and sentence sentiment.
 
 ## Figures
 
-`./rillet eval` figures (Java tokenizer, real operators, test splits) are added by the
-evaluation command's owner. PyTorch dev figures used for model selection (gold tokens):
+Test figures (Java tokenizer, real operators) are in the evaluation section that `./rillet
+eval --model-card` writes below. PyTorch dev figures used for model selection (gold tokens):
 
 | measure | value |
 |---|---|
