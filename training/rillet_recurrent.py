@@ -8,6 +8,7 @@ dev.rillet.onnx.RecurrentModelPackage. Keep both in step.
 import collections
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import onnx
@@ -135,13 +136,33 @@ def read_conllu_documents(path):
 
 
 def read_sst(path):
-    """(label, tokens) pairs from an stsa.* file: '<label> <lower-cased tokens>' per line."""
-    out = []
+    """(label, tokens) pairs from an stsa.* file, with the tokens the Java tokenizer makes of each
+    sentence, read as `./rillet eval` reads it (`./rillet tokenize --format sst`: PTB brackets
+    and quotes restored, clitics and hyphens split as in UD EWT). SST's own tokenization differs
+    in about a third of the sentences ("sci-fi", "-lrb-"); training on it would teach the models
+    tokens the live job never gives them."""
+    command = [str(REPO_ROOT / "rillet"), "tokenize", "--format", "sst", "--input",
+               str(Path(path).resolve())]
+    done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8")
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed (exit {done.returncode}); it needs Java 17 "
+                           f"and Maven to build the jar:\n{done.stderr.strip()}")
+    return _labelled_tokens(done.stdout.splitlines())
+
+
+def read_sst_as_written(path):
+    """(label, tokens) pairs from an stsa.* file split at spaces, in SST's own tokenization. Only
+    for language-model text, which is taken as its corpus writes it (see read_sst)."""
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 2:
-                out.append((int(parts[0]), parts[1:]))
+        return _labelled_tokens(f)
+
+
+def _labelled_tokens(lines):
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2:
+            out.append((int(parts[0]), parts[1:]))
     return out
 
 

@@ -8,7 +8,8 @@ one adaptive softmax over a word vocabulary built from the training text only (i
 part of the ELMo file; vocab.txt is written next to it for reference).
 
 Training text: ../shared/data/corpus (Gutenberg books, WikiText-2 valid) + UD EWT train forms
-+ SST train sentences (stsa.fine.train, which contains the SST-2 train sentences). Held out:
++ SST train sentences (stsa.fine.train, which contains the SST-2 train sentences; language-model
+text is taken in each source's own tokenization, SST's included). Held out:
 WikiText-2 test (never trained on), whose forward and backward perplexity goes in MODEL.md.
 The run is a fixed number of steps with fixed seeds, so reruns repeat it; checkpoints in
 --work let an interrupted run continue with --resume.
@@ -83,7 +84,7 @@ def training_sentences(data, max_tokens):
     train += read_wikitext(corpus / "wikitext-2-valid.tokens", max_tokens)
     for sentence in rr.read_conllu(data / "ud-ewt" / "en_ewt-ud-train.conllu"):
         train += chunk([w for w, _ in sentence], max_tokens)
-    for _, tokens in rr.read_sst(data / "sst" / "stsa.fine.train"):
+    for _, tokens in rr.read_sst_as_written(data / "sst" / "stsa.fine.train"):
         train += chunk(tokens, max_tokens)
     held_out = read_wikitext(corpus / "wikitext-2-test.tokens", max_tokens)
     description = ("../shared/data/corpus gutenberg-*.txt (14 public-domain books) + "

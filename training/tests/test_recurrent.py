@@ -45,6 +45,18 @@ def test_read_conllu_skips_comments_ranges_and_empty_nodes(tmp_path):
                                  [("Hi", "INTJ")]]
 
 
+def test_read_sst_gives_the_java_tokenizers_tokens_and_as_written_the_files(tmp_path):
+    path = tmp_path / "stsa.binary.x"
+    path.write_text("1 it 's a sci-fi film -lrb- sort of -rrb- .\n\n0 `` dull '' .\n",
+                    encoding="utf-8")
+    assert rr.read_sst(path) == [
+        (1, ["it", "'s", "a", "sci", "-", "fi", "film", "(", "sort", "of", ")", "."]),
+        (0, ['"', "dull", '"', "."])]
+    assert rr.read_sst_as_written(path) == [
+        (1, ["it", "'s", "a", "sci-fi", "film", "-lrb-", "sort", "of", "-rrb-", "."]),
+        (0, ["``", "dull", "''", "."])]
+
+
 @pytest.mark.parametrize("cell", CELLS)
 def test_whole_sequence_equals_single_steps(cell):
     model = tiny_model(cell).eval()

@@ -17,7 +17,9 @@ import java.util.Set;
  *       token ({@code "..." "--" "''" ">>"}), as is a run of {@code !} and {@code ?} ({@code
  *       "?!"}).
  *   <li>English clitics are split: {@code don't -> do n't}, {@code I'm -> I 'm}, {@code we'll -> we
- *       'll}, {@code cannot -> can not}, {@code gonna -> gon na}; both {@code '} and {@code ’}.
+ *       'll}, {@code cannot -> can not}, {@code gonna -> gon na}; both {@code '} and {@code ’}. A
+ *       clitic already written on its own, as in pre-tokenized text ({@code it 's}), stays one
+ *       token.
  *   <li>Abbreviations keep their period: {@code Mr.}, {@code U.S.}, {@code e.g.}, initials {@code
  *       M.}; see {@link #isAbbreviation(CharSequence)}.
  *   <li>Numbers stay whole: {@code 3.5}, {@code 1,000}, {@code 5:00}, {@code 11/28/2000}, {@code
@@ -171,6 +173,11 @@ public final class WordTokenizer implements Serializable {
         int q = wordEnd(t, p + 1, b);
         sink.token(t, p, q);
         p = q;
+      } else if (isApostrophe((char) cp) && standaloneCliticEnd(t, p, b) > p) {
+        // "it 's": a clitic already split off, as in pre-tokenized text, stays one token.
+        int q = standaloneCliticEnd(t, p, b);
+        sink.token(t, p, q);
+        p = q;
       } else {
         int q = punctEnd(t, p, b, cp);
         sink.token(t, p, q);
@@ -309,6 +316,29 @@ public final class WordTokenizer implements Serializable {
     } else {
       sink.token(t, w, q);
     }
+  }
+
+  /**
+   * End of a clitic written as a word of its own ({@code 's 'm 'd 'll 're 've}, any case, either
+   * apostrophe) starting at the apostrophe {@code p}, or -1 when no such clitic starts there or a
+   * word character follows it ({@code 'sup}, {@code '90s}).
+   */
+  private static int standaloneCliticEnd(String t, int p, int b) {
+    int letters = 0;
+    while (p + 1 + letters < b && letters < 3 && Character.isLetter(t.charAt(p + 1 + letters))) {
+      letters++;
+    }
+    int end = p + 1 + letters;
+    if (end < b && isWordChar(t.codePointAt(end))) {
+      return -1;
+    }
+    boolean clitic =
+        (letters == 1 && "smdSMD".indexOf(t.charAt(p + 1)) >= 0)
+            || (letters == 2
+                && (t.regionMatches(true, p + 1, "ll", 0, 2)
+                    || t.regionMatches(true, p + 1, "re", 0, 2)
+                    || t.regionMatches(true, p + 1, "ve", 0, 2)));
+    return clitic ? end : -1;
   }
 
   private static boolean isApostrophe(char c) {

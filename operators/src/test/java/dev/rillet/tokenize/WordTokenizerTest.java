@@ -39,6 +39,18 @@ class WordTokenizerTest {
   }
 
   @Test
+  void cliticsAlreadySplitOffStayWhole() {
+    assertThat(words("it 's Bob 's , we 're sure they 'll , I 'm , she 'd , we 've"))
+        .containsExactly(
+            "it", "'s", "Bob", "'s", ",", "we", "'re", "sure", "they", "'ll", ",", "I", "'m", ",",
+            "she", "'d", ",", "we", "'ve");
+    assertThat(words("it ’S done 's.")).containsExactly("it", "’S", "done", "'s", ".");
+    // Not clitics: a quote before a longer word, a year, a lone quote.
+    assertThat(words("'sup '90s 'same' ' s"))
+        .containsExactly("'", "sup", "'", "90s", "'", "same", "'", "'", "s");
+  }
+
+  @Test
   void curlyApostrophesAreCliticsToo() {
     assertThat(words("I don’t think it’s done"))
         .containsExactly("I", "do", "n’t", "think", "it", "’s", "done");

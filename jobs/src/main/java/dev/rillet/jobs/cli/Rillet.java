@@ -11,6 +11,7 @@ import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.tools.DumpCommand;
 import dev.rillet.jobs.tools.KafkaCommand;
 import dev.rillet.jobs.tools.ProduceCommand;
+import dev.rillet.jobs.tools.TokenizeCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -42,6 +43,7 @@ public final class Rillet {
           new KafkaCommand(),
           new ProduceCommand(),
           new DumpCommand(),
+          new TokenizeCommand(),
           new TaggerBenchCommand(),
           new ConvertElmoCommand(),
           new ElmoEmbedCommand(),

@@ -7,7 +7,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads SST sentence files ({@code stsa.binary.*}): one {@code <label> <sentence>} per line. */
+/**
+ * Reads SST sentence files ({@code stsa.binary.*}, {@code stsa.fine.*}): one {@code <label>
+ * <sentence>} per line.
+ *
+ * <p>SST writes brackets and quotes the Penn Treebank way ({@code -lrb- -rrb- `` '' `}). {@link
+ * #parse} turns them back into the characters a user's text carries ({@code ( ) " " '}), so the
+ * evaluation feeds the tokenizer what the live job would see, and {@code rillet tokenize --format
+ * sst} gives the training recipes the same tokens.
+ */
 public final class Sst {
   private Sst() {}
 
@@ -24,7 +32,8 @@ public final class Sst {
   }
 
   /**
-   * Parses lines {@code <label> <sentence>}.
+   * Parses lines {@code <label> <sentence>}; the sentence's PTB brackets and quotes are restored
+   * ({@link #restorePunctuation}).
    *
    * @throws IllegalArgumentException naming the line when it does not start with an integer label
    *     and a space, or has no sentence
@@ -48,8 +57,32 @@ public final class Sst {
       if (text.isEmpty()) {
         throw new IllegalArgumentException("line " + (n + 1) + " has a label but no sentence");
       }
-      out.add(new SstSentence(idPrefix + "-" + (n + 1), label, text));
+      out.add(new SstSentence(idPrefix + "-" + (n + 1), label, restorePunctuation(text)));
     }
     return out;
+  }
+
+  /**
+   * {@code text} with each space-separated PTB escape replaced by the character it stands for:
+   * {@code -lrb- -rrb- -lsb- -rsb- -lcb- -rcb-} by brackets, {@code `` ''} by {@code "}, {@code `}
+   * by {@code '}. Words that only contain such a sequence ({@code a-lrb-b}) are left alone.
+   */
+  static String restorePunctuation(String text) {
+    String[] words = text.split(" ", -1);
+    for (int i = 0; i < words.length; i++) {
+      words[i] =
+          switch (words[i]) {
+            case "-lrb-" -> "(";
+            case "-rrb-" -> ")";
+            case "-lsb-" -> "[";
+            case "-rsb-" -> "]";
+            case "-lcb-" -> "{";
+            case "-rcb-" -> "}";
+            case "``", "''" -> "\"";
+            case "`" -> "'";
+            default -> words[i];
+          };
+    }
+    return String.join(" ", words);
   }
 }

@@ -28,6 +28,15 @@ class SentimentEvaluationTest {
   }
 
   @Test
+  void ptbBracketsAndQuotesBecomeTheCharactersTheyStandFor() {
+    List<SstSentence> s =
+        Sst.parse(
+            List.of("1 the -lrb- very -rrb- `` best '' of ` 80s -lsb- -rsb- -lcb- -rcb- x-lrb-y"),
+            "x");
+    assertThat(s.get(0).text()).isEqualTo("the ( very ) \" best \" of ' 80s [ ] { } x-lrb-y");
+  }
+
+  @Test
   void badLinesAreRejectedWithTheirNumber() {
     assertThatThrownBy(() -> Sst.parse(List.of("1 fine", "positive great"), "x"))
         .hasMessageContaining("line 2 does not start with an integer label");

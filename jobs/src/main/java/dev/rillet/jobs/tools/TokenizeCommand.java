@@ -1,0 +1,114 @@
+package dev.rillet.jobs.tools;
+
+import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.Rillet;
+import dev.rillet.jobs.eval.Sst;
+import dev.rillet.jobs.eval.SstSentence;
+import dev.rillet.tokenize.TokenSink;
+import dev.rillet.tokenize.WordTokenizer;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * {@code rillet tokenize}: prints the tokens the live job's tokenizer makes of each line of a file,
+ * separated by single spaces, one output line per input line.
+ *
+ * <p>The training recipes read SST through it ({@code --format sst}), so the real-time model and
+ * the ELMo heads learn from exactly the tokens {@code rillet eval} and the live job give them.
+ */
+public final class TokenizeCommand implements Rillet.Command {
+  /** How input lines are read. */
+  public enum Format {
+    /** Each line is plain text; blank lines give blank lines. */
+    TEXT,
+    /**
+     * Each line is an SST sentence {@code <label> <sentence>} read as {@code rillet eval} reads it
+     * (PTB brackets and quotes restored); the output keeps the label first. Blank lines are
+     * skipped.
+     */
+    SST
+  }
+
+  static final ConfigOption<String> INPUT =
+      ConfigOptions.key("input")
+          .stringType()
+          .noDefaultValue()
+          .withDescription("File to tokenize (UTF-8).");
+
+  static final ConfigOption<Format> FORMAT =
+      ConfigOptions.key("format")
+          .enumType(Format.class)
+          .defaultValue(Format.TEXT)
+          .withDescription(
+              "text: each line is plain text; sst: each line is '<label> <sentence>' as in SST's"
+                  + " stsa.* files, read as rillet eval reads them, and the label is kept.");
+
+  @Override
+  public String name() {
+    return "tokenize";
+  }
+
+  @Override
+  public String summary() {
+    return "Print the live tokenizer's tokens of each line of a file (text or SST).";
+  }
+
+  @Override
+  public CommandLine commandLine() {
+    return new CommandLine(name(), summary(), List.of(INPUT, FORMAT));
+  }
+
+  @Override
+  public int run(Configuration conf) throws Exception {
+    Path input = Path.of(ToolOptions.required(conf, INPUT));
+    if (!Files.isRegularFile(input)) {
+      throw new IllegalArgumentException("--input " + input + ": no such file");
+    }
+    Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+    write(input, conf.get(FORMAT), out);
+    out.flush();
+    return 0;
+  }
+
+  /** Writes the tokenized lines of {@code input} to {@code out}, each ending in a newline. */
+  static void write(Path input, Format format, Writer out) throws IOException {
+    WordTokenizer tokenizer = new WordTokenizer();
+    SpaceJoined joined = new SpaceJoined();
+    if (format == Format.SST) {
+      for (SstSentence s : Sst.read(input, "sst")) {
+        joined.line.setLength(0);
+        joined.line.append(s.label());
+        tokenizer.tokenize(s.text(), joined);
+        out.append(joined.line).append('\n');
+      }
+    } else {
+      for (String text : Files.readAllLines(input, StandardCharsets.UTF_8)) {
+        joined.line.setLength(0);
+        tokenizer.tokenize(text, joined);
+        out.append(joined.line).append('\n');
+      }
+    }
+  }
+
+  /** Appends each token to one line, a space before every token but a line's first. */
+  private static final class SpaceJoined implements TokenSink {
+    final StringBuilder line = new StringBuilder();
+
+    @Override
+    public void token(String text, int begin, int end) {
+      if (line.length() > 0) {
+        line.append(' ');
+      }
+      line.append(text, begin, end);
+    }
+  }
+}
