@@ -135,11 +135,15 @@ def read_conllu_documents(path):
     return documents
 
 
+# How the recipes' SST text was tokenized, for model cards and ONNX metadata.
+SST_TOKENS = "SST tokens as ./rillet tokenize --format sst makes them"
+
+
 def read_sst(path):
     """(label, tokens) pairs from an stsa.* file, with the tokens the Java tokenizer makes of each
     sentence, read as `./rillet eval` reads it (`./rillet tokenize --format sst`: PTB brackets
     and quotes restored, clitics and hyphens split as in UD EWT). SST's own tokenization differs
-    in about a third of the sentences ("sci-fi", "-lrb-"); training on it would teach the models
+    in many sentences ("sci-fi", "-lrb-"); training on it would teach the models
     tokens the live job never gives them."""
     command = [str(REPO_ROOT / "rillet"), "tokenize", "--format", "sst", "--input",
                str(Path(path).resolve())]

@@ -26,7 +26,7 @@ import rillet_recurrent as rr  # noqa: E402
 
 SEED = 13
 MODEL_ID = "demo-gru"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 LICENCE = ("CC BY-SA 4.0 (tagger trained on UD English EWT, CC BY-SA 4.0). The sentiment head "
            "is trained on SST-2, which has no explicit licence: research use only.")
 
@@ -171,7 +171,7 @@ def main():
 
     command = rr.command_line("train_demo_gru.py", args, skip=("data", "out"))
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); "
-            "SST-2 stsa.binary.train (sentiment); dev splits for model selection")
+            f"SST-2 stsa.binary.train (sentiment); dev splits for model selection; {rr.SST_TOKENS}")
     rows = "\n".join(f"| {e} | {l:.4f} | {u:.4f} | {s:.4f} | {t:.0f} |" for e, l, u, s, t in history)
     md = f"""# {MODEL_ID} {VERSION} — small demo model
 
@@ -195,8 +195,9 @@ pipeline working. It is not a competitive tagger or sentiment model.
 | UD EWT dev UPOS accuracy (gold tokens, left context) | {upos:.4f} |
 | SST-2 dev accuracy (sentiment after the last token) | {sent:.4f} |
 
-These are PyTorch dev figures used for model selection (epoch {best[0]} kept). An
-evaluation through the Java/ONNX Runtime path and on the test splits comes later.
+These are PyTorch dev figures used for model selection (epoch {best[0]} kept). Test figures
+through the Java tokenizer and the live operators are in the evaluation section that
+`./rillet eval --model models/demo-gru --elmo none --model-card` writes below.
 
 | epoch | train loss | dev UPOS acc | dev SST-2 acc | elapsed s |
 |---|---|---|---|---|

@@ -31,7 +31,7 @@ import rillet_recurrent as rr  # noqa: E402
 
 SEED = 23
 MODEL_ID = "elmo-heads"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 LICENCE = ("CC BY-SA 4.0 (UPOS head trained on UD English EWT, CC BY-SA 4.0). The sentiment "
            "heads are trained on SST, which has no explicit licence: research use only.")
 TASKS = ("tag", "sentiment", "sentiment5")
@@ -276,8 +276,8 @@ def main():
 
     command = rr.command_line("train_elmo_heads.py", args, skip=("data", "out", "work"))
     data_text = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); SST-2 stsa.binary.train; "
-                 "SST-5 stsa.fine.train; dev splits for model selection; frozen biLM "
-                 f"{bilm_id} (weights sha256 {bilm_sha})")
+                 f"SST-5 stsa.fine.train ({rr.SST_TOKENS}); dev splits for model selection; "
+                 f"frozen biLM {bilm_id} (weights sha256 {bilm_sha})")
     md = model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data_text,
                     wall, vocab)
     reh.write_package(args.out, model, model_id=MODEL_ID, version=VERSION, bilm_id=bilm_id,

@@ -31,7 +31,7 @@ import rillet_recurrent as rr  # noqa: E402
 
 SEED = 17
 MODEL_ID = "rillet-gru"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 LICENCE = ("CC BY-SA 4.0 (tagger trained on UD English EWT, CC BY-SA 4.0). The sentiment head "
            "is trained on SST-2, which has no explicit licence: research use only.")
 
@@ -339,7 +339,7 @@ def main():
           f"wall {wall:.0f} s", flush=True)
     command = rr.command_line("train_realtime_gru.py", args, skip=("data", "out"))
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS, documents); SST-2 "
-            "stsa.binary.train (sentiment); dev splits for model selection")
+            f"stsa.binary.train (sentiment); dev splits for model selection; {rr.SST_TOKENS}")
     if args.pretrained_bilm is not None:
         import rillet_elmo as rel
         # The biLM is an input of this model: name the exact weights, as the heads do.
