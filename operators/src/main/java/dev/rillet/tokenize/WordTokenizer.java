@@ -173,13 +173,12 @@ public final class WordTokenizer implements Serializable {
         int q = wordEnd(t, p + 1, b);
         sink.token(t, p, q);
         p = q;
-      } else if (isApostrophe((char) cp) && standaloneCliticEnd(t, p, b) > p) {
-        // "it 's": a clitic already split off, as in pre-tokenized text, stays one token.
-        int q = standaloneCliticEnd(t, p, b);
-        sink.token(t, p, q);
-        p = q;
       } else {
-        int q = punctEnd(t, p, b, cp);
+        // "it 's": a clitic already split off, as in pre-tokenized text, stays one token.
+        int q = isApostrophe(cp) ? standaloneCliticEnd(t, p, b) : -1;
+        if (q < 0) {
+          q = punctEnd(t, p, b, cp);
+        }
         sink.token(t, p, q);
         p = q;
       }
@@ -341,7 +340,7 @@ public final class WordTokenizer implements Serializable {
     return clitic ? end : -1;
   }
 
-  private static boolean isApostrophe(char c) {
+  private static boolean isApostrophe(int c) {
     return c == '\'' || c == '’';
   }
 
