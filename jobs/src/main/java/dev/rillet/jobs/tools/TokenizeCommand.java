@@ -81,27 +81,34 @@ public final class TokenizeCommand implements Rillet.Command {
 
   /** Writes the tokenized lines of {@code input} to {@code out}, each ending in a newline. */
   static void write(Path input, Format format, Writer out) throws IOException {
-    WordTokenizer tokenizer = new WordTokenizer();
-    SpaceJoined joined = new SpaceJoined();
+    SpaceJoined line = new SpaceJoined(new WordTokenizer());
     if (format == Format.SST) {
       for (SstSentence s : Sst.read(input, "sst")) {
-        joined.line.setLength(0);
-        joined.line.append(s.label());
-        tokenizer.tokenize(s.text(), joined);
-        out.append(joined.line).append('\n');
+        out.append(line.of(Integer.toString(s.label()), s.text())).append('\n');
       }
     } else {
       for (String text : Files.readAllLines(input, StandardCharsets.UTF_8)) {
-        joined.line.setLength(0);
-        tokenizer.tokenize(text, joined);
-        out.append(joined.line).append('\n');
+        out.append(line.of("", text)).append('\n');
       }
     }
   }
 
-  /** Appends each token to one line, a space before every token but a line's first. */
+  /** One reused line: a prefix, then each token of a text, separated by single spaces. */
   private static final class SpaceJoined implements TokenSink {
-    final StringBuilder line = new StringBuilder();
+    private final WordTokenizer tokenizer;
+    private final StringBuilder line = new StringBuilder();
+
+    SpaceJoined(WordTokenizer tokenizer) {
+      this.tokenizer = tokenizer;
+    }
+
+    /** {@code prefix} and the tokens of {@code text}; valid until the next call. */
+    CharSequence of(String prefix, String text) {
+      line.setLength(0);
+      line.append(prefix);
+      tokenizer.tokenize(text, this);
+      return line;
+    }
 
     @Override
     public void token(String text, int begin, int end) {

@@ -26,7 +26,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Produces to and reads from a real Kafka in tests: Avro records in Rillet's wire format (single
@@ -100,11 +99,9 @@ public final class KafkaTestClient implements AutoCloseable {
    */
   public void inTransaction(
       String transactionalId, boolean commit, Consumer<KafkaProducer<byte[], byte[]>> body) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties p = OrderedProducers.properties(bootstrapServers);
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-    try (KafkaProducer<byte[], byte[]> tx =
-        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> tx = OrderedProducers.create(p)) {
       tx.initTransactions();
       tx.beginTransaction();
       body.accept(tx);
