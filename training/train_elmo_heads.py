@@ -5,9 +5,9 @@ L+1 layers are cached (float16) in --work, keyed by the biLM weights' sha256, so
 tuning skip the biLM. Heads (rillet_elmo_heads.ElmoHeads), each with its own scalar mix:
   - UPOS per token: UD EWT train (gold tokens), tuned on dev;
   - sentiment (negative, positive): SST-2 train sentences, tuned on dev;
-  - 5-class sentiment: SST-5 train sentences, tuned on dev.
-Batches of the three tasks are interleaved; each head keeps the epoch with its best dev
-accuracy. Test splits are not read.
+  - 5-class sentiment: SST-5 train sentences, tuned on dev;
+SST through the Java tokenizer (rr.read_sst). Batches of the three tasks are interleaved; the
+epoch with the best mean of dev UPOS and dev SST-2 accuracy is kept. Test splits are not read.
 
     /usr/bin/python3 training/train_elmo_heads.py [--bilm models/elmo-bilm] [--epochs N]
 """
@@ -333,7 +333,8 @@ sentence path's revised UPOS tags and sentence sentiment.
 ## Figures
 
 Test figures (Java tokenizer, real operators) are in the evaluation section that `./rillet
-eval --model-card` writes below. PyTorch dev figures used for model selection (gold tokens):
+eval --model-card` writes below. PyTorch dev figures used for model selection (EWT gold tokens; SST
+as `./rillet tokenize --format sst` tokenizes it):
 
 | measure | value |
 |---|---|
