@@ -214,6 +214,19 @@ def command_line(script, args, skip=()):
     return " ".join(parts)
 
 
+def add_seed_option(parser, default):
+    """--seed N: runs a recipe with another seed than its fixed one (seed studies). Unset by
+    default, so command_line leaves it out and a shipped card's command stays the one that made
+    it; a run with --seed has it in its command line and card."""
+    parser.add_argument("--seed", type=int, default=None,
+                        help=f"random seed (default {default}, the recipe's fixed seed)")
+
+
+def recipe_seed(args, default):
+    """The seed a run uses: --seed when given, else the recipe's fixed one."""
+    return default if args.seed is None else args.seed
+
+
 def class_ids(tokens, index):
     """Per token, the id of its unknown-word class in index, else <unk>: what a word turns into
     when word dropout removes it (and what encode gives for a word not in index)."""

@@ -102,11 +102,13 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--dropout", type=float, default=0.25)
+    rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
+    seed = rr.recipe_seed(args, SEED)
     started = time.time()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
-    rng = random.Random(SEED)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
 
     ewt, sst = args.data / "ud-ewt", args.data / "sst"
     ewt_train = rr.read_conllu(ewt / "en_ewt-ud-train.conllu")
@@ -207,7 +209,7 @@ through the Java tokenizer and the live operators are in the evaluation section 
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {SEED}; torch {torch.__version__}; {args.threads} threads
+- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s (data loading, training, evaluation), {len(history)} epochs
 - The number of epochs run under `--max-minutes` depends on machine speed; with the same seed,
   `--max-minutes 0 --max-epochs {len(history)}` reruns these same epochs.
@@ -219,7 +221,7 @@ through the Java tokenizer and the live operators are in the evaluation section 
   licence for the data; research use only.
 """
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
-                     data=data, command=command, seed=SEED, tag_labels=rr.UPOS_LABELS,
+                     data=data, command=command, seed=seed, tag_labels=rr.UPOS_LABELS,
                      sentiment_labels=rr.SENTIMENT_LABELS, model_md=md, purpose="demo")
     size = sum(p.stat().st_size for p in args.out.iterdir())
     print(f"wrote {args.out} ({size} bytes)", flush=True)

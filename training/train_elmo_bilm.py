@@ -222,10 +222,12 @@ def main():
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--probe", type=int, default=0,
                         help="only time this many steps and print tokens/s; writes nothing")
+    rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
+    seed = rr.recipe_seed(args, SEED)
     started = time.time()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
 
     train, held_out, data_description = training_sentences(args.data, args.max_sentence)
     vocab = build_word_vocab(train, args.vocab_size, args.min_count)
@@ -260,7 +262,7 @@ def main():
         started -= saved.get("seconds", 0.0)
         print(f"resumed at step {step}", flush=True)
 
-    rng_check = random.Random(SEED + 1)
+    rng_check = random.Random(seed + 1)
     check_slice = rng_check.sample(held_out, min(args.check_sentences, len(held_out)))
     lengths = [len(s) for s in train]
     # Batch order is a function of the epoch number only, so a resumed run takes the same
@@ -268,7 +270,7 @@ def main():
     total_steps = args.probe or args.steps
     epoch, position = 0, 0
     while True:
-        epoch_batches = token_batches(lengths, args.batch_tokens, random.Random(SEED * 1000 + epoch))
+        epoch_batches = token_batches(lengths, args.batch_tokens, random.Random(seed * 1000 + epoch))
         if position + len(epoch_batches) > step:
             break
         position += len(epoch_batches)
@@ -280,7 +282,7 @@ def main():
         if index_in_epoch >= len(epoch_batches):
             epoch += 1
             epoch_batches = token_batches(lengths, args.batch_tokens,
-                                          random.Random(SEED * 1000 + epoch))
+                                          random.Random(seed * 1000 + epoch))
             index_in_epoch = 0
         batch = [train[i] for i in epoch_batches[index_in_epoch]]
         index_in_epoch += 1
@@ -305,7 +307,7 @@ def main():
             f_ppl, b_ppl, _ = perplexity(model, check_slice, word_index, args.batch_tokens)
             print(f"step {step}: held-out slice ppl forward {f_ppl:.1f} backward {b_ppl:.1f}",
                   flush=True)
-            save_checkpoint(checkpoint, model, optimizer, step, SEED, time.time() - started)
+            save_checkpoint(checkpoint, model, optimizer, step, seed, time.time() - started)
     if args.probe:
         return
 
@@ -375,7 +377,7 @@ words, plus WikiText's own `<unk>` tokens) count as `<UNK>`:
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data_description}; {n_sentences} training sentences, {n_tokens} tokens
-- Seed: {SEED}; torch {torch.__version__}; {args.threads} threads
+- Seed: {rr.recipe_seed(args, SEED)}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s in all ({train_wall:.0f} s data loading and training) on a
   2-core machine shared with other work
 

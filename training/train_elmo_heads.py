@@ -186,11 +186,13 @@ def main():
                         help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--limit", type=int, default=0,
                         help="use only the first N sentences of every split (tests)")
+    rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
+    seed = rr.recipe_seed(args, SEED)
     started = time.time()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
-    rng = random.Random(SEED)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
 
     bilm = rel.load_bilm(args.bilm / "options.json", args.bilm / "weights.hdf5")
     bilm_sha = rel.sha256(args.bilm / "weights.hdf5")
@@ -223,7 +225,7 @@ def main():
         counts = collections.Counter(rr.normalize(t) for tokens in train_tokens for t in tokens)
         word_dropout = rr.WordDropout(vocab, counts, args.word_dropout_alpha,
                                       args.word_dropout_uniform,
-                                      torch.Generator().manual_seed(SEED))
+                                      torch.Generator().manual_seed(seed))
     data = {key: [(cache[" ".join(tokens)], y, rr.encode(tokens, index),
                    rr.class_ids(tokens, index))
                   for tokens, y in examples]
@@ -283,7 +285,7 @@ def main():
     reh.write_package(args.out, model, model_id=MODEL_ID, version=VERSION, bilm_id=bilm_id,
                       bilm_sha256=bilm_sha, tag_labels=rr.UPOS_LABELS,
                       sentiment_labels=rr.SENTIMENT_LABELS, licence=LICENCE, data=data_text,
-                      command=command, seed=SEED, model_md=md, vocab=vocab or None)
+                      command=command, seed=seed, model_md=md, vocab=vocab or None)
     with open(args.work / "dev-figures.json", "w", encoding="utf-8") as f:
         json.dump(final, f)
     print(f"wrote {args.out}", flush=True)
@@ -350,7 +352,7 @@ as `./rillet tokenize --format sst` tokenizes it):
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {SEED}; torch {torch.__version__}; {args.threads} threads
+- Seed: {rr.recipe_seed(args, SEED)}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s (including computing or loading the cached activations)
 
 ## Licences

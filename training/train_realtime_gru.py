@@ -225,11 +225,13 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--word-dropout-alpha", type=float, default=0.25)
     parser.add_argument("--word-dropout-uniform", type=float, default=0.02)
+    rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
+    seed = rr.recipe_seed(args, SEED)
     started = time.time()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
-    rng = random.Random(SEED)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
 
     ewt, sst = args.data / "ud-ewt", args.data / "sst"
     train_docs = rr.read_conllu_documents(ewt / "en_ewt-ud-train.conllu")
@@ -292,7 +294,7 @@ def main():
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
-    generator = torch.Generator().manual_seed(SEED)
+    generator = torch.Generator().manual_seed(seed)
     word_dropout = (rr.WordDropout if bilm_embedding is None else BilmWordDropout)(vocab, counts, args.word_dropout_alpha, args.word_dropout_uniform,
                                generator)
     best, best_state, history = None, None, []
@@ -349,7 +351,7 @@ def main():
     md = model_card(args, vocab, history, best, upos, sent, command, data, wall, base_size,
                     width - args.embedding)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
-                     data=data, command=command, seed=SEED, tag_labels=rr.UPOS_LABELS,
+                     data=data, command=command, seed=seed, tag_labels=rr.UPOS_LABELS,
                      sentiment_labels=rr.SENTIMENT_LABELS, model_md=md,
                      normalization=normalization, unknown_classes=classes)
     print(f"wrote {args.out}", flush=True)
@@ -409,7 +411,7 @@ documents from the zero state with gold tokens; SST-2 dev after the last token):
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {SEED}; torch {torch.__version__}; {args.threads} threads
+- Seed: {rr.recipe_seed(args, SEED)}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s on one thread of a 2-core machine (other jobs may have shared it)
 
 ## Licences

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import h5py
 import onnx
+import onnx.numpy_helper
 import torch
 
 import rillet_elmo as rel
@@ -100,6 +101,27 @@ def test_realtime_gru_recipe_writes_a_contract_package(tmp_path):
     assert meta["rillet.model.id"] == "rillet-gru" and meta["rillet.model.cell"] == "gru"
     assert [i.name for i in proto.graph.input] == ["token_ids", "state_in"]
     assert "| UD EWT dev UPOS accuracy" in (out / "MODEL.md").read_text()
+
+
+def test_seed_option_replaces_the_recipe_seed_and_is_recorded(tmp_path):
+    data = tiny_data(tmp_path / "data")
+    tiny = ("--data", data, "--epochs", 1, "--embedding", 6, "--hidden", 8, "--threads", 1)
+    run("train_realtime_gru.py", *tiny, "--out", tmp_path / "fixed")
+    run("train_realtime_gru.py", *tiny, "--out", tmp_path / "other", "--seed", 5)
+
+    def provenance(package):
+        proto = onnx.load(str(package / "model.onnx"))
+        meta = {p.key: p.value for p in proto.metadata_props}
+        card = (package / "MODEL.md").read_text()
+        return meta["rillet.training.seed"], meta["rillet.training.command"], re.search(
+            r"- Seed: (\d+);", card).group(1), proto
+
+    seed, command, card_seed, fixed = provenance(tmp_path / "fixed")
+    assert (seed, card_seed) == ("17", "17") and "--seed" not in command
+    seed, command, card_seed, other = provenance(tmp_path / "other")
+    assert (seed, card_seed) == ("5", "5") and command.endswith("--seed 5")
+    weights = [[onnx.numpy_helper.to_array(i) for i in p.graph.initializer] for p in (fixed, other)]
+    assert any(a.shape == b.shape and not (a == b).all() for a, b in zip(*weights))
 
 
 def test_heads_recipe_trains_on_a_bilm_package(tmp_path):
