@@ -16,6 +16,7 @@ import argparse
 import collections
 import copy
 import json
+import os
 import random
 import sys
 import time
@@ -64,7 +65,10 @@ def cached_activations(bilm, sentences, cache_path):
     values = activations(bilm, [k.split(" ") for k in keys])
     cache = dict(zip(keys, values))
     cache_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(cache, cache_path)
+    # Written aside and renamed: runs side by side (training/seed_study.py) share the cache.
+    partial = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
+    torch.save(cache, partial)
+    partial.replace(cache_path)
     print(f"cached biLM activations of {len(keys)} sentences in {time.time() - started:.0f} s "
           f"-> {cache_path}", flush=True)
     return cache
