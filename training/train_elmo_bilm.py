@@ -325,13 +325,13 @@ def main():
                               skip=("data", "out", "work", "resume", "probe"))
     unk_rate = sum(1 for s in held_out for w in s if w not in word_index) / max(
         1, sum(len(s) for s in held_out))
-    write_model_card(args, options, n_params, len(vocab), cutoffs, len(train), n_train_tokens,
+    write_model_card(args, seed, options, n_params, len(vocab), cutoffs, len(train), n_train_tokens,
                      data_description, command, f_ppl, b_ppl, n_targets, unk_rate, train_wall,
                      wall, rel.sha256(weights))
     print(f"wrote {args.out}; wall {wall:.0f} s", flush=True)
 
 
-def write_model_card(args, options, n_params, vocab_size, cutoffs, n_sentences, n_tokens,
+def write_model_card(args, seed, options, n_params, vocab_size, cutoffs, n_sentences, n_tokens,
                      data_description, command, f_ppl, b_ppl, n_targets, unk_rate, train_wall,
                      wall, weights_sha):
     lstm, cnn = options["lstm"], options["char_cnn"]
@@ -377,7 +377,7 @@ words, plus WikiText's own `<unk>` tokens) count as `<UNK>`:
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data_description}; {n_sentences} training sentences, {n_tokens} tokens
-- Seed: {rr.recipe_seed(args, SEED)}; torch {torch.__version__}; {args.threads} threads
+- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s in all ({train_wall:.0f} s data loading and training) on a
   2-core machine shared with other work
 

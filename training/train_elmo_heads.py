@@ -284,7 +284,7 @@ def main():
     data_text = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS); SST-2 stsa.binary.train; "
                  f"SST-5 stsa.fine.train ({rr.SST_TOKENS}); dev splits for model selection; "
                  f"frozen biLM {bilm_id} (weights sha256 {bilm_sha})")
-    md = model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data_text,
+    md = model_card(args, seed, k, dim, bilm_id, bilm_sha, history, best, final, command, data_text,
                     wall, vocab)
     reh.write_package(args.out, model, model_id=MODEL_ID, version=VERSION, bilm_id=bilm_id,
                       bilm_sha256=bilm_sha, tag_labels=rr.UPOS_LABELS,
@@ -295,7 +295,7 @@ def main():
     print(f"wrote {args.out}", flush=True)
 
 
-def model_card(args, k, dim, bilm_id, bilm_sha, history, best, final, command, data, wall,
+def model_card(args, seed, k, dim, bilm_id, bilm_sha, history, best, final, command, data, wall,
                vocab):
     words_input = norm_text = words_text = ""
     if args.layer_norm:
@@ -356,7 +356,7 @@ as `./rillet tokenize --format sst` tokenizes it):
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {rr.recipe_seed(args, SEED)}; torch {torch.__version__}; {args.threads} threads
+- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s (including computing or loading the cached activations)
 
 ## Licences

@@ -348,7 +348,7 @@ def main():
         data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} (weights "
                  f"sha256 {rel.sha256(bilm_weights(args.pretrained_bilm))}) and forms of its "
                  "corpus (../shared/data/corpus)")
-    md = model_card(args, vocab, history, best, upos, sent, command, data, wall, base_size,
+    md = model_card(args, seed, vocab, history, best, upos, sent, command, data, wall, base_size,
                     width - args.embedding)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
                      data=data, command=command, seed=seed, tag_labels=rr.UPOS_LABELS,
@@ -357,7 +357,7 @@ def main():
     print(f"wrote {args.out}", flush=True)
 
 
-def model_card(args, vocab, history, best, upos, sent, command, data, wall, base_size,
+def model_card(args, seed, vocab, history, best, upos, sent, command, data, wall, base_size,
                pretrained_dim):
     n_classes = sum(1 for w in vocab if w.startswith("<unk:"))
     if args.pretrained_bilm is None:
@@ -411,7 +411,7 @@ documents from the zero state with gold tokens; SST-2 dev after the last token):
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {rr.recipe_seed(args, SEED)}; torch {torch.__version__}; {args.threads} threads
+- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
 - Wall time: {wall:.0f} s on one thread of a 2-core machine (other jobs may have shared it)
 
 ## Licences

@@ -18,9 +18,11 @@ STUDY = rr.REPO_ROOT / "training" / "seed_study.py"
 
 def test_seed_study_trains_each_pair_with_its_seeds_and_tabulates_eval(tmp_path):
     data = tiny_data(tmp_path / "data")
-    for name in ("ud-ewt/en_ewt-ud", "sst/stsa.binary", "sst/stsa.fine"):
-        shutil.copy(data / f"{name}-dev.conllu" if "ewt" in name else data / f"{name}.dev",
-                    data / f"{name}-test.conllu" if "ewt" in name else data / f"{name}.test")
+    # The miniature tree has no test split (recipes never read one); eval scores the dev text.
+    for dev, test in (("ud-ewt/en_ewt-ud-dev.conllu", "ud-ewt/en_ewt-ud-test.conllu"),
+                      ("sst/stsa.binary.dev", "sst/stsa.binary.test"),
+                      ("sst/stsa.fine.dev", "sst/stsa.fine.test")):
+        shutil.copy(data / dev, data / test)
     shipped = rr.REPO_ROOT / "models" / "rillet-gru" / "model.onnx"
     shipped_sha = rel.sha256(shipped)
     work = tmp_path / "study"
@@ -56,4 +58,5 @@ def test_seed_study_trains_each_pair_with_its_seeds_and_tabulates_eval(tmp_path)
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert (work / "gru-3" / "MODEL.md").stat().st_mtime_ns == trained
-    assert again.stdout == done.stdout
+    table = done.stdout.rsplit("seed study wall time", 1)[0]
+    assert again.stdout.rsplit("seed study wall time", 1)[0] == table
