@@ -16,9 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_kernels  # noqa: E402,F401  (before torch: it pins the CPU kernels torch loads)
+
+import torch  # noqa: E402
+
 import rillet_elmo as rel  # noqa: E402
 import rillet_elmo_heads as reh  # noqa: E402
 import rillet_recurrent as rr  # noqa: E402

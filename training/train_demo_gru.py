@@ -18,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-from torch import nn
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torch loads)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
 import rillet_recurrent as rr  # noqa: E402
 
 SEED = 13
@@ -210,6 +212,7 @@ through the Java tokenizer and the live operators are in the evaluation section 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
 - Seed: {seed}; torch {torch.__version__}; {args.threads} threads
+- {rillet_kernels.describe()}
 - Wall time: {wall:.0f} s (data loading, training, evaluation), {len(history)} epochs
 - The number of epochs run under `--max-minutes` depends on machine speed; with the same seed,
   `--max-minutes 0 --max-epochs {len(history)}` reruns these same epochs.

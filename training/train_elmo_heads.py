@@ -22,10 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-from torch import nn
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torch loads)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
 import rillet_elmo as rel  # noqa: E402
 import rillet_elmo_heads as reh  # noqa: E402
 import rillet_recurrent as rr  # noqa: E402
@@ -357,6 +359,7 @@ as `./rillet tokenize --format sst` tokenizes it):
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
 - Seed: {seed}; torch {torch.__version__}; {args.threads} threads
+- {rillet_kernels.describe()}
 - Wall time: {wall:.0f} s (including computing or loading the cached activations)
 
 ## Licences

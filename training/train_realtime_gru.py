@@ -23,10 +23,12 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-from torch import nn
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torch loads)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
 import rillet_recurrent as rr  # noqa: E402
 
 SEED = 17
@@ -412,6 +414,7 @@ documents from the zero state with gold tokens; SST-2 dev after the last token):
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
 - Seed: {seed}; torch {torch.__version__}; {args.threads} threads
+- {rillet_kernels.describe()}
 - Wall time: {wall:.0f} s on one thread of a 2-core machine (other jobs may have shared it)
 
 ## Licences
