@@ -28,7 +28,7 @@ import rillet_recurrent as rr  # noqa: E402
 
 SEED = 13
 MODEL_ID = "demo-gru"
-VERSION = "0.2.0"
+VERSION = "0.2.1"
 LICENCE = ("CC BY-SA 4.0 (tagger trained on UD English EWT, CC BY-SA 4.0). The sentiment head "
            "is trained on SST-2, which has no explicit licence: research use only.")
 

@@ -34,7 +34,7 @@ import rillet_recurrent as rr  # noqa: E402
 
 SEED = 23
 MODEL_ID = "elmo-heads"
-VERSION = "1.2.0"
+VERSION = "1.2.1"
 LICENCE = ("CC BY-SA 4.0 (UPOS head trained on UD English EWT, CC BY-SA 4.0). The sentiment "
            "heads are trained on SST, which has no explicit licence: research use only.")
 TASKS = ("tag", "sentiment", "sentiment5")

@@ -135,10 +135,10 @@ class EvalEndToEndTest {
                     }));
     assertThat(code).isZero();
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("demo-gru@0.2.0 is a small demo model");
+        .contains("demo-gru@0.2.1 is a small demo model");
     Evaluation.Result direct = evaluate(data, 256, 64);
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("model    demo-gru@0.2.0 (purpose: demo)")
+        .contains("model    demo-gru@0.2.1 (purpose: demo)")
         .contains(
             String.format(
                 java.util.Locale.ROOT,
