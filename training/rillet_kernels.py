@@ -71,12 +71,11 @@ def loaded_openblas():
 def describe():
     """One line for a model card: the kernels in effect for this run."""
     blas = loaded_openblas()
+    blas_text = ("BLAS not OpenBLAS" if blas is None else
+                 f"OpenBLAS kernel {blas[0]}, {blas[1]} thread{'' if blas[1] == 1 else 's'}")
     if OPTED_OUT or not PINNABLE:
         why = "RILLET_PIN_KERNELS=0" if OPTED_OUT else f"this {platform.machine()} CPU has no AVX2"
-        blas_text = "" if blas is None else f"; OpenBLAS kernel {blas[0]}, {blas[1]} threads"
-        return (f"CPU kernels not pinned ({why}{blas_text}), so a rerun on another machine "
+        return (f"CPU kernels not pinned ({why}; {blas_text}), so a rerun on another machine "
                 "may differ in the last bits")
-    blas_text = ("BLAS not OpenBLAS" if blas is None
-                 else f"OpenBLAS kernel {blas[0]}, {blas[1]} thread{'s' if blas[1] != 1 else ''}")
     return (f"CPU kernels: {blas_text}; ATen {os.environ['ATEN_CPU_CAPABILITY']}; "
             f"oneDNN up to {os.environ['ONEDNN_MAX_CPU_ISA']} (training/rillet_kernels.py)")

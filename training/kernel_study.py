@@ -1,0 +1,110 @@
+"""Kernel study: does a recipe repeat its run bit for bit, and which CPU-kernel settings move it?
+
+Reruns the GRU recipe command recorded in models/rillet-gru/manifest.json, cut to --epochs, once
+per environment below, and prints a markdown table of each run's weights digest (sha256 over
+the ONNX initializers) next to the kernels its card says were in effect:
+  - the machine's defaults (RILLET_PIN_KERNELS=0), twice: does the same machine repeat?
+  - the defaults with one of OpenBLAS's settings pinned, then with both;
+  - the recipes' own setting (training/rillet_kernels.py pins all four), twice.
+Equal digests mean identical weights. The pinned digest is the one to compare across machines:
+the same command prints the same digest wherever the pin holds. Runs go side by side (--jobs);
+the shipped model is read, never written.
+
+    /usr/bin/python3 training/kernel_study.py [--epochs 2] [--jobs 2]
+"""
+
+import argparse
+import concurrent.futures
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import onnx
+from onnx import numpy_helper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_recurrent as rr  # noqa: E402
+import seed_study  # noqa: E402
+
+# The variables rillet_kernels pins (its PINNED), named here so that this study's own process
+# never imports it: it would pin this process's environment, which the runs inherit.
+KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "ATEN_CPU_CAPABILITY",
+                    "ONEDNN_MAX_CPU_ISA", "RILLET_PIN_KERNELS")
+UNPINNED = {"RILLET_PIN_KERNELS": "0"}
+VARIANTS = (
+    ("defaults", UNPINNED),
+    ("defaults, again", UNPINNED),
+    ("defaults + OPENBLAS_NUM_THREADS=1", {**UNPINNED, "OPENBLAS_NUM_THREADS": "1"}),
+    ("defaults + OPENBLAS_CORETYPE=Haswell", {**UNPINNED, "OPENBLAS_CORETYPE": "Haswell"}),
+    ("defaults + both OpenBLAS settings",
+     {**UNPINNED, "OPENBLAS_NUM_THREADS": "1", "OPENBLAS_CORETYPE": "Haswell"}),
+    ("pinned (the recipes' setting)", {}),
+    ("pinned, again", {}),
+)
+
+
+def weights_digest(model):
+    """sha256 over the initializers' names and values, in name order: the weights only, not
+    the file's metadata."""
+    digest = hashlib.sha256()
+    for tensor in sorted(onnx.load(str(model)).graph.initializer, key=lambda t: t.name):
+        digest.update(tensor.name.encode())
+        digest.update(numpy_helper.to_array(tensor).tobytes())
+    return digest.hexdigest()
+
+
+def kernels_line(card):
+    """The card's line on CPU kernels (written by rillet_kernels.describe())."""
+    return next((line[2:] for line in card.read_text(encoding="utf-8").splitlines()
+                 if line.startswith("- CPU kernels")), "(not recorded)")
+
+
+def run_variant(number, name, variables, args):
+    out = args.work / f"run-{number}"
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_VARIABLES}
+    env.update(variables)
+    argv = (seed_study.shipped_command(args.models / "rillet-gru")
+            + ["--data", str(args.data), "--epochs", str(args.epochs), "--out", str(out)])
+    with open(args.work / f"run-{number}.log", "w", encoding="utf-8") as log:
+        done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, cwd=rr.REPO_ROOT,
+                              env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}: recipe failed ({done.returncode}), see "
+                         f"{args.work / f'run-{number}.log'}")
+    return weights_digest(out / "model.onnx"), kernels_line(out / "MODEL.md")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="epochs per run (the recipe's cosine schedule follows it)")
+    parser.add_argument("--jobs", type=int, default=2, help="runs side by side")
+    parser.add_argument("--data", type=Path, default=rr.data_root())
+    parser.add_argument("--models", type=Path, default=rr.REPO_ROOT / "models",
+                        help="where the shipped rillet-gru is (its recorded command is rerun)")
+    parser.add_argument("--work", type=Path,
+                        default=rr.REPO_ROOT / "training" / "out" / "kernel-study")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    # Build the jar once before runs side by side call ./rillet tokenize (see seed_study).
+    seed_study.run([str(rr.REPO_ROOT / "rillet"), "tokenize", "--help"], args.work / "build.log")
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_variant, i, name, variables, args)
+                   for i, (name, variables) in enumerate(VARIANTS, 1)]
+        results = [future.result() for future in futures]
+    lines = ["| run | environment | kernels in effect (the run's card) | weights sha256 |",
+             "|---|---|---|---|"]
+    for (name, variables), (digest, kernels) in zip(VARIANTS, results):
+        shown = " ".join(f"{k}={v}" for k, v in variables.items()) or "(none set)"
+        lines.append(f"| {name} | {shown} | {kernels} | `{digest[:16]}` |")
+    print("\n".join(lines), flush=True)
+    print(f"kernel study wall time {time.time() - started:.0f} s ({args.epochs} epochs per run)",
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
