@@ -256,6 +256,10 @@ def main():
     step = 0
     if args.resume and checkpoint.is_file():
         saved = torch.load(checkpoint)
+        if saved["seed"] != seed:
+            raise SystemExit(f"--resume: {checkpoint} is from a run with seed {saved['seed']}, "
+                             f"this one has seed {seed}; resume with --seed {saved['seed']}, or "
+                             f"start afresh without --resume (or with another --work)")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["torch_rng"])

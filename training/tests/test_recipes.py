@@ -63,10 +63,11 @@ def test_bilm_recipe_writes_a_loadable_package_with_perplexities(tmp_path):
     assert "| forward |" in card and rel.sha256(out / "weights.hdf5") in card
     # A second run resumes from the checkpoint and ends with the same weights.
     again = tmp_path / "again"
-    run("train_elmo_bilm.py", "--data", data, "--out", again, "--work", tmp_path / "work",
-        "--steps", 4, "--check-every", 2, "--log-every", 2, "--char-dim", 4,
-        "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
-        "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64, "--resume")
+    resume = ("--data", data, "--out", again, "--work", tmp_path / "work", "--steps", 4,
+              "--check-every", 2, "--log-every", 2, "--char-dim", 4, "--filters", "1x4,2x6",
+              "--highway", 1, "--projection", 6, "--dim", 10, "--vocab-size", 50,
+              "--min-count", 1, "--threads", 1, "--batch-tokens", 64, "--resume")
+    run("train_elmo_bilm.py", *resume)
     assert rel.sha256(again / "weights.hdf5") == rel.sha256(out / "weights.hdf5")
     # A resumed run's card counts the interrupted run's time, which the checkpoint carries:
     # pretend the first run took 10000 s.
@@ -75,13 +76,17 @@ def test_bilm_recipe_writes_a_loadable_package_with_perplexities(tmp_path):
     assert saved["seconds"] > 0
     saved["seconds"] = 10000.0
     torch.save(saved, checkpoint)
-    run("train_elmo_bilm.py", "--data", data, "--out", again, "--work", tmp_path / "work",
-        "--steps", 4, "--check-every", 2, "--log-every", 2, "--char-dim", 4,
-        "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
-        "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64, "--resume")
+    run("train_elmo_bilm.py", *resume)
     card = (again / "MODEL.md").read_text()
     recorded = re.search(r"Wall time: (\d+) s in all \((\d+) s", card)
     assert 10000 <= int(recorded.group(2)) <= int(recorded.group(1)) < 10000 + 600
+    # A checkpoint made with another seed is refused: the resumed run would be neither.
+    refused = subprocess.run([sys.executable, str(TRAINING / "train_elmo_bilm.py"),
+                              *map(str, resume), "--seed", "5"],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0
+    assert "is from a run with seed 7, this one has seed 5; resume with --seed 7" in (
+        refused.stderr)
 
 
 def test_realtime_gru_recipe_writes_a_contract_package(tmp_path):
