@@ -219,6 +219,19 @@ def _lstm_group(k, direction):
     return f"RNN_{direction}/RNN/MultiRNNCell/Cell{k}/LSTMCell"
 
 
+def package_files(bilm_dir, flag):
+    """(options.json, weights file) of a biLM package: options.json and the one .hdf5 file
+    (save_bilm names it weights.hdf5). Exits naming the flag and the fix when either is not
+    there, so a recipe fails at startup rather than after loading its data."""
+    bilm_dir = Path(bilm_dir)
+    weights = sorted(bilm_dir.glob("*.hdf5"))
+    if not (bilm_dir / "options.json").is_file() or len(weights) != 1:
+        raise SystemExit(f"{flag} {bilm_dir}: expected a biLM package, options.json and one "
+                         f".hdf5 weights file (found {len(weights)}); train one with "
+                         f"training/train_elmo_bilm.py or point {flag} at models/elmo-bilm")
+    return bilm_dir / "options.json", weights[0]
+
+
 def load_bilm(options_path, weights_path):
     """Builds an ElmoBiLM from an options.json + bilm-tf HDF5 weights file."""
     with open(options_path, encoding="utf-8") as f:

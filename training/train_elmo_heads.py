@@ -200,8 +200,9 @@ def main():
     torch.manual_seed(seed)
     rng = random.Random(seed)
 
-    bilm = rel.load_bilm(args.bilm / "options.json", args.bilm / "weights.hdf5")
-    bilm_sha = rel.sha256(args.bilm / "weights.hdf5")
+    options, weights = rel.package_files(args.bilm, "--bilm")
+    bilm = rel.load_bilm(options, weights)
+    bilm_sha = rel.sha256(weights)
     bilm_id = args.bilm.name
 
     def cut(items):

@@ -29,6 +29,7 @@ import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torc
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+import rillet_elmo as rel  # noqa: E402
 import rillet_recurrent as rr  # noqa: E402
 
 SEED = 17
@@ -123,20 +124,10 @@ def corpus_surface_forms(data, normalization):
             for n, c in forms.items() if not n.startswith("<")}
 
 
-def bilm_weights(bilm_dir):
-    """The one .hdf5 weights file of a biLM package; exits with the fix if it is not there."""
-    weights = sorted(Path(bilm_dir).glob("*.hdf5"))
-    if not (Path(bilm_dir) / "options.json").is_file() or len(weights) != 1:
-        raise SystemExit(f"--pretrained-bilm {bilm_dir}: expected options.json and one .hdf5 "
-                         "weights file (train it first: training/train_elmo_bilm.py)")
-    return weights[0]
-
-
 def bilm_vectors(bilm_dir, surface):
     """The biLM's context-free token vectors [N, P] of the given surface forms, scaled so the
     whole table has unit standard deviation."""
-    import rillet_elmo as rel
-    bilm = rel.load_bilm(Path(bilm_dir) / "options.json", bilm_weights(bilm_dir)).eval()
+    bilm = rel.load_bilm(*rel.package_files(bilm_dir, "--pretrained-bilm")).eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(surface), 1024):
@@ -230,6 +221,8 @@ def main():
     rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
     seed = rr.recipe_seed(args, SEED)
+    if args.pretrained_bilm is not None:
+        rel.package_files(args.pretrained_bilm, "--pretrained-bilm")  # fail now, not after loading
     started = time.time()
     torch.set_num_threads(args.threads)
     torch.manual_seed(seed)
@@ -345,11 +338,10 @@ def main():
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS, documents); SST-2 "
             f"stsa.binary.train (sentiment); dev splits for model selection; {rr.SST_TOKENS}")
     if args.pretrained_bilm is not None:
-        import rillet_elmo as rel
         # The biLM is an input of this model: name the exact weights, as the heads do.
+        weights = rel.package_files(args.pretrained_bilm, "--pretrained-bilm")[1]
         data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} (weights "
-                 f"sha256 {rel.sha256(bilm_weights(args.pretrained_bilm))}) and forms of its "
-                 "corpus (../shared/data/corpus)")
+                 f"sha256 {rel.sha256(weights)}) and forms of its corpus (../shared/data/corpus)")
     md = model_card(args, seed, vocab, history, best, upos, sent, command, data, wall, base_size,
                     width - args.embedding)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,

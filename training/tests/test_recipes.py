@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import onnx
 import onnx.numpy_helper
+import pytest
 import torch
 
 import rillet_elmo as rel
@@ -195,3 +196,15 @@ def test_realtime_gru_recipe_starts_from_the_bilm_vectors_and_adds_corpus_words(
     for i in extra:
         cls = index.get(rr.unknown_class(forms[vocab[i]][1]), rr.UNK_ID)
         np.testing.assert_array_equal(table[i, 6:], table[cls, 6:])
+
+
+@pytest.mark.parametrize("script, flag", [("train_realtime_gru.py", "--pretrained-bilm"),
+                                          ("train_elmo_heads.py", "--bilm")])
+def test_a_recipe_without_its_bilm_package_fails_at_startup_naming_the_flag(tmp_path, script,
+                                                                             flag):
+    # --data is empty too: the biLM must be checked before any data is read.
+    done = subprocess.run([sys.executable, str(TRAINING / script), flag, str(tmp_path),
+                           "--data", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert (f"{flag} {tmp_path}: expected a biLM package, options.json and one .hdf5 weights "
+            f"file (found 0)") in done.stderr
