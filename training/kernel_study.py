@@ -4,7 +4,8 @@ Reruns the GRU recipe command recorded in models/rillet-gru/manifest.json, cut t
 per environment below, and prints a markdown table of each run's weights digest (sha256 over
 the ONNX initializers) next to the kernels its card says were in effect:
   - the machine's defaults (RILLET_PIN_KERNELS=0), twice: does the same machine repeat?
-  - the defaults with one of OpenBLAS's settings pinned, then with both;
+  - the defaults with one of OpenBLAS's settings pinned, then with both, then with all but
+    oneDNN's;
   - the recipes' own setting (training/rillet_kernels.py pins all four), twice.
 Equal digests mean identical weights. The pinned digest is the one to compare across machines:
 the same command prints the same digest wherever the pin holds. Runs go side by side (--jobs);
@@ -41,6 +42,8 @@ VARIANTS = (
     ("defaults + OPENBLAS_CORETYPE=Haswell", {**UNPINNED, "OPENBLAS_CORETYPE": "Haswell"}),
     ("defaults + both OpenBLAS settings",
      {**UNPINNED, "OPENBLAS_NUM_THREADS": "1", "OPENBLAS_CORETYPE": "Haswell"}),
+    ("pinned but for oneDNN", {**UNPINNED, "OPENBLAS_NUM_THREADS": "1",
+                               "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"}),
     ("pinned (the recipes' setting)", {}),
     ("pinned, again", {}),
 )
@@ -82,11 +85,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=2,
                         help="epochs per run (the recipe's cosine schedule follows it)")
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side")
-    parser.add_argument("--data", type=Path, default=rr.data_root())
-    parser.add_argument("--models", type=Path, default=rr.REPO_ROOT / "models",
-                        help="where the shipped rillet-gru is (its recorded command is rerun)")
-    parser.add_argument("--work", type=Path,
-                        default=rr.REPO_ROOT / "training" / "out" / "kernel-study")
+    seed_study.add_study_options(parser, "kernel-study", "the shipped rillet-gru")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     # Build the jar once before runs side by side call ./rillet tokenize (see seed_study).

@@ -6,10 +6,10 @@ Import this module before torch: OpenBLAS reads its settings once, when torch lo
 Why: floating-point sums give different last bits in a different order, and training
 carries those bits forward until the runs visibly part. Measured with the GRU recipe by
 training/kernel_study.py (training/README.md "Determinism"): on one machine, two runs with
-the same settings give identical weights, but the weights change with each of the four
-settings below: OpenBLAS's kernel (it picks one by CPU model: "Cooperlake" on an AMD EPYC),
-OpenBLAS's thread count (one per core by default; torch.set_num_threads does not reach it
-in this Debian build), PyTorch's vector kernels and oneDNN's instruction set. So:
+the same settings give identical weights, but the weights change with OpenBLAS's kernel (it
+picks one by CPU model: "Cooperlake" on an AMD EPYC), with OpenBLAS's thread count (one per
+core by default; torch.set_num_threads does not reach it in this Debian build) and with
+oneDNN's instruction set. So:
   OPENBLAS_CORETYPE=Haswell   the AVX2 kernel, which every x86-64 CPU since 2013 can run;
   OPENBLAS_NUM_THREADS=1      the recipes run one intra-op thread anyway (--threads 1);
   ATEN_CPU_CAPABILITY=avx2    PyTorch's own vector kernels (its default on AVX2 machines;

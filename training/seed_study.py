@@ -100,16 +100,20 @@ def table(results):
     return "\n".join(lines)
 
 
+def add_study_options(parser, work, shipped):
+    """--data, --models (where the shipped packages are read) and --work (training/out/<work>)."""
+    parser.add_argument("--data", type=Path, default=rr.data_root())
+    parser.add_argument("--models", type=Path, default=rr.REPO_ROOT / "models",
+                        help=f"the folder holding {shipped} (read, never written)")
+    parser.add_argument("--work", type=Path, default=rr.REPO_ROOT / "training" / "out" / work)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", required=True,
                         help="GRU seeds, comma separated (the shipped GRU's is 17)")
     parser.add_argument("--jobs", type=int, default=1, help="seed chains run side by side")
-    parser.add_argument("--data", type=Path, default=rr.data_root())
-    parser.add_argument("--models", type=Path, default=rr.REPO_ROOT / "models",
-                        help="where the shipped rillet-gru, elmo-heads and elmo-bilm are")
-    parser.add_argument("--work", type=Path,
-                        default=rr.REPO_ROOT / "training" / "out" / "seed-study")
+    add_study_options(parser, "seed-study", "the shipped rillet-gru, elmo-heads and elmo-bilm")
     args = parser.parse_args()
     try:
         seeds = [int(s) for s in args.seeds.split(",")]

@@ -221,8 +221,9 @@ def main():
     rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
     seed = rr.recipe_seed(args, SEED)
-    if args.pretrained_bilm is not None:
-        rel.package_files(args.pretrained_bilm, "--pretrained-bilm")  # fail now, not after loading
+    # Checked now, not after the data are loaded.
+    bilm_files = (None if args.pretrained_bilm is None else
+                  rel.package_files(args.pretrained_bilm, "--pretrained-bilm"))
     started = time.time()
     torch.set_num_threads(args.threads)
     torch.manual_seed(seed)
@@ -339,9 +340,9 @@ def main():
             f"stsa.binary.train (sentiment); dev splits for model selection; {rr.SST_TOKENS}")
     if args.pretrained_bilm is not None:
         # The biLM is an input of this model: name the exact weights, as the heads do.
-        weights = rel.package_files(args.pretrained_bilm, "--pretrained-bilm")[1]
         data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} (weights "
-                 f"sha256 {rel.sha256(weights)}) and forms of its corpus (../shared/data/corpus)")
+                 f"sha256 {rel.sha256(bilm_files[1])}) and forms of its corpus "
+                 "(../shared/data/corpus)")
     md = model_card(args, seed, vocab, history, best, upos, sent, command, data, wall, base_size,
                     width - args.embedding)
     rr.write_package(args.out, model, vocab, model_id=MODEL_ID, version=VERSION, licence=LICENCE,
