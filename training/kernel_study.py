@@ -17,8 +17,6 @@ the shipped model is read, never written.
 import argparse
 import concurrent.futures
 import hashlib
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,14 +25,11 @@ import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rillet_kernels  # noqa: E402
 import rillet_recurrent as rr  # noqa: E402
 import seed_study  # noqa: E402
 
-# The variables rillet_kernels pins (its PINNED), named here so that this study's own process
-# never imports it: it would pin this process's environment, which the runs inherit.
-KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "ATEN_CPU_CAPABILITY",
-                    "ONEDNN_MAX_CPU_ISA", "RILLET_PIN_KERNELS")
-UNPINNED = {"RILLET_PIN_KERNELS": "0"}
+UNPINNED = {rillet_kernels.OPT_OUT: "0"}
 VARIANTS = (
     ("defaults", UNPINNED),
     ("defaults, again", UNPINNED),
@@ -67,16 +62,9 @@ def kernels_line(card):
 
 def run_variant(number, name, variables, args):
     out = args.work / f"run-{number}"
-    env = {k: v for k, v in os.environ.items() if k not in KERNEL_VARIABLES}
-    env.update(variables)
     argv = (seed_study.shipped_command(args.models / "rillet-gru")
             + ["--data", str(args.data), "--epochs", str(args.epochs), "--out", str(out)])
-    with open(args.work / f"run-{number}.log", "w", encoding="utf-8") as log:
-        done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, cwd=rr.REPO_ROOT,
-                              env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"{name}: recipe failed ({done.returncode}), see "
-                         f"{args.work / f'run-{number}.log'}")
+    seed_study.run(argv, args.work / f"run-{number}.log", rillet_kernels.environment(variables))
     return weights_digest(out / "model.onnx"), kernels_line(out / "MODEL.md")
 
 

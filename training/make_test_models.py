@@ -17,7 +17,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rillet_kernels  # noqa: E402,F401  (before torch: it pins the CPU kernels torch loads)
+import rillet_kernels  # noqa: E402
+
+rillet_kernels.pin()  # before torch loads OpenBLAS, which reads the pins only then
 
 import torch  # noqa: E402
 

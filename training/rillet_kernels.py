@@ -1,7 +1,8 @@
 """Pins the CPU kernels PyTorch trains with, so that a recipe repeats its run bit for bit on
 any x86-64 machine with AVX2, whatever its CPU model or number of cores.
 
-Import this module before torch: OpenBLAS reads its settings once, when torch loads it.
+Call pin() before importing torch: OpenBLAS reads its settings once, when torch loads it.
+Importing this module changes nothing by itself.
 
 Why: floating-point sums give different last bits in a different order, and training
 carries those bits forward until the runs visibly part. Measured with the GRU recipe by
@@ -47,10 +48,25 @@ def _has_avx2():
 
 
 PINNABLE = _has_avx2()
-OPTED_OUT = os.environ.get("RILLET_PIN_KERNELS") == "0"
-if PINNABLE and not OPTED_OUT:
-    for _name, _value in PINNED.items():
-        os.environ.setdefault(_name, _value)
+OPT_OUT = "RILLET_PIN_KERNELS"
+OPTED_OUT = os.environ.get(OPT_OUT) == "0"
+
+
+def pin():
+    """Sets each PINNED variable the environment does not already set (on x86-64 with AVX2,
+    unless RILLET_PIN_KERNELS=0). Call it before torch is imported."""
+    if PINNABLE and not OPTED_OUT:
+        for name, value in PINNED.items():
+            os.environ.setdefault(name, value)
+
+
+def environment(variables):
+    """A copy of this process's environment without any kernel setting (the PINNED variables
+    and RILLET_PIN_KERNELS), then with the given ones: for a child that must start from the
+    machine's defaults or from exactly these settings."""
+    env = {k: v for k, v in os.environ.items() if k not in PINNED and k != OPT_OUT}
+    env.update(variables)
+    return env
 
 
 def loaded_openblas():

@@ -15,6 +15,8 @@ import onnx
 import torch
 from torch import nn
 
+import rillet_kernels
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The 17 UD v2 universal POS tags, in the fixed (alphabetical) order every package uses.
@@ -212,6 +214,12 @@ def command_line(script, args, skip=()):
             value = value.resolve().relative_to(REPO_ROOT)
         parts += [flag, str(value)]
     return " ".join(parts)
+
+
+def run_provenance(seed, threads):
+    """A model card's lines on how its run computed: seed, torch, threads, CPU kernels."""
+    return (f"- Seed: {seed}; torch {torch.__version__}; {threads} threads\n"
+            f"- {rillet_kernels.describe()}")
 
 
 def add_seed_option(parser, default):

@@ -39,9 +39,11 @@ def shipped_command(package):
     return [sys.executable, str(rr.REPO_ROOT / words[1])] + words[2:]
 
 
-def run(argv, log):
+def run(argv, log, env=None):
+    """Runs argv from the repository root, its output into log; exits on failure."""
     with open(log, "w", encoding="utf-8") as f:
-        result = subprocess.run(argv, stdout=f, stderr=subprocess.STDOUT, cwd=rr.REPO_ROOT)
+        result = subprocess.run(argv, stdout=f, stderr=subprocess.STDOUT, cwd=rr.REPO_ROOT,
+                                env=env)
     if result.returncode != 0:
         raise SystemExit(f"failed ({result.returncode}), see {log}: {shlex.join(argv)}")
 

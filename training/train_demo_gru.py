@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torch loads)
+import rillet_kernels  # noqa: E402
+
+rillet_kernels.pin()  # before torch loads OpenBLAS, which reads the pins only then
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -211,8 +213,7 @@ through the Java tokenizer and the live operators are in the evaluation section 
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
-- {rillet_kernels.describe()}
+{rr.run_provenance(seed, args.threads)}
 - Wall time: {wall:.0f} s (data loading, training, evaluation), {len(history)} epochs
 - The number of epochs run under `--max-minutes` depends on machine speed; with the same seed,
   `--max-minutes 0 --max-epochs {len(history)}` reruns these same epochs.

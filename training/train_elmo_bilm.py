@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torch loads)
+import rillet_kernels  # noqa: E402
+
+rillet_kernels.pin()  # before torch loads OpenBLAS, which reads the pins only then
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -383,8 +385,7 @@ words, plus WikiText's own `<unk>` tokens) count as `<UNK>`:
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data_description}; {n_sentences} training sentences, {n_tokens} tokens
-- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
-- {rillet_kernels.describe()}
+{rr.run_provenance(seed, args.threads)}
 - Wall time: {wall:.0f} s in all ({train_wall:.0f} s data loading and training) on a
   2-core machine shared with other work
 

@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rillet_kernels  # noqa: E402  (before torch: it pins the CPU kernels torch loads)
+import rillet_kernels  # noqa: E402
+
+rillet_kernels.pin()  # before torch loads OpenBLAS, which reads the pins only then
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -359,8 +361,7 @@ as `./rillet tokenize --format sst` tokenizes it):
 
 - Command: `{command}` (with `RILLET_DATA` or `--data` pointing at shared/data)
 - Data: {data}
-- Seed: {seed}; torch {torch.__version__}; {args.threads} threads
-- {rillet_kernels.describe()}
+{rr.run_provenance(seed, args.threads)}
 - Wall time: {wall:.0f} s (including computing or loading the cached activations)
 
 ## Licences

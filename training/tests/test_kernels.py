@@ -1,6 +1,5 @@
 """training/rillet_kernels.py (the recipes' pinned CPU kernels) and training/kernel_study.py."""
 
-import os
 import re
 import subprocess
 import sys
@@ -9,19 +8,22 @@ import pytest
 
 import kernel_study
 import rillet_elmo as rel
+import rillet_kernels
 import rillet_recurrent as rr
 from conftest import tiny_data
 
 TRAINING = rr.REPO_ROOT / "training"
 
 
-def kernels_in(variables, script="import rillet_kernels, torch; print(rillet_kernels.describe())"):
-    """describe() in a fresh Python whose environment has none of the kernel variables but
-    the given ones (this test process may already hold pins: a recipe module imported them)."""
-    env = {k: v for k, v in os.environ.items() if k not in kernel_study.KERNEL_VARIABLES}
-    env.update(variables)
+PIN_THEN_TORCH = ("import rillet_kernels; rillet_kernels.pin(); import torch; "
+                  "print(rillet_kernels.describe())")
+
+
+def kernels_in(variables, script=PIN_THEN_TORCH):
+    """The script's output in a fresh Python whose environment has none of the kernel
+    variables but the given ones (this test process may hold pins: a recipe module pinned)."""
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=TRAINING, env=env, timeout=120)
+                          cwd=TRAINING, env=rillet_kernels.environment(variables), timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -33,7 +35,7 @@ def require_pinnable_openblas():
     return unpinned
 
 
-def test_importing_before_torch_pins_openblas_to_haswell_and_one_thread():
+def test_pinning_before_torch_gives_openblas_haswell_and_one_thread():
     require_pinnable_openblas()
     assert kernels_in({}) == ("CPU kernels: OpenBLAS kernel Haswell, 1 thread; ATen avx2; "
                               "oneDNN up to AVX2 (training/rillet_kernels.py)")
@@ -44,8 +46,8 @@ def test_a_setting_the_user_made_wins_and_opting_out_pins_nothing():
     assert "OpenBLAS kernel Haswell, 2 threads" in kernels_in({"OPENBLAS_NUM_THREADS": "2"})
     assert unpinned.startswith("CPU kernels not pinned (RILLET_PIN_KERNELS=0; OpenBLAS kernel ")
     # The opt-out leaves the variables as they were: nothing set.
-    script = ("import os, rillet_kernels; print(sorted(k for k in rillet_kernels.PINNED "
-              "if k in os.environ))")
+    script = ("import os, rillet_kernels; rillet_kernels.pin(); "
+              "print(sorted(k for k in rillet_kernels.PINNED if k in os.environ))")
     assert kernels_in({"RILLET_PIN_KERNELS": "0"}, script) == "[]"
 
 
