@@ -183,6 +183,9 @@ public final class BackfillCommand implements Rillet.Command {
               sumPrefixed(acc, WarmupGate.OUTPUTS_PREFIX));
         } catch (TimeoutException | ExecutionException e) {
           // Counters are not available while the job is being scheduled: next round.
+        } catch (IllegalStateException finished) {
+          // A local run shuts its MiniCluster down once the job ends, which can fall between
+          // the result poll above and this one: the next round returns the result.
         }
       }
     }
