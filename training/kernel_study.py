@@ -75,6 +75,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side")
     seed_study.add_study_options(parser, "kernel-study", "the shipped rillet-gru")
     args = parser.parse_args()
+    rr.check_data(args.data, "ud-ewt", "sst", "corpus")
     args.work.mkdir(parents=True, exist_ok=True)
     # Build the jar once before runs side by side call ./rillet tokenize (see seed_study).
     seed_study.run([str(rr.REPO_ROOT / "rillet"), "tokenize", "--help"], args.work / "build.log")

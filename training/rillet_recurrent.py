@@ -40,6 +40,19 @@ def data_root():
     return Path(env) if env else (REPO_ROOT / ".." / "shared" / "data").resolve()
 
 
+def check_data(data, *folders):
+    """Exits naming --data, $RILLET_DATA and the fix unless data holds every one of folders
+    (e.g. "ud-ewt", "sst"), so a recipe fails at startup with one line, not with a traceback
+    from the first file it opens."""
+    missing = [f for f in folders if not (Path(data) / f).is_dir()]
+    if missing:
+        source = ("$RILLET_DATA" if os.environ.get("RILLET_DATA") == str(data) else "--data")
+        raise SystemExit(f"{source} {data}: no {', '.join(f + '/' for f in missing)} there; "
+                         "point --data (or $RILLET_DATA) at the shared data folder that holds "
+                         f"{', '.join(f + '/' for f in folders)} (../shared/data)")
+    return Path(data)
+
+
 def normalize(token, normalization=NORMALIZATION):
     """The steps named in normalization, in this order: 'lowercase' (str.lower), 'digits'
     (every Unicode decimal digit, category Nd, becomes ASCII '0').

@@ -117,6 +117,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=1, help="seed chains run side by side")
     add_study_options(parser, "seed-study", "the shipped rillet-gru, elmo-heads and elmo-bilm")
     args = parser.parse_args()
+    rr.check_data(args.data, "ud-ewt", "sst", "corpus")
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:

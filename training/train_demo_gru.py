@@ -108,6 +108,7 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.25)
     rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
+    rr.check_data(args.data, "ud-ewt", "sst")
     seed = rr.recipe_seed(args, SEED)
     started = time.time()
     torch.set_num_threads(args.threads)

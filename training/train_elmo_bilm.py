@@ -228,6 +228,7 @@ def main():
                         help="only time this many steps and print tokens/s; writes nothing")
     rr.add_seed_option(parser, SEED)
     args = parser.parse_args()
+    rr.check_data(args.data, "corpus", "ud-ewt", "sst")
     seed = rr.recipe_seed(args, SEED)
     started = time.time()
     torch.set_num_threads(args.threads)

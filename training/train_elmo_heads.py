@@ -203,6 +203,7 @@ def main():
     rng = random.Random(seed)
 
     options, weights = rel.package_files(args.bilm, "--bilm")
+    rr.check_data(args.data, "ud-ewt", "sst")
     bilm = rel.load_bilm(options, weights)
     bilm_sha = rel.sha256(weights)
     bilm_id = args.bilm.name

@@ -226,6 +226,7 @@ def main():
     # Checked now, not after the data are loaded.
     bilm_files = (None if args.pretrained_bilm is None else
                   rel.package_files(args.pretrained_bilm, "--pretrained-bilm"))
+    rr.check_data(args.data, "ud-ewt", "sst", *(("corpus",) if bilm_files else ()))
     started = time.time()
     torch.set_num_threads(args.threads)
     torch.manual_seed(seed)

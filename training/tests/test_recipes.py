@@ -208,3 +208,29 @@ def test_a_recipe_without_its_bilm_package_fails_at_startup_naming_the_flag(tmp_
     assert done.returncode != 0
     assert (f"{flag} {tmp_path}: expected a biLM package, options.json and one .hdf5 weights "
             f"file (found 0)") in done.stderr
+
+
+@pytest.mark.parametrize("script, needs, writes, extra", [
+    ("train_demo_gru.py", ["ud-ewt", "sst"], "--out", []),
+    ("train_realtime_gru.py", ["ud-ewt", "sst"], "--out", []),
+    ("train_realtime_gru.py", ["ud-ewt", "sst", "corpus"], "--out",
+     ["--pretrained-bilm", rr.REPO_ROOT / "models" / "elmo-bilm"]),
+    ("train_elmo_bilm.py", ["corpus", "ud-ewt", "sst"], "--work", []),
+    ("train_elmo_heads.py", ["ud-ewt", "sst"], "--work",
+     ["--bilm", rr.REPO_ROOT / "models" / "elmo-bilm"]),
+    ("seed_study.py", ["ud-ewt", "sst", "corpus"], "--work", ["--seeds", 3]),
+    ("kernel_study.py", ["ud-ewt", "sst", "corpus"], "--work", []),
+])
+def test_a_command_given_a_folder_without_the_data_fails_at_startup_naming_the_fix(
+        tmp_path, script, needs, writes, extra):
+    # sst/ is there, so the message must name only what is missing.
+    (tmp_path / "sst").mkdir()
+    done = subprocess.run([sys.executable, str(TRAINING / script), "--data", str(tmp_path),
+                           writes, str(tmp_path / "written"), *map(str, extra)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    missing = ", ".join(f + "/" for f in needs if f != "sst")
+    assert done.stderr.strip().splitlines() == [
+        f"--data {tmp_path}: no {missing} there; point --data (or $RILLET_DATA) at the shared "
+        f"data folder that holds {', '.join(f + '/' for f in needs)} (../shared/data)"]
+    assert not (tmp_path / "written").exists(), "nothing is written before the check"
