@@ -2,6 +2,7 @@
 steps): each writes a complete package that reloads and matches its contract."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -234,3 +235,12 @@ def test_a_command_given_a_folder_without_the_data_fails_at_startup_naming_the_f
         f"--data {tmp_path}: no {missing} there; point --data (or $RILLET_DATA) at the shared "
         f"data folder that holds {', '.join(f + '/' for f in needs)} (../shared/data)"]
     assert not (tmp_path / "written").exists(), "nothing is written before the check"
+
+
+def test_a_data_folder_from_the_environment_is_named_as_such(tmp_path):
+    env = {**os.environ, "RILLET_DATA": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(TRAINING / "train_demo_gru.py"), "--out",
+                           str(tmp_path / "written")], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode != 0
+    assert done.stderr.startswith(f"$RILLET_DATA {tmp_path}: no ud-ewt/, sst/ there; ")
