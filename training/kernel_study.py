@@ -60,7 +60,7 @@ def kernels_line(card):
                  if line.startswith("- CPU kernels")), "(not recorded)")
 
 
-def run_variant(number, name, variables, args):
+def run_variant(number, variables, args):
     out = args.work / f"run-{number}"
     argv = (seed_study.shipped_command(args.models / "rillet-gru")
             + ["--data", str(args.data), "--epochs", str(args.epochs), "--out", str(out)])
@@ -75,14 +75,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side")
     seed_study.add_study_options(parser, "kernel-study", "the shipped rillet-gru")
     args = parser.parse_args()
-    rr.check_data(args.data, "ud-ewt", "sst", "corpus")
-    args.work.mkdir(parents=True, exist_ok=True)
-    # Build the jar once before runs side by side call ./rillet tokenize (see seed_study).
-    seed_study.run([str(rr.REPO_ROOT / "rillet"), "tokenize", "--help"], args.work / "build.log")
+    seed_study.prepare(args)
     started = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_variant, i, name, variables, args)
-                   for i, (name, variables) in enumerate(VARIANTS, 1)]
+        futures = [pool.submit(run_variant, i, variables, args)
+                   for i, (_, variables) in enumerate(VARIANTS, 1)]
         results = [future.result() for future in futures]
     lines = ["| run | environment | kernels in effect (the run's card) | weights sha256 |",
              "|---|---|---|---|"]

@@ -50,7 +50,6 @@ def check_data(data, *folders):
         raise SystemExit(f"{source} {data}: no {', '.join(f + '/' for f in missing)} there; "
                          "point --data (or $RILLET_DATA) at the shared data folder that holds "
                          f"{', '.join(f + '/' for f in folders)} (../shared/data)")
-    return Path(data)
 
 
 def normalize(token, normalization=NORMALIZATION):

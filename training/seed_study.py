@@ -110,6 +110,15 @@ def add_study_options(parser, work, shipped):
     parser.add_argument("--work", type=Path, default=rr.REPO_ROOT / "training" / "out" / work)
 
 
+def prepare(args):
+    """What a study does before its runs: checks --data (what every run reads), makes --work
+    and builds the jar once. Any ./rillet command builds it when it is stale; runs side by side
+    (whose recipes call ./rillet tokenize) must never build it at the same time."""
+    rr.check_data(args.data, "ud-ewt", "sst", "corpus")
+    args.work.mkdir(parents=True, exist_ok=True)
+    run([str(rr.REPO_ROOT / "rillet"), "tokenize", "--help"], args.work / "build.log")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", required=True,
@@ -117,15 +126,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=1, help="seed chains run side by side")
     add_study_options(parser, "seed-study", "the shipped rillet-gru, elmo-heads and elmo-bilm")
     args = parser.parse_args()
-    rr.check_data(args.data, "ud-ewt", "sst", "corpus")
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         raise SystemExit(f"--seeds: comma-separated integers, got {args.seeds!r}")
-    args.work.mkdir(parents=True, exist_ok=True)
-    # Any ./rillet command builds the jar when it is stale: do it once now, so that chains side
-    # by side (whose recipes call ./rillet tokenize) never build it at the same time.
-    run([str(rr.REPO_ROOT / "rillet"), "tokenize", "--help"], args.work / "build.log")
+    prepare(args)
     started = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {seed: pool.submit(chain, seed, args) for seed in seeds}

@@ -126,10 +126,11 @@ def corpus_surface_forms(data, normalization):
             for n, c in forms.items() if not n.startswith("<")}
 
 
-def bilm_vectors(bilm_dir, surface):
+def bilm_vectors(bilm_files, surface):
     """The biLM's context-free token vectors [N, P] of the given surface forms, scaled so the
-    whole table has unit standard deviation."""
-    bilm = rel.load_bilm(*rel.package_files(bilm_dir, "--pretrained-bilm")).eval()
+    whole table has unit standard deviation; bilm_files is (options.json, weights) as
+    rel.package_files gives them."""
+    bilm = rel.load_bilm(*bilm_files).eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(surface), 1024):
@@ -275,7 +276,7 @@ def main():
     if args.pretrained_bilm is not None:
         words = [i for i, w in enumerate(vocab) if not rr.is_special(w)]
         surface = [forms[vocab[i]][1] if vocab[i] in forms else vocab[i] for i in words]
-        vectors = bilm_vectors(args.pretrained_bilm, surface)
+        vectors = bilm_vectors(bilm_files, surface)
         pretrained = torch.zeros(len(vocab), vectors.shape[1])
         pretrained[torch.tensor(words)] = vectors
         rows = torch.arange(len(vocab))

@@ -189,7 +189,7 @@ def test_realtime_gru_recipe_starts_from_the_bilm_vectors_and_adds_corpus_words(
     table = next(numpy_helper.to_array(t) for t in proto.graph.initializer
                  if list(t.dims) == [len(vocab), 6 + 6])  # tiny biLM projection 6 + trained 6
     words = [i for i, w in enumerate(vocab) if not w.startswith("<")]
-    vectors = trg.bilm_vectors(bilm, [forms[vocab[i]][1] if vocab[i] in forms else vocab[i]
+    vectors = trg.bilm_vectors(rel.package_files(bilm, "bilm"), [forms[vocab[i]][1] if vocab[i] in forms else vocab[i]
                                       for i in words]).numpy()
     np.testing.assert_allclose(table[words, :6], vectors, atol=1e-6)
     assert not table[:2, :6].any(), "<pad> and <unk> have no biLM vector"
