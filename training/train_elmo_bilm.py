@@ -79,21 +79,32 @@ def read_wikitext(path, max_tokens):
     return out
 
 
-def training_sentences(data, max_tokens):
-    """(training sentences, held-out sentences, description of the data)."""
+def training_sentences(data, max_tokens, sst_tokens="as-written", task_text_repeat=1):
+    """(training sentences, held-out sentences, description of the data).
+
+    sst_tokens: "java" reads SST through the Java tokenizer (rr.read_sst), the tokens the task
+    heads and the live job give the biLM; "as-written" splits SST's own tokenization.
+    task_text_repeat: the task heads' training text (EWT train, SST train) goes in this many
+    times, so the language model sees more of the domains the heads are trained on."""
     corpus = data / "corpus"
     train = []
     for path in sorted(corpus.glob("gutenberg-*.txt")):
         train += read_gutenberg(path, max_tokens)
     train += read_wikitext(corpus / "wikitext-2-valid.tokens", max_tokens)
+    task = []
     for sentence in rr.read_conllu(data / "ud-ewt" / "en_ewt-ud-train.conllu"):
-        train += chunk([w for w, _ in sentence], max_tokens)
-    for _, tokens in rr.read_sst_as_written(data / "sst" / "stsa.fine.train"):
-        train += chunk(tokens, max_tokens)
+        task += chunk([w for w, _ in sentence], max_tokens)
+    read_sst = rr.read_sst if sst_tokens == "java" else rr.read_sst_as_written
+    for _, tokens in read_sst(data / "sst" / "stsa.fine.train"):
+        task += chunk(tokens, max_tokens)
+    train += task * task_text_repeat
     held_out = read_wikitext(corpus / "wikitext-2-test.tokens", max_tokens)
+    sst_how = ("as ./rillet tokenize --format sst tokenizes them" if sst_tokens == "java"
+               else "in SST's own tokenization")
+    repeat = f" (EWT and SST text {task_text_repeat} times)" if task_text_repeat > 1 else ""
     description = ("../shared/data/corpus gutenberg-*.txt (14 public-domain books) + "
                    "wikitext-2-valid.tokens; UD English EWT v2.16 train forms; SST "
-                   "stsa.fine.train sentences. Held out: wikitext-2-test.tokens")
+                   f"stsa.fine.train sentences {sst_how}{repeat}. Held out: wikitext-2-test.tokens")
     return train, held_out, description
 
 
@@ -217,6 +228,11 @@ def main():
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--clip", type=float, default=3.0)
+    parser.add_argument("--sst-tokens", choices=("java", "as-written"), default="as-written",
+                        help="java: SST through the Java tokenizer, as the heads and the live "
+                             "job see it; as-written: SST's own tokenization")
+    parser.add_argument("--task-text-repeat", type=int, default=1,
+                        help="times the EWT and SST training text go into the corpus")
     parser.add_argument("--threads", type=int, default=1,
                         help="intra-op threads; 1 wins on a shared 2-core machine (2 threads spin)")
     parser.add_argument("--log-every", type=int, default=25)
@@ -234,7 +250,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(seed)
 
-    train, held_out, data_description = training_sentences(args.data, args.max_sentence)
+    train, held_out, data_description = training_sentences(args.data, args.max_sentence,
+                                                           args.sst_tokens, args.task_text_repeat)
     vocab = build_word_vocab(train, args.vocab_size, args.min_count)
     word_index = {w: i for i, w in enumerate(vocab)}
     n_train_tokens = sum(len(s) for s in train)

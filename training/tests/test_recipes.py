@@ -29,12 +29,12 @@ def run(script, *args):
     return result.stdout
 
 
-def tiny_bilm(tmp_path, data):
-    out = tmp_path / "bilm"
+def tiny_bilm(tmp_path, data, *extra, name="bilm"):
+    out = tmp_path / name
     log = run("train_elmo_bilm.py", "--data", data, "--out", out, "--work", tmp_path / "work",
               "--steps", 4, "--check-every", 2, "--log-every", 2, "--char-dim", 4,
               "--filters", "1x4,2x6", "--highway", 1, "--projection", 6, "--dim", 10,
-              "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64)
+              "--vocab-size", 50, "--min-count", 1, "--threads", 1, "--batch-tokens", 64, *extra)
     return out, log
 
 
@@ -89,6 +89,27 @@ def test_bilm_recipe_writes_a_loadable_package_with_perplexities(tmp_path):
     assert refused.returncode != 0
     assert "is from a run with seed 7, this one has seed 5; resume with --seed 7" in (
         refused.stderr)
+
+
+def test_bilm_recipe_reads_sst_as_the_java_tokenizer_does_and_repeats_the_task_text(tmp_path):
+    data = tiny_data(tmp_path / "data")
+    (data / "sst" / "stsa.fine.train").write_text("3 the -lrb- sci-fi -rrb- film\n1 dull .\n",
+                                                  encoding="utf-8")
+    sentences, vocab, cards = {}, {}, {}
+    for tokens, repeat in (("as-written", 1), ("java", 3)):
+        out, log = tiny_bilm(tmp_path, data, "--sst-tokens", tokens, "--task-text-repeat", repeat,
+                             "--vocab-size", 500, name=tokens)
+        sentences[tokens] = int(re.search(r"^train (\d+) sentences", log, re.M).group(1))
+        vocab[tokens] = set((out / "vocab.txt").read_text(encoding="utf-8").split("\n"))
+        cards[tokens] = (out / "MODEL.md").read_text(encoding="utf-8")
+    # 3 Gutenberg + 2 WikiText sentences, then 3 EWT + 2 SST sentences `repeat` times.
+    assert sentences == {"as-written": 5 + 5, "java": 5 + 3 * 5}
+    assert {"-lrb-", "sci-fi"} <= vocab["as-written"] and not {"(", "sci"} & vocab["as-written"]
+    assert {"(", "sci", "fi", ")"} <= vocab["java"] and not {"-lrb-", "sci-fi"} & vocab["java"]
+    assert "sentences in SST's own tokenization." in cards["as-written"]
+    assert ("sentences as ./rillet tokenize --format sst tokenizes them (EWT and SST text 3 "
+            "times)") in re.sub(r"\s+", " ", cards["java"])
+    assert "--sst-tokens java --task-text-repeat 3" in cards["java"]
 
 
 def test_realtime_gru_recipe_writes_a_contract_package(tmp_path):
