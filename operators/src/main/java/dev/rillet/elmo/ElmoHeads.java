@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * ELMo task heads: an ONNX model over the biLM's layer activations that gives per-token tag logits
@@ -67,6 +68,11 @@ public final class ElmoHeads implements AutoCloseable {
   private final List<String> sentiment2Labels;
   private final List<String> sentiment5Labels;
   private final float[] tagScalarMix;
+
+  /** The manifest's {@code bilm} section: the biLM the heads were trained on; null if absent. */
+  private final String bilmId;
+
+  private final String bilmSha256;
   private final Vocabulary vocabulary;
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
@@ -99,6 +105,10 @@ public final class ElmoHeads implements AutoCloseable {
     }
     this.sentimentLabels = head == SentimentHead.SST5 ? sentiment5Labels : sentiment2Labels;
     this.tagScalarMix = scalarMix(m.get("tagScalarMix"));
+    JsonNode bilm = m.path("bilm");
+    this.bilmId = bilm.path("id").asText("unnamed");
+    this.bilmSha256 =
+        bilm.path("weightsSha256").isTextual() ? bilm.get("weightsSha256").asText() : null;
     this.vocabulary =
         m.has("vocabulary")
             ? VocabularySection.read(dir.resolve("manifest.json"), m).load(dir)
@@ -253,11 +263,17 @@ public final class ElmoHeads implements AutoCloseable {
   }
 
   /**
-   * Checks that these heads were made for a biLM with {@code layers} layers of width {@code dim}.
+   * Checks that these heads can run on the given biLM: the same number and width of layers and,
+   * when both are known, the weights the heads were trained on (the manifest's {@code
+   * bilm.weightsSha256}). Heads on another biLM of the same shape run without error but give wrong
+   * answers, so that is refused too.
    *
-   * @throws ModelPackageException naming both shapes when they differ
+   * @param weightsSha256 the biLM's weights digest ({@link ElmoSource#weightsSha256()}); empty when
+   *     unknown (an ONNX biLM), which skips that check
+   * @throws ModelPackageException naming the mismatch and the fix
    */
-  public void requireCompatible(int layers, int dim, String elmoName) {
+  public void requireCompatible(
+      int layers, int dim, String elmoName, Optional<String> weightsSha256) {
     if (layers != this.layers || dim != this.dim) {
       throw fail(
           "the heads expect "
@@ -271,6 +287,21 @@ public final class ElmoHeads implements AutoCloseable {
               + " of width "
               + dim
               + ": use the heads trained on that biLM");
+    }
+    if (bilmSha256 != null
+        && weightsSha256.isPresent()
+        && !bilmSha256.equalsIgnoreCase(weightsSha256.get())) {
+      throw fail(
+          "the heads were trained on the biLM "
+              + bilmId
+              + " (weights sha256 "
+              + bilmSha256
+              + ") but the ELMo model "
+              + elmoName
+              + " has weights sha256 "
+              + weightsSha256.get()
+              + ": use the heads trained on that biLM, or train heads on it with"
+              + " training/train_elmo_heads.py --bilm <its folder>");
     }
   }
 

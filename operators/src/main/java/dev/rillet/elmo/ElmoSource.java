@@ -1,10 +1,14 @@
 package dev.rillet.elmo;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -95,6 +99,29 @@ public final class ElmoSource implements Serializable {
       return model;
     }
     return ElmoModel.convert(Path.of(options), Path.of(weights), stateful, intraOpThreads);
+  }
+
+  /**
+   * The SHA-256 (lower-case hex) of the weights file of an options + weights pair, which heads
+   * packages name as the biLM they were trained on; empty for an ONNX source, whose file is not the
+   * weights file heads record. Reads the whole file (once per load, not per sentence).
+   */
+  public Optional<String> weightsSha256() {
+    if (weights == null) {
+      return Optional.empty();
+    }
+    try (InputStream in = Files.newInputStream(Path.of(weights))) {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      byte[] chunk = new byte[1 << 16];
+      for (int n = in.read(chunk); n >= 0; n = in.read(chunk)) {
+        digest.update(chunk, 0, n);
+      }
+      return Optional.of(HexFormat.of().formatHex(digest.digest()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read ELMo weights " + weights + ": " + e, e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 
   /** The weights (or ONNX) file name, for messages and provenance. */

@@ -67,7 +67,8 @@ public final class SharedElmo {
     try {
       ElmoHeads heads = ElmoHeads.load(key.heads, key.intraOpThreads, key.sentimentHead);
       try {
-        heads.requireCompatible(elmo.layers(), elmo.dim(), key.source.name());
+        heads.requireCompatible(
+            elmo.layers(), elmo.dim(), key.source.name(), key.source.weightsSha256());
       } catch (RuntimeException e) {
         heads.close();
         throw e;

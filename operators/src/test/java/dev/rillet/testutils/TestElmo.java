@@ -1,10 +1,15 @@
 package dev.rillet.testutils;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.elmo.ElmoOptions;
+import dev.rillet.elmo.ElmoSource;
 import dev.rillet.elmo.ElmoWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
 
 /**
  * A small ELMo with random weights, written as an AllenNLP options.json + weights.hdf5 folder, for
@@ -20,6 +25,32 @@ public final class TestElmo {
           + " \"activation\": \"relu\"}}";
 
   private TestElmo() {}
+
+  /**
+   * Copies the heads package {@code heads} to {@code out} with its manifest naming the biLM in
+   * {@code elmoDir} (written by {@link #write}) as the one it was trained on, so the loader's biLM
+   * check accepts the pair. For tests where any biLM of the right shape will do.
+   */
+  public static Path headsFor(Path elmoDir, Path heads, Path out) throws IOException {
+    Files.createDirectories(out);
+    try (Stream<Path> files = Files.list(heads)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, out.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode manifest = (ObjectNode) json.readTree(out.resolve("manifest.json").toFile());
+    String sha =
+        ElmoSource.pair(elmoDir.resolve("options.json"), elmoDir.resolve("weights.hdf5"))
+            .weightsSha256()
+            .orElseThrow();
+    manifest
+        .putObject("bilm")
+        .put("id", elmoDir.getFileName().toString())
+        .put("weightsSha256", sha);
+    json.writeValue(out.resolve("manifest.json").toFile(), manifest);
+    return out;
+  }
 
   /** Writes the folder (deterministic for a seed) and returns it. */
   public static Path write(Path dir, long seed) throws IOException {

@@ -63,7 +63,6 @@ class BackfillEndToEndTest {
   private static final String SENTIMENT = "bf.sentiment";
   private static final String DEAD = "bf.dead";
   private static final String SENTENCES = "bf.sentences";
-  private static final Path HEADS = TestModels.get("test-elmo-heads");
   private static final String STREAM_TTL = "2min";
   private static final Duration READ = Duration.ofSeconds(60);
 
@@ -75,6 +74,7 @@ class BackfillEndToEndTest {
   private static List<StreamSentiment> liveSentiment;
   private static List<SentenceAnalysis> liveSentences;
   private static Path elmo;
+  private static Path heads;
 
   /**
    * Below this event time the live job's final watermark had closed every idle sentence: the least
@@ -94,6 +94,7 @@ class BackfillEndToEndTest {
     // The sentence stage runs too, on a small random biLM (any weights do: live and replay must
     // agree), so replay is checked for SentenceAnalysis records as well.
     elmo = TestElmo.write(tmp.resolve("elmo"), 11);
+    heads = TestElmo.headsFor(elmo, TestModels.get("test-elmo-heads"), tmp.resolve("heads"));
     List<String> words = Files.readAllLines(MODEL.resolve("vocab.txt")).subList(2, 300);
     Random random = new Random(7);
     List<TextEvent> events = new ArrayList<>();
@@ -161,7 +162,7 @@ class BackfillEndToEndTest {
             "--elmo",
             elmo.toString(),
             "--elmo-heads",
-            HEADS.toString(),
+            heads.toString(),
             "--group-id",
             "bf-live",
             "--transactional-id-prefix",
@@ -281,7 +282,7 @@ class BackfillEndToEndTest {
     conf.set(KafkaOptions.DEAD_LETTER_TOPIC, DEAD);
     conf.set(KafkaOptions.SENTENCES_TOPIC, SENTENCES);
     conf.set(SentenceOptions.ELMO, elmo.toString());
-    conf.set(SentenceOptions.ELMO_HEADS, HEADS.toString());
+    conf.set(SentenceOptions.ELMO_HEADS, heads.toString());
     conf.set(PipelineOptions.MODEL, MODEL.toString());
     conf.set(PipelineOptions.PARALLELISM, 2);
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);
