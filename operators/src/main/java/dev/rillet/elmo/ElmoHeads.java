@@ -68,10 +68,8 @@ public final class ElmoHeads implements AutoCloseable {
   private final List<String> sentiment2Labels;
   private final List<String> sentiment5Labels;
   private final float[] tagScalarMix;
-
-  /** The manifest's {@code bilm} section: the biLM the heads were trained on; null if absent. */
+  // The manifest's bilm section: the biLM the heads were trained on (digest null when absent).
   private final String bilmId;
-
   private final String bilmSha256;
   private final Vocabulary vocabulary;
   private final OrtSession.SessionOptions options;
