@@ -246,7 +246,7 @@ def main():
     counts = collections.Counter(rr.normalize(t, normalization) for tokens in train_tokens
                                  for t in tokens)
     base_size = len(vocab)
-    if args.pretrained_bilm is not None:
+    if bilm_files:
         forms = corpus_surface_forms(args.data, normalization)
         known = set(vocab)
         extra = sorted((n for n, (c, _) in forms.items()
@@ -273,7 +273,7 @@ def main():
           f"{len(sent_dev)}", flush=True)
 
     bilm_embedding = None
-    if args.pretrained_bilm is not None:
+    if bilm_files:
         words = [i for i, w in enumerate(vocab) if not rr.is_special(w)]
         surface = [forms[vocab[i]][1] if vocab[i] in forms else vocab[i] for i in words]
         vectors = bilm_vectors(bilm_files, surface)
@@ -342,7 +342,7 @@ def main():
     command = rr.command_line("train_realtime_gru.py", args, skip=("data", "out"))
     data = ("UD English EWT v2.16 en_ewt-ud-train.conllu (UPOS, documents); SST-2 "
             f"stsa.binary.train (sentiment); dev splits for model selection; {rr.SST_TOKENS}")
-    if args.pretrained_bilm is not None:
+    if bilm_files:
         # The biLM is an input of this model: name the exact weights, as the heads do.
         data += (f"; word vectors from the pre-trained biLM {args.pretrained_bilm} (weights "
                  f"sha256 {rel.sha256(bilm_files[1])}) and forms of its corpus "
