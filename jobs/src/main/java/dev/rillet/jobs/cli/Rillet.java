@@ -2,6 +2,8 @@ package dev.rillet.jobs.cli;
 
 import dev.rillet.jobs.backfill.BackfillCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
+import dev.rillet.jobs.cluster.ClusterCommand;
+import dev.rillet.jobs.cluster.StopCommand;
 import dev.rillet.jobs.demo.DemoCommand;
 import dev.rillet.jobs.elmo.ConvertElmoCommand;
 import dev.rillet.jobs.elmo.ElmoBenchCommand;
@@ -38,9 +40,13 @@ public final class Rillet {
         new Command[] {
           new DemoCommand(),
           new LiveCommand(),
+          new StopCommand(),
           new BackfillCommand(),
           new EvalCommand(),
           new KafkaCommand(),
+          new ClusterCommand(ClusterCommand.Action.START),
+          new ClusterCommand(ClusterCommand.Action.STATUS),
+          new ClusterCommand(ClusterCommand.Action.STOP),
           new ProduceCommand(),
           new DumpCommand(),
           new TokenizeCommand(),
@@ -99,7 +105,7 @@ public final class Rillet {
     out.println();
     out.println("Commands:");
     for (Command c : COMMANDS.values()) {
-      out.printf("  %-13s %s%n", c.name(), c.summary());
+      out.printf("  %-15s %s%n", c.name(), c.summary());
     }
   }
 }

@@ -2,6 +2,9 @@ package dev.rillet.jobs.live;
 
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
+import dev.rillet.jobs.cluster.ClusterOptions;
+import dev.rillet.jobs.cluster.ClusterSubmission;
+import dev.rillet.jobs.cluster.RilletJob;
 import dev.rillet.kafka.KafkaOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,12 +44,23 @@ public final class LiveCommand implements Rillet.Command {
                   + " this long, e.g. PT10S; give it at least a few checkpoint intervals. 0 runs"
                   + " until cancelled.");
 
-  /** The options of the live job: Kafka endpoints and topics, then the pipeline's own. */
-  public static List<ConfigOption<?>> options() {
+  /**
+   * The options that make the job itself: Kafka endpoints and topics, then the pipeline's own. A
+   * cluster job ({@link RilletJob}) takes exactly these.
+   */
+  public static List<ConfigOption<?>> jobOptions() {
     List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
     options.addAll(PipelineOptions.all());
     options.addAll(SentenceOptions.all());
+    return options;
+  }
+
+  /** Every option of {@code rillet live}: the job's, then where and how it runs. */
+  public static List<ConfigOption<?>> options() {
+    List<ConfigOption<?>> options = new ArrayList<>(jobOptions());
     options.add(STOP_WHEN_IDLE);
+    options.add(ClusterOptions.JOBMANAGER);
+    options.add(ClusterOptions.FROM_SAVEPOINT);
     return options;
   }
 
@@ -60,7 +74,10 @@ public final class LiveCommand implements Rillet.Command {
     if (!conf.contains(KafkaOptions.BOOTSTRAP_SERVERS)) {
       throw new IllegalArgumentException(
           "--bootstrap-servers is required: the Kafka cluster to read from and write to"
-              + " (for a local broker, start one with ./rillet demo)");
+              + " (for a local broker, start one with ./rillet kafka)");
+    }
+    if (conf.contains(ClusterOptions.JOBMANAGER)) {
+      return submit(conf);
     }
     ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
     if (model.notice() != null) {
@@ -81,6 +98,30 @@ public final class LiveCommand implements Rillet.Command {
       }
       return runUntilIdle(env, conf, idle);
     }
+  }
+
+  /** Submits the job to the cluster at {@code --jobmanager}, detached. */
+  private static int submit(Configuration conf) throws Exception {
+    if (conf.contains(STOP_WHEN_IDLE)) {
+      throw new IllegalArgumentException(
+          "--stop-when-idle applies to local runs; stop a cluster job with ./rillet stop");
+    }
+    ClusterSubmission.Submitted job = ClusterSubmission.submitLive(conf, jobOptions(), System.out);
+    System.out.println(
+        "rillet live: job "
+            + job.jobId()
+            + " running on "
+            + job.webUi()
+            + " (submitted and all tasks running after "
+            + job.submitToRunningMillis()
+            + " ms)");
+    System.out.println("  web UI: " + job.webUi() + "/#/job/running/" + job.jobId());
+    System.out.println(
+        "  stop with a savepoint: ./rillet stop --jobmanager "
+            + conf.get(ClusterOptions.JOBMANAGER)
+            + " --job "
+            + job.jobId());
+    return 0;
   }
 
   /** Runs the job until its input is idle for {@code idle}, then stops it with a savepoint. */

@@ -1,0 +1,208 @@
+package dev.rillet.jobs.cluster;
+
+import dev.rillet.jobs.live.ModelLocator;
+import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.live.SentenceOptions;
+import dev.rillet.jobs.live.SentenceStage;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * Submits the live job to a Flink session cluster through its REST API: checks the options and
+ * model packages here (a mistake fails before anything is uploaded), checks the cluster has the
+ * slots, uploads the job jar, runs {@link RilletJob} detached, and waits until every task runs.
+ */
+public final class ClusterSubmission {
+  private static final Duration RUNNING_TIMEOUT = Duration.ofMinutes(2);
+
+  private ClusterSubmission() {}
+
+  /** What a submission did. */
+  public record Submitted(String jobId, String webUi, long submitToRunningMillis) {}
+
+  /**
+   * Submits {@code live} with the job options of {@code conf}.
+   *
+   * @param jobOptions the options {@link RilletJob} takes; others in {@code conf} stay here
+   */
+  public static Submitted submitLive(
+      Configuration conf, List<ConfigOption<?>> jobOptions, PrintStream out) throws Exception {
+    FlinkRestClient rest = new FlinkRestClient(conf.get(ClusterOptions.JOBMANAGER));
+    FlinkRestClient.Overview overview = rest.overview();
+    int parallelism = conf.get(PipelineOptions.PARALLELISM);
+    if (overview.slotsAvailable() < parallelism) {
+      throw new IllegalArgumentException(
+          "--parallelism "
+              + parallelism
+              + " needs "
+              + parallelism
+              + " free task slots; the cluster at "
+              + rest.address()
+              + " has "
+              + overview.slotsAvailable()
+              + " free of "
+              + overview.slotsTotal()
+              + " ("
+              + overview.taskManagers()
+              + " TaskManagers). Add TaskManagers (./rillet cluster start --taskmanagers 1 adds"
+              + " one to a running local cluster), stop a job, or lower --parallelism.");
+    }
+    List<String> args = new ArrayList<>();
+    args.add("live");
+    args.addAll(jobArguments(conf, jobOptions, out));
+    Path jar = jobJar();
+    String savepoint = conf.get(ClusterOptions.FROM_SAVEPOINT);
+
+    long start = System.nanoTime();
+    String jarId = rest.uploadJar(jar);
+    String jobId;
+    try {
+      jobId = rest.runJar(jarId, RilletJob.class.getName(), parallelism, args, savepoint);
+    } catch (IllegalStateException e) {
+      throw new IllegalArgumentException(
+          "the cluster refused the job: "
+              + e.getMessage()
+              + (savepoint == null
+                  ? ""
+                  : ". If the savepoint is the problem: --from-savepoint must name a savepoint or"
+                      + " retained checkpoint (a folder with _metadata) of this job that the"
+                      + " JobManager can read"),
+          e);
+    } finally {
+      rest.deleteJar(jarId);
+    }
+    awaitRunning(rest, jobId, savepoint);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    return new Submitted(jobId, rest.address(), millis);
+  }
+
+  /**
+   * The job's flags: every job option given, with model paths made absolute (the cluster's
+   * processes read them) and the sentence stage's default models spelled out.
+   */
+  static List<String> jobArguments(
+      Configuration conf, List<ConfigOption<?>> jobOptions, PrintStream out) {
+    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+    if (model.notice() != null) {
+      out.println("rillet live: note: " + model.notice());
+    }
+    Configuration job = new Configuration(conf);
+    job.set(PipelineOptions.MODEL, model.dir().toString());
+    SentenceStage stage = SentenceStage.resolve(conf);
+    if (stage == null) {
+      out.println("rillet live: " + SentenceStage.offReason(conf));
+      job.set(SentenceOptions.ELMO, SentenceOptions.NONE);
+    } else {
+      // Fails here, naming the flag, when the biLM and heads do not fit together.
+      try (var check = stage.check()) {
+        for (ConfigOption<String> path :
+            List.of(
+                SentenceOptions.ELMO,
+                SentenceOptions.ELMO_HEADS,
+                SentenceOptions.ELMO_OPTIONS,
+                SentenceOptions.ELMO_WEIGHTS)) {
+          String name = conf.get(path);
+          if (name != null) {
+            job.set(path, SentenceStage.find(name).map(Path::toString).orElse(name));
+          }
+        }
+      }
+    }
+    Set<String> keys = Set.copyOf(jobOptions.stream().map(ConfigOption::key).toList());
+    List<String> args = new ArrayList<>();
+    for (Map.Entry<String, String> e : new TreeMap<>(job.toMap()).entrySet()) {
+      if (keys.contains(e.getKey())) {
+        args.add("--" + e.getKey());
+        args.add(e.getValue());
+      }
+    }
+    return args;
+  }
+
+  /** The cluster job jar, built beside the CLI jar ({@code jobs/target/rillet-job.jar}). */
+  static Path jobJar() {
+    List<Path> candidates = new ArrayList<>();
+    try {
+      Path cli =
+          Path.of(
+              ClusterSubmission.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      candidates.add(cli.resolveSibling("rillet-job.jar"));
+    } catch (Exception e) {
+      // not from a jar (tests): fall through to RILLET_HOME
+    }
+    String home = System.getenv("RILLET_HOME");
+    if (home != null) {
+      candidates.add(Path.of(home, "jobs", "target", "rillet-job.jar"));
+    }
+    return candidates.stream()
+        .filter(Files::isRegularFile)
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the cluster job jar is missing (looked at "
+                        + candidates
+                        + "): build it with `mvn -pl jobs -am package` (./rillet builds it when"
+                        + " sources change)"));
+  }
+
+  /** Waits until every task of the job runs; a job that fails meanwhile is reported with why. */
+  private static void awaitRunning(FlinkRestClient rest, String jobId, String savepoint)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + RUNNING_TIMEOUT.toNanos();
+    while (true) {
+      FlinkRestClient.JobState state = rest.job(jobId);
+      if (state.fullyRunning()) {
+        return;
+      }
+      String failure =
+          state.state().equals("RUNNING")
+                  || state.state().equals("CREATED")
+                  || state.state().equals("INITIALIZING")
+              ? null
+              : rest.latestFailure(jobId);
+      if (failure != null) {
+        rest.cancel(jobId);
+        throw new IllegalArgumentException(
+            "job "
+                + jobId
+                + " failed to start and was cancelled: "
+                + failure
+                + (savepoint == null
+                    ? ""
+                    : ". The savepoint "
+                        + savepoint
+                        + " does not fit this job: resume with the options it was taken with"
+                        + " (the same --model and sentence stage), or start without"
+                        + " --from-savepoint"));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "job "
+                + jobId
+                + " was not running within "
+                + RUNNING_TIMEOUT.toSeconds()
+                + " s (state "
+                + state.state()
+                + ", "
+                + state.tasksRunning()
+                + " of "
+                + state.tasks()
+                + " tasks running); see "
+                + rest.address()
+                + "/#/job/running/"
+                + jobId);
+      }
+      Thread.sleep(200); // polling the REST API for the job's state
+    }
+  }
+}
