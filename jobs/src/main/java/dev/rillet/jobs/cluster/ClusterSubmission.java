@@ -23,6 +23,10 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class ClusterSubmission {
   private static final Duration RUNNING_TIMEOUT = Duration.ofMinutes(2);
+  private static final String SAVEPOINT_HINT =
+      ". If the savepoint is the problem: --from-savepoint must name a savepoint or retained"
+          + " checkpoint of this job (a folder with _metadata) that the cluster can read, taken"
+          + " with the same --model and sentence stage; or start without --from-savepoint";
 
   private ClusterSubmission() {}
 
@@ -71,11 +75,7 @@ public final class ClusterSubmission {
       throw new IllegalArgumentException(
           "the cluster refused the job: "
               + e.getMessage()
-              + (savepoint == null
-                  ? ""
-                  : ". If the savepoint is the problem: --from-savepoint must name a savepoint or"
-                      + " retained checkpoint (a folder with _metadata) of this job that the"
-                      + " JobManager can read"),
+              + (savepoint == null ? "" : SAVEPOINT_HINT),
           e);
     } finally {
       rest.deleteJar(jarId);
@@ -86,8 +86,8 @@ public final class ClusterSubmission {
   }
 
   /**
-   * The job's flags: every job option given, with model paths made absolute (the cluster's
-   * processes read them) and the sentence stage's default models spelled out.
+   * The job's flags: every job option given, with model paths as the cluster must read them (see
+   * {@link #clusterPath}) and the sentence stage's default models spelled out.
    */
   static List<String> jobArguments(
       Configuration conf, List<ConfigOption<?>> jobOptions, PrintStream out) {
@@ -96,7 +96,7 @@ public final class ClusterSubmission {
       out.println("rillet live: note: " + model.notice());
     }
     Configuration job = new Configuration(conf);
-    job.set(PipelineOptions.MODEL, model.dir().toString());
+    job.set(PipelineOptions.MODEL, clusterPath(conf.get(PipelineOptions.MODEL)));
     SentenceStage stage = SentenceStage.resolve(conf);
     if (stage == null) {
       out.println("rillet live: " + SentenceStage.offReason(conf));
@@ -112,7 +112,7 @@ public final class ClusterSubmission {
                 SentenceOptions.ELMO_WEIGHTS)) {
           String name = conf.get(path);
           if (name != null) {
-            job.set(path, SentenceStage.find(name).map(Path::toString).orElse(name));
+            job.set(path, clusterPath(name));
           }
         }
       }
@@ -126,6 +126,22 @@ public final class ClusterSubmission {
       }
     }
     return args;
+  }
+
+  /**
+   * A model path as the cluster's processes must see it. A package of the Rillet installation
+   * ({@code models/rillet-gru} under {@code $RILLET_HOME}) stays relative: every cluster resolves
+   * it against its own installation (the local cluster's processes share this one; the docker image
+   * has its own in /opt/rillet). Any other relative path is a file of this machine and is made
+   * absolute, which a cluster on this machine can read; an absolute path is passed as it is.
+   */
+  static String clusterPath(String name) {
+    Path given = Path.of(name);
+    String home = System.getenv("RILLET_HOME");
+    if (given.isAbsolute() || (home != null && Files.exists(Path.of(home).resolve(name)))) {
+      return name;
+    }
+    return SentenceStage.find(name).map(Path::toString).orElse(name);
   }
 
   /** The cluster job jar, built beside the CLI jar ({@code jobs/target/rillet-job.jar}). */
@@ -171,19 +187,17 @@ public final class ClusterSubmission {
               ? null
               : rest.latestFailure(jobId);
       if (failure != null) {
-        rest.cancel(jobId);
+        if (!state.state().equals("FAILED")) {
+          rest.cancel(jobId); // else it would restart and fail again, endlessly
+        }
         throw new IllegalArgumentException(
             "job "
                 + jobId
-                + " failed to start and was cancelled: "
+                + " failed to start and was "
+                + (state.state().equals("FAILED") ? "stopped" : "cancelled")
+                + ": "
                 + failure
-                + (savepoint == null
-                    ? ""
-                    : ". The savepoint "
-                        + savepoint
-                        + " does not fit this job: resume with the options it was taken with"
-                        + " (the same --model and sentence stage), or start without"
-                        + " --from-savepoint"));
+                + (savepoint == null ? "" : SAVEPOINT_HINT));
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(

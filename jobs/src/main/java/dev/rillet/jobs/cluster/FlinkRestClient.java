@@ -56,6 +56,20 @@ public final class FlinkRestClient {
         o.path("flink-version").asText());
   }
 
+  /** One registered TaskManager: its resource id and slots. */
+  public record TaskManager(String id, int slots, int freeSlots) {}
+
+  /** {@code GET /taskmanagers}. */
+  public List<TaskManager> taskManagers() {
+    List<TaskManager> list = new ArrayList<>();
+    for (JsonNode t : get("taskmanagers").path("taskmanagers")) {
+      list.add(
+          new TaskManager(
+              t.path("id").asText(), t.path("slotsNumber").asInt(), t.path("freeSlots").asInt()));
+    }
+    return list;
+  }
+
   /** True when the REST endpoint answers. */
   public boolean isUp() {
     try {

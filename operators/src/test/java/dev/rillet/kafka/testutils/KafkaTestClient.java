@@ -165,6 +165,47 @@ public final class KafkaTestClient implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Every committed record of {@code topic} once no transaction on it is open: waits until the last
+   * stable offset of every partition has reached its end, then reads up to there. For a job that
+   * has finished: its sinks' commit returns before the broker has written the commit markers, so a
+   * read right after it can find the records still pending and stop short of them.
+   */
+  public <T> List<Received<T>> readSettled(
+      String topic, Duration timeout, BinaryMessageDecoder<T> decoder) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    try (KafkaConsumer<byte[], byte[]> uncommitted =
+            new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<byte[], byte[]> committed =
+            new KafkaConsumer<>(
+                withReadCommitted(p), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = partitionsOf(committed, topic, deadline);
+      while (!committed.endOffsets(partitions).equals(uncommitted.endOffsets(partitions))) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException(
+              topic + " still has an open transaction after " + timeout.toSeconds() + " s");
+        }
+        try {
+          Thread.sleep(POLL.toMillis()); // the broker writes the markers on its own schedule
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    return readCommitted(topic, 0, timeout, decoder);
+  }
+
+  private static Properties withReadCommitted(Properties p) {
+    Properties q = new Properties();
+    q.putAll(p);
+    q.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return q;
+  }
+
   private static List<TopicPartition> partitionsOf(
       KafkaConsumer<byte[], byte[]> consumer, String topic, long deadline) {
     while (true) {
