@@ -130,16 +130,17 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     TaggedEvent tagged = element.getValue();
     SegmentedEvent e = tagged.event;
     long timestamp = element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
-    if (e.freshStream) {
-      release();
-    }
     // Flushing changes the current key, so the tokens this element queues are counted (and may
     // trigger a flush) only once the element is done with its own key's state.
     int queued = 0;
     if (e.closedBefore != null) {
       // closedAt, not this event's time: the same whether a live timer or the next event (replay)
-      // closed the sentence.
+      // closed the sentence. First, before a fresh stream releases the state: the event that
+      // comes after the TTL closes the expired stream's sentence, as the timers would have.
       queued += close(e.streamId, e.closedBefore, e.closedAt, e.closedAt);
+    }
+    if (e.freshStream) {
+      release();
     }
     SegmentedToken[] tokens = e.tokens;
     for (int i = 0; i < tokens.length; i++) {

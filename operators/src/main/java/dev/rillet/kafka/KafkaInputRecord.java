@@ -1,5 +1,9 @@
 package dev.rillet.kafka;
 
+import dev.rillet.avro.TextEvent;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -8,10 +12,16 @@ import java.util.Objects;
  * happens downstream ({@link TextEventDecoder}) so that a record that cannot be decoded still
  * reaches the dead-letter topic whole, instead of failing the source.
  *
+ * <p>The source also reads the event time out of the value ({@link #eventTime}), so that event-time
+ * watermarks can be generated per Kafka partition inside the source ({@link InputWatermarks}).
+ *
  * <p>A Flink POJO (public fields, no-arg constructor) so it is serialized by Flink's POJO
  * serializer, never Kryo.
  */
 public final class KafkaInputRecord {
+  /** {@link #eventTime} of a record whose value is not a valid TextEvent. */
+  public static final long NO_EVENT_TIME = Long.MIN_VALUE;
+
   public String topic;
   public int partition;
   public long offset;
@@ -25,16 +35,63 @@ public final class KafkaInputRecord {
   /** Value bytes; null for a tombstone. */
   public byte[] value;
 
+  /**
+   * The eventTime of the TextEvent in {@link #value} when {@link TextEventDecoder} accepts it, else
+   * {@link #NO_EVENT_TIME}: a record that will be dead-lettered has no event time and never moves
+   * the watermark.
+   */
+  public long eventTime = NO_EVENT_TIME;
+
   public KafkaInputRecord() {}
 
+  /** A record whose event time is not known ({@link #NO_EVENT_TIME}). */
   public KafkaInputRecord(
       String topic, int partition, long offset, long timestamp, byte[] key, byte[] value) {
+    this(topic, partition, offset, timestamp, key, value, NO_EVENT_TIME);
+  }
+
+  public KafkaInputRecord(
+      String topic,
+      int partition,
+      long offset,
+      long timestamp,
+      byte[] key,
+      byte[] value,
+      long eventTime) {
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;
     this.timestamp = timestamp;
     this.key = key;
     this.value = value;
+    this.eventTime = eventTime;
+  }
+
+  /**
+   * {@code event} as the input topic holds it, for inputs that are not read from Kafka (a replayed
+   * file, an evaluation corpus): partition 0, offset {@code offset}, key = streamId, timestamp =
+   * eventTime, the value Avro single-object encoded.
+   */
+  public static KafkaInputRecord of(String topic, long offset, TextEvent event) {
+    byte[] value;
+    try {
+      value = TextEvent.getEncoder().encode(event).array();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new KafkaInputRecord(
+        topic,
+        0,
+        offset,
+        event.getEventTime(),
+        event.getStreamId().getBytes(StandardCharsets.UTF_8),
+        value,
+        event.getEventTime());
+  }
+
+  /** Whether {@link #eventTime} holds a valid event's time. */
+  public boolean hasEventTime() {
+    return eventTime != NO_EVENT_TIME;
   }
 
   @Override
@@ -49,6 +106,7 @@ public final class KafkaInputRecord {
     return partition == r.partition
         && offset == r.offset
         && timestamp == r.timestamp
+        && eventTime == r.eventTime
         && Objects.equals(topic, r.topic)
         && Arrays.equals(key, r.key)
         && Arrays.equals(value, r.value);

@@ -30,7 +30,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  * <pre>{@code
  * KafkaSource<KafkaInputRecord> source = RilletKafka.source(config).build();
  * SingleOutputStreamOperator<TextEvent> events =
- *     RilletKafka.decode(env.fromSource(source, WatermarkStrategy.noWatermarks(), "input"));
+ *     RilletKafka.decode(env.fromSource(source, InputWatermarks.strategy(lateness, idle), "input"));
  * events.getSideOutput(TextEventDecoder.REJECTED).sinkTo(RilletKafka.deadLetterSink(config).build());
  * tags.sinkTo(RilletKafka.sink(TokenTag.class, config, KafkaOptions.TAGS_TOPIC)
  *     .key(TokenTag::getStreamId).build());

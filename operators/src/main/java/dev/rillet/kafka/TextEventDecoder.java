@@ -42,33 +42,57 @@ public final class TextEventDecoder extends ProcessFunction<KafkaInputRecord, Te
 
   @Override
   public void open(OpenContext openContext) {
-    decoder =
-        new BinaryMessageDecoder<>(
-            SpecificData.getForClass(TextEvent.class), TextEvent.getClassSchema());
+    decoder = newDecoder();
     deadLetters = getRuntimeContext().getMetricGroup().counter(DEAD_LETTERS_METRIC);
   }
 
   @Override
   public void processElement(KafkaInputRecord in, Context ctx, Collector<TextEvent> out) {
-    if (in.value == null) {
-      reject(in, "missing value (null record value)", ctx);
+    Reading reading = read(decoder, in.value);
+    if (reading.problem() != null) {
+      reject(in, reading.problem(), ctx);
       return;
+    }
+    out.collect(reading.event());
+  }
+
+  /** A decoder of Avro single-object encoded TextEvents (not thread-safe: one per user). */
+  static BinaryMessageDecoder<TextEvent> newDecoder() {
+    return new BinaryMessageDecoder<>(
+        SpecificData.getForClass(TextEvent.class), TextEvent.getClassSchema());
+  }
+
+  /** A record value read as a TextEvent: the valid event, or why the record is rejected. */
+  record Reading(TextEvent event, String problem) {}
+
+  /**
+   * Decodes and validates {@code value}; never throws. The one decision of what is a usable event:
+   * the decoder dead-letters what this rejects, and the source takes event times only from what it
+   * accepts ({@link #eventTimeOf}).
+   */
+  static Reading read(BinaryMessageDecoder<TextEvent> decoder, byte[] value) {
+    if (value == null) {
+      return new Reading(null, "missing value (null record value)");
     }
     TextEvent event;
     try {
-      event = decoder.decode(in.value);
+      event = decoder.decode(value);
     } catch (IOException | RuntimeException e) {
       // Garbage can fail anywhere in Avro (bad header, unknown fingerprint, truncated data,
       // impossible lengths): all of it is a dead letter, never a job failure.
-      reject(in, "cannot decode Avro TextEvent: " + describe(e), ctx);
-      return;
+      return new Reading(null, "cannot decode Avro TextEvent: " + describe(e));
     }
     String problem = validate(event);
-    if (problem != null) {
-      reject(in, problem, ctx);
-      return;
-    }
-    out.collect(event);
+    return problem == null ? new Reading(event, null) : new Reading(null, problem);
+  }
+
+  /**
+   * The eventTime of {@code value} if this decoder accepts it, else {@link
+   * KafkaInputRecord#NO_EVENT_TIME}; never throws.
+   */
+  static long eventTimeOf(BinaryMessageDecoder<TextEvent> decoder, byte[] value) {
+    TextEvent event = read(decoder, value).event();
+    return event == null ? KafkaInputRecord.NO_EVENT_TIME : event.getEventTime();
   }
 
   /** Why {@code event} is unusable, or null if it is valid. */

@@ -361,6 +361,26 @@ class SentenceElmoTest {
     h.close();
   }
 
+  /**
+   * The event that comes after the TTL (a replay, or a live job whose watermark had not reached the
+   * expiry yet) both closes the expired stream's sentence and starts the stream afresh: the
+   * sentence is analysed, as the idle-gap timer would have had it, before the state is released.
+   */
+  @Test
+  void anEventAfterTheTtlClosesTheExpiredSentenceBeforeStartingAfresh() throws Exception {
+    var h = open(operator(false).build());
+    SentenceFeed feed = new SentenceFeed("s");
+    h.processElement(feed.event("left open"), 0);
+    TaggedEvent afterTtl = feed.event("A new start .", SentenceEnd.IDLE_GAP);
+    afterTtl.event.freshStream = true;
+    h.processElement(afterTtl, 0);
+    h.processWatermark(Long.MAX_VALUE);
+    assertThat(outputs(h))
+        .extracting(a -> a.getClosedBy() + " " + a.getTokens().size())
+        .containsExactly("IDLE_GAP 2", "TERMINATOR 4");
+    h.close();
+  }
+
   @Test
   void statefulModeCarriesEachStreamsLstmStateLikeAllenNlp() throws Exception {
     var h = open(operator(true).maxBundleTokens(10_000).build());

@@ -132,7 +132,7 @@ public final class BackfillCommand implements Rillet.Command {
     BackfillInput.Plan input =
         inputFile == null
             ? BackfillInput.kafka(env, job, range, job.get(KafkaOptions.GROUP_ID))
-            : BackfillInput.file(env, Path.of(inputFile), range);
+            : BackfillInput.file(env, job, Path.of(inputFile), range);
     LiveJob.Pipeline pipeline =
         LiveJob.build(job, model.dir(), input.records(), new WarmupGate(range.from(), range.to()));
     pipeline

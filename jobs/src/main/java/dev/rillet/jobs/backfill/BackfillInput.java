@@ -1,6 +1,7 @@
 package dev.rillet.jobs.backfill;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.kafka.KafkaInputRecord;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
@@ -17,8 +18,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -61,8 +60,7 @@ public final class BackfillInput {
             range.readFrom(),
             range.to());
     DataStream<KafkaInputRecord> records =
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text")
-            .uid("kafka-text")
+        LiveJob.read(env, conf, source)
             .map(new RecordCounter())
             .name("count-input")
             .uid("count-input");
@@ -77,7 +75,8 @@ public final class BackfillInput {
    * line number; the selected events travel inside the job, so very large files are better produced
    * to a topic first ({@code rillet produce}).
    */
-  public static Plan file(StreamExecutionEnvironment env, Path file, BackfillRange range)
+  public static Plan file(
+      StreamExecutionEnvironment env, Configuration conf, Path file, BackfillRange range)
       throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException(
@@ -91,33 +90,14 @@ public final class BackfillInput {
     }
     String topic = "file:" + file.getFileName();
     List<KafkaInputRecord> records = new ArrayList<>(events.size());
-    long n = 0;
     for (TextEvent e : events) {
-      records.add(
-          new KafkaInputRecord(
-              topic,
-              0,
-              n++,
-              e.getEventTime(),
-              e.getStreamId().getBytes(StandardCharsets.UTF_8),
-              TextEvent.getEncoder().encode(e).array()));
+      records.add(KafkaInputRecord.of(topic, records.size(), e));
     }
-    DataStream<KafkaInputRecord> raw =
-        env.fromData(records, TypeInformation.of(KafkaInputRecord.class))
-            // One reader, so the records leave in file order (a parallel one splits the list).
-            .setParallelism(1)
-            .name("input-file")
-            .uid("input-file")
+    DataStream<KafkaInputRecord> byStream =
+        LiveJob.read(env, conf, records, "input-file")
             .map(new RecordCounter())
-            .setParallelism(1)
             .name("count-input")
             .uid("count-input");
-    // The file is one sequential source: route each stream's records to one decoder subtask so
-    // they reach the segmenter in file order (round-robin would let them overtake each other).
-    DataStream<KafkaInputRecord> byStream =
-        raw.partitionCustom(
-            (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
-            r -> new String(r.key, StandardCharsets.UTF_8));
     return new Plan(byStream, records.size());
   }
 

@@ -85,7 +85,9 @@ public final class BackfillOptions {
     }
     for (ConfigOption<?> o : PipelineOptions.all()) {
       // A batch run takes no checkpoints and has no watermarks before the end of its input.
-      if (o != PipelineOptions.CHECKPOINT_INTERVAL && o != PipelineOptions.MAX_OUT_OF_ORDERNESS) {
+      if (o != PipelineOptions.CHECKPOINT_INTERVAL
+          && o != PipelineOptions.MAX_OUT_OF_ORDERNESS
+          && o != PipelineOptions.SOURCE_IDLE_TIMEOUT) {
         options.add(o);
       }
     }

@@ -7,6 +7,8 @@ import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.AvroTrust;
+import dev.rillet.kafka.KafkaInputRecord;
+import dev.rillet.kafka.RilletKafka;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedToken;
 import java.nio.file.Path;
@@ -17,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
@@ -270,7 +271,10 @@ public final class EvalPipeline {
     return best;
   }
 
-  /** The live chain (watermarks, segmenter, tagger) over a bounded in-memory source. */
+  /**
+   * The live chain (event time as the live source has it, decode, segmenter, tagger) over a bounded
+   * in-memory source.
+   */
   private static DataStream<TaggedEvent> tagged(
       Configuration conf, Path modelDir, List<TextEvent> events) {
     AvroTrust.install();
@@ -278,9 +282,14 @@ public final class EvalPipeline {
     // A bounded in-memory run has nothing to recover and no transactions to commit; checkpoints
     // would only race the finishing tasks. (Outputs never depend on when the operators flush.)
     env.getCheckpointConfig().disableCheckpointing();
-    DataStream<TextEvent> source =
-        env.fromData(events, new AvroTypeInfo<>(TextEvent.class)).name("eval-text");
-    return LiveJob.tag(source, conf, modelDir);
+    List<KafkaInputRecord> records = new ArrayList<>(events.size());
+    for (TextEvent e : events) {
+      records.add(KafkaInputRecord.of("eval", records.size(), e));
+    }
+    // Every event is valid: nothing reaches the decoder's dead-letter side output.
+    DataStream<TextEvent> decoded =
+        RilletKafka.decode(LiveJob.read(env, conf, records, "eval-text"));
+    return LiveJob.tag(decoded, conf, modelDir);
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.kafka.InputWatermarks;
 import dev.rillet.kafka.KafkaInputRecord;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
@@ -13,8 +14,9 @@ import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.recurrent.TokenTags;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.Segmenter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -26,9 +28,10 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The live pipeline: Kafka text topic -> decode (bad records to the dead-letter topic) -> keyBy
- * streamId -> {@link Segmenter} -> {@link RecurrentTagger} (same key, no re-shuffle) -> token tags
- * and running sentiment -> Kafka, exactly once.
+ * The live pipeline: Kafka text topic (event-time watermarks per partition, inside the source) ->
+ * decode (bad records to the dead-letter topic) -> keyBy streamId -> {@link Segmenter} -> {@link
+ * RecurrentTagger} (same key, no re-shuffle) -> token tags and running sentiment -> Kafka, exactly
+ * once.
  */
 public final class LiveJob {
   private LiveJob() {}
@@ -38,7 +41,7 @@ public final class LiveJob {
       SingleOutputStreamOperator<TextEvent> events, DataStream<TaggedEvent> tagged) {}
 
   /**
-   * Adds the live pipeline to {@code env}, reading {@code source}.
+   * Adds the live pipeline to {@code env}, reading {@code source} ({@link #read}).
    *
    * @param modelDir a model package already checked by {@link ModelLocator}
    * @param source where text events come from (live: the unbounded input topic; tests: bounded)
@@ -48,11 +51,56 @@ public final class LiveJob {
       Configuration conf,
       Path modelDir,
       KafkaSource<KafkaInputRecord> source) {
-    build(
-        conf,
-        modelDir,
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-text").uid("kafka-text"),
-        OutputGate.NONE);
+    build(conf, modelDir, read(env, conf, source), OutputGate.NONE);
+  }
+
+  /**
+   * Adds {@code source} to {@code env} with the input's event time ({@link #watermarks}): the one
+   * place a job reads the input topic, so live, demo and backfill all get watermarks generated per
+   * Kafka partition inside the source.
+   */
+  public static DataStream<KafkaInputRecord> read(
+      StreamExecutionEnvironment env, Configuration conf, KafkaSource<KafkaInputRecord> source) {
+    return env.fromSource(source, watermarks(conf), "kafka-text").uid("kafka-text");
+  }
+
+  /**
+   * Adds input records held in memory (a replayed file, an evaluation corpus) to {@code env}, with
+   * the same event time as {@link #read}. One reader emits them in list order; each stream's
+   * records then go to one subtask, so every stream keeps its order (a round-robin hand-over would
+   * let them overtake each other).
+   *
+   * @param name the source's name and uid
+   */
+  public static DataStream<KafkaInputRecord> read(
+      StreamExecutionEnvironment env,
+      Configuration conf,
+      List<KafkaInputRecord> records,
+      String name) {
+    DataStream<KafkaInputRecord> ordered =
+        env.fromData(records, TypeInformation.of(KafkaInputRecord.class))
+            .setParallelism(1)
+            .name(name)
+            .uid(name)
+            // A single in-order reader: its watermark, taken after it, is exact.
+            .assignTimestampsAndWatermarks(watermarks(conf))
+            .setParallelism(1)
+            .name(name + "-event-time")
+            .uid(name + "-event-time");
+    return ordered.partitionCustom(
+        (key, partitions) -> Math.floorMod(key.hashCode(), partitions),
+        r -> r.key == null ? "" : new String(r.key, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The input's event time: timestamps from each record's eventTime, watermarks per Kafka
+   * partition, trailing by {@link PipelineOptions#MAX_OUT_OF_ORDERNESS}, partitions idle after
+   * {@link PipelineOptions#SOURCE_IDLE_TIMEOUT} (see {@link InputWatermarks} for the decisions).
+   */
+  public static WatermarkStrategy<KafkaInputRecord> watermarks(Configuration conf) {
+    return InputWatermarks.strategy(
+        conf.get(PipelineOptions.MAX_OUT_OF_ORDERNESS),
+        conf.get(PipelineOptions.SOURCE_IDLE_TIMEOUT));
   }
 
   /**
@@ -112,26 +160,19 @@ public final class LiveJob {
   }
 
   /**
-   * The operator chain after decoding, shared by every job that tags text: event-time watermarks
-   * from {@code eventTime} -> keyBy streamId -> {@link Segmenter} -> {@link RecurrentTagger} on the
-   * same partitioning. One {@link TaggedEvent} comes out per segmented event, in per-stream order.
+   * The operator chain after decoding, shared by every job that tags text: keyBy streamId -> {@link
+   * Segmenter} -> {@link RecurrentTagger} on the same partitioning. One {@link TaggedEvent} comes
+   * out per segmented event, in per-stream order.
    *
-   * @param events decoded text events, from any source
+   * @param events decoded text events carrying their event time and watermarks, as {@link #read}
+   *     makes them; watermarks must never be assigned after the source, where partitions are
+   *     already merged (a backlog would push the watermark past events still unread)
    * @param modelDir a model package already checked by {@link ModelLocator}
    */
   public static DataStream<TaggedEvent> tag(
       DataStream<TextEvent> events, Configuration conf, Path modelDir) {
-    Duration lateness = conf.get(PipelineOptions.MAX_OUT_OF_ORDERNESS);
-    DataStream<TextEvent> timed =
-        events
-            .assignTimestampsAndWatermarks(
-                WatermarkStrategy.<TextEvent>forBoundedOutOfOrderness(lateness)
-                    .withTimestampAssigner((e, ts) -> e.getEventTime()))
-            .uid("watermarks")
-            .name("watermarks");
-
     DataStream<SegmentedEvent> segmented =
-        timed
+        events
             .keyBy(TextEvent::getStreamId)
             .process(
                 new Segmenter(

@@ -79,8 +79,22 @@ public final class PipelineOptions {
           .durationType()
           .defaultValue(Duration.ofSeconds(1))
           .withDescription(
-              "How far behind the newest event time the watermark trails. Idle-gap closes and"
+              "How far behind the newest event time of each input partition its watermark trails;"
+                  + " the job's watermark is the minimum over partitions. Idle-gap closes and"
                   + " expiry fire when the watermark passes them.");
+
+  public static final ConfigOption<Duration> SOURCE_IDLE_TIMEOUT =
+      ConfigOptions.key("source-idle-timeout")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(30))
+          .withDescription(
+              "An input partition without records for this long stops holding the watermark"
+                  + " back, until its next record. The clock stands still while the source is"
+                  + " back-pressured, as when it reads a backlog, so a partition whose records wait"
+                  + " behind another's is not taken for idle. Shorter: idle-gap closes come sooner"
+                  + " when partitions fall quiet; longer: a partition stalled by its broker is less"
+                  + " likely to be overtaken. 0 turns it off (a partition without traffic then holds"
+                  + " the watermark).");
 
   public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
       ConfigOptions.key("checkpoint-interval")
@@ -103,6 +117,7 @@ public final class PipelineOptions {
         MAX_SENTENCE_TOKENS,
         STREAM_TTL,
         MAX_OUT_OF_ORDERNESS,
+        SOURCE_IDLE_TIMEOUT,
         CHECKPOINT_INTERVAL);
   }
 }

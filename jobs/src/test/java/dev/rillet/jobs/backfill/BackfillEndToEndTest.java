@@ -37,10 +37,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -90,7 +86,7 @@ class BackfillEndToEndTest {
 
   @BeforeAll
   static void recordInputAndRunLive() throws Exception {
-    createKeptTopics(INPUT, TAGS, SENTIMENT, DEAD, SENTENCES);
+    KAFKA.createKeptTopics(4, INPUT, TAGS, SENTIMENT, DEAD, SENTENCES);
     // The sentence stage runs too, on a small random biLM (any weights do: live and replay must
     // agree), so replay is checked for SentenceAnalysis records as well.
     elmo = TestElmo.write(tmp.resolve("elmo"), 11);
@@ -264,8 +260,8 @@ class BackfillEndToEndTest {
 
   private static Replay backfill(String name, long from, long to, Duration warmup, Path file)
       throws Exception {
-    createKeptTopics(
-        TAGS + "." + name, SENTIMENT + "." + name, DEAD + "." + name, SENTENCES + "." + name);
+    KAFKA.createKeptTopics(
+        4, TAGS + "." + name, SENTIMENT + "." + name, DEAD + "." + name, SENTENCES + "." + name);
     Configuration conf = new Configuration();
     conf.set(BackfillOptions.FROM, Instant.ofEpochMilli(from).toString());
     conf.set(BackfillOptions.TO, Long.toString(to));
@@ -411,25 +407,6 @@ class BackfillEndToEndTest {
         assertThat(gt.getProbability()).isCloseTo(wt.getProbability(), within(1e-5f));
       }
     }
-  }
-
-  /**
-   * Creates topics with 4 partitions and no retention limit: records and outputs are timestamped in
-   * the past, and the broker's time-based retention would delete them during the test.
-   */
-  private static void createKeptTopics(String... names) throws Exception {
-    try (Admin admin =
-        Admin.create(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
-      List<NewTopic> topics = new ArrayList<>();
-      for (String name : names) {
-        topics.add(
-            new NewTopic(name, 4, (short) 1)
-                .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1")));
-      }
-      admin.createTopics(topics).all().get();
-    }
-    KAFKA.createTopics(4, names); // they exist: this waits until every partition has a leader
   }
 
   private static boolean inRange(BackfillRange range, String streamId, long seq) {

@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
@@ -154,9 +153,7 @@ class LiveJobEndToEndTest {
       LiveJob.build(
           conf,
           MODEL,
-          env.fromSource(
-                  RilletKafka.source(conf).build(), WatermarkStrategy.noWatermarks(), "kafka-text")
-              .uid("kafka-text"),
+          LiveJob.read(env, conf, RilletKafka.source(conf).build()),
           new OutputGate() {
             @Override
             public <T> DataStream<T> apply(DataStream<T> stream, String topic) {

@@ -1,6 +1,13 @@
 package dev.rillet.kafka.testutils;
 
 import dev.rillet.kafka.EmbeddedKafka;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -59,5 +66,24 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
   /** Creates the topics (if missing) with {@code partitions} partitions. */
   public void createTopics(int partitions, String... names) {
     kafka().createTopics(partitions, names);
+  }
+
+  /**
+   * Creates new topics with {@code partitions} partitions and no retention limit, for records
+   * timestamped in the past, which the broker's time-based retention would otherwise delete during
+   * the test; returns once every partition has a leader.
+   */
+  public void createKeptTopics(int partitions, String... names) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String name : names) {
+        topics.add(
+            new NewTopic(name, partitions, (short) 1)
+                .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1")));
+      }
+      admin.createTopics(topics).all().get();
+    }
+    createTopics(partitions, names); // they exist: this waits until every partition has a leader
   }
 }
