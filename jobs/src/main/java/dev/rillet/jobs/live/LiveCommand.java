@@ -182,8 +182,8 @@ public final class LiveCommand implements Rillet.Command {
 
   /**
    * Waits for the job: until it ends on its own, until a signal stops it with a savepoint, or (with
-   * {@code --stop-when-idle}) until its input is idle, then stops it with a savepoint. Savepoints go
-   * to the state directory.
+   * {@code --stop-when-idle}) until its input is idle, then stops it with a savepoint. Savepoints
+   * go to the state directory.
    */
   private static int runUntilStopped(JobClient client, Configuration conf, StateDirectory state)
       throws Exception {

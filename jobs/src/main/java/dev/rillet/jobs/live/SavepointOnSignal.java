@@ -13,8 +13,8 @@ import sun.misc.SignalHandler;
 /**
  * While installed, SIGTERM and SIGINT (Ctrl-C) stop the running job with a savepoint into the state
  * directory instead of ending the JVM. A signal handler, not a shutdown hook: once the JVM shuts
- * down, Flink's own hooks close the MiniCluster's blob server and I/O managers concurrently with any
- * hook of ours, and the savepoint would race them. A second signal while the savepoint is being
+ * down, Flink's own hooks close the MiniCluster's blob server and I/O managers concurrently with
+ * any hook of ours, and the savepoint would race them. A second signal while the savepoint is being
  * taken ends the process at once (the latest retained checkpoint stays in the state directory).
  */
 final class SavepointOnSignal implements AutoCloseable {

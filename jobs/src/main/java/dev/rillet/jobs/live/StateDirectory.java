@@ -14,8 +14,8 @@ import java.util.stream.Stream;
 /**
  * A local run's state directory ({@code --state-dir}): Flink writes retained checkpoints under
  * {@code checkpoints/<job id>/chk-<n>/} and savepoints under {@code savepoints/savepoint-*}. A
- * checkpoint or savepoint is complete once its {@code _metadata} file exists (Flink writes it last);
- * a folder without one is a checkpoint that was still being taken when the process died.
+ * checkpoint or savepoint is complete once its {@code _metadata} file exists (Flink writes it
+ * last); a folder without one is a checkpoint that was still being taken when the process died.
  */
 public final class StateDirectory {
   /** The file Flink writes last into a completed checkpoint or savepoint. */

@@ -6,8 +6,8 @@ import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * Options about the job's durable state (where checkpoints and savepoints go, which backend holds
- * keyed state, where to restore from) and its metrics endpoint. Their keys are command-line flags of
- * {@code rillet live}.
+ * keyed state, where to restore from) and its metrics endpoint. Their keys are command-line flags
+ * of {@code rillet live}.
  */
 public final class StateOptions {
   private StateOptions() {}
@@ -43,7 +43,8 @@ public final class StateOptions {
           .withDescription(
               "Where keyed state (hidden states, open sentences) lives: hashmap (JVM heap) or"
                   + " rocksdb (local disk, incremental checkpoints; for more streams than fit the"
-                  + " heap). A savepoint restores into either.");
+                  + " heap). Rillet's savepoints (canonical format) restore into either; a"
+                  + " checkpoint only into the backend that wrote it.");
 
   public static final ConfigOption<Boolean> FRESH =
       ConfigOptions.key("fresh")
