@@ -16,14 +16,6 @@ public final class ClusterOptions {
                   + " submitted there, detached, instead of running in this process;"
                   + " ./rillet cluster start runs such a cluster at localhost:8081.");
 
-  public static final ConfigOption<String> FROM_SAVEPOINT =
-      ConfigOptions.key("from-savepoint")
-          .stringType()
-          .noDefaultValue()
-          .withDescription(
-              "A savepoint or retained checkpoint (its folder or _metadata file) to restore the"
-                  + " job's state from: hidden states, open sentences, input offsets.");
-
   public static final ConfigOption<String> JOB =
       ConfigOptions.key("job")
           .stringType()

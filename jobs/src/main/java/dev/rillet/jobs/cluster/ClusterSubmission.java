@@ -4,6 +4,7 @@ import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
+import dev.rillet.jobs.live.StateOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ public final class ClusterSubmission {
     args.add("live");
     args.addAll(jobArguments(conf, jobOptions, out));
     Path jar = jobJar();
-    String savepoint = conf.get(ClusterOptions.FROM_SAVEPOINT);
+    String savepoint = conf.get(StateOptions.FROM_SAVEPOINT);
 
     long start = System.nanoTime();
     String jarId = rest.uploadJar(jar);

@@ -174,7 +174,9 @@ class BackfillEndToEndTest {
             "--checkpoint-interval",
             "500ms",
             "--stop-when-idle",
-            "3s");
+            "3s",
+            "--state-dir",
+            tmp.resolve("live-state").toString());
     assertThat(rc).isZero();
     KafkaTestClient client = KAFKA.client();
     Map<Integer, Long> newestPerPartition = new HashMap<>();

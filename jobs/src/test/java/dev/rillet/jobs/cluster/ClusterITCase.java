@@ -13,6 +13,7 @@ import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
+import dev.rillet.jobs.live.StateOptions;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
@@ -118,7 +119,7 @@ class ClusterITCase {
         .hasMessageContaining("--parallelism 9 needs 9 free task slots")
         .hasMessageContaining("has 4 free of 4 (2 TaskManagers)");
     Configuration noSavepoint = new Configuration(live);
-    noSavepoint.set(ClusterOptions.FROM_SAVEPOINT, tmp.resolve("no-savepoint").toString());
+    noSavepoint.set(StateOptions.FROM_SAVEPOINT, tmp.resolve("no-savepoint").toString());
     assertThatThrownBy(() -> submit(noSavepoint))
         .hasMessageContaining("--from-savepoint must name a savepoint or retained checkpoint");
     assertThat(rest.activeJobs()).isEmpty();
@@ -145,7 +146,7 @@ class ClusterITCase {
     String savepoint = rest.stopWithSavepoint(job.jobId(), null, TIMEOUT);
     assertThat(Path.of(URI.create(savepoint)).resolve("_metadata")).exists();
     phases.get(2).forEach(e -> client.send("c.text", e.getStreamId(), e));
-    live.set(ClusterOptions.FROM_SAVEPOINT, savepoint);
+    live.set(StateOptions.FROM_SAVEPOINT, savepoint);
     ClusterSubmission.Submitted resumed = submit(live);
     report("resubmission from the savepoint to all tasks RUNNING", resumed.submitToRunningMillis());
 
