@@ -2,6 +2,8 @@ package dev.rillet.jobs.backfill;
 
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
+import dev.rillet.jobs.cluster.ClusterOptions;
+import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
@@ -58,13 +60,116 @@ public final class BackfillCommand implements Rillet.Command {
 
   @Override
   public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), BackfillOptions.all());
+    List<ConfigOption<?>> options = new ArrayList<>(BackfillOptions.all());
+    options.add(ClusterOptions.JOBMANAGER);
+    return new CommandLine(name(), summary(), options);
   }
 
   @Override
   public int run(Configuration conf) throws Exception {
+    if (conf.contains(ClusterOptions.JOBMANAGER)) {
+      return submit(conf, System.out);
+    }
     run(conf, System.out, System.console() != null);
     return 0;
+  }
+
+  /**
+   * Submits the backfill to the cluster at {@code --jobmanager}: checks the range and models here,
+   * creates the output topics, fixes the run id (the transactional ids of its sinks) and returns
+   * once the job runs. The job finishes on its own at the end of the range.
+   */
+  private static int submit(Configuration conf, PrintStream out) throws Exception {
+    BackfillRange range = BackfillRange.of(conf, Instant.now());
+    if (!conf.contains(KafkaOptions.BOOTSTRAP_SERVERS)) {
+      throw new IllegalArgumentException(
+          "--bootstrap-servers is required: the Kafka cluster with the input and output topics");
+    }
+    Configuration given = new Configuration(conf);
+    String runId = runId(conf);
+    given.set(BackfillOptions.RUN_ID, runId);
+    String inputFile = conf.get(BackfillOptions.INPUT_FILE);
+    if (inputFile != null) {
+      // Read where the job's main runs (the JobManager): a file of this machine, by its full path.
+      given.set(BackfillOptions.INPUT_FILE, Path.of(inputFile).toAbsolutePath().toString());
+    }
+    Configuration job = outputConfig(given, "rillet-backfill-" + runId);
+    List<String> topics = outputTopics(job, SentenceStage.resolve(job) != null);
+    createMissingTopics(job, topics);
+    ClusterSubmission.Submitted s =
+        ClusterSubmission.submitBackfill(given, BackfillOptions.all(), out);
+    out.println(
+        "rillet backfill: job "
+            + s.jobId()
+            + " (run "
+            + runId
+            + ") on "
+            + s.webUi()
+            + ", "
+            + range
+            + " -> "
+            + String.join(", ", topics)
+            + "; it finishes at the end of the range. Progress: "
+            + s.webUi()
+            + "/#/job/running/"
+            + s.jobId());
+    return 0;
+  }
+
+  /**
+   * The backfill as a cluster job, as {@link dev.rillet.jobs.cluster.RilletJob} runs it: the same
+   * pipeline as a local run, under the {@code --run-id} the submitting client fixed.
+   */
+  public static void runOnCluster(Configuration conf) throws Exception {
+    BackfillRange range = BackfillRange.of(conf, Instant.now());
+    String runId = conf.get(BackfillOptions.RUN_ID);
+    if (runId == null) {
+      throw new IllegalArgumentException(
+          "--run-id is required for a cluster backfill: it names the run's transactional ids,"
+              + " which must stay the same if the job restarts");
+    }
+    Configuration job = outputConfig(conf, "rillet-backfill-" + runId);
+    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+    if (SentenceStage.resolve(job) == null) {
+      job.set(SentenceOptions.ELMO, SentenceOptions.NONE);
+    }
+    StreamExecutionEnvironment env = BackfillEnvironment.create(conf);
+    build(env, job, model.dir(), range, conf.get(BackfillOptions.INPUT_FILE));
+    env.execute("rillet-backfill-" + runId);
+  }
+
+  private static String runId(Configuration conf) {
+    return Optional.ofNullable(conf.get(BackfillOptions.RUN_ID))
+        .orElse(Long.toString(System.currentTimeMillis(), 36));
+  }
+
+  /**
+   * Adds the backfill job to {@code env}: the input of the range (with its warm-up), the live
+   * pipeline behind a {@link WarmupGate}, and the stream census.
+   */
+  private static BackfillInput.Plan build(
+      StreamExecutionEnvironment env,
+      Configuration job,
+      Path modelDir,
+      BackfillRange range,
+      String inputFile)
+      throws Exception {
+    BackfillInput.Plan input =
+        inputFile == null
+            ? BackfillInput.kafka(env, job, range, job.get(KafkaOptions.GROUP_ID))
+            : BackfillInput.file(env, job, Path.of(inputFile), range);
+    LiveJob.Pipeline pipeline =
+        LiveJob.build(job, modelDir, input.records(), new WarmupGate(range.from(), range.to()));
+    pipeline
+        .events()
+        .keyBy(e -> e.getStreamId())
+        .process(new StreamCensus(range.from()))
+        .name("stream-census")
+        .uid("stream-census")
+        .sinkTo(new DiscardingSink<>())
+        .name("stream-census-sink")
+        .uid("stream-census-sink");
+    return input;
   }
 
   /** What a run did: the counts of its summary. */
@@ -93,9 +198,7 @@ public final class BackfillCommand implements Rillet.Command {
           "--bootstrap-servers is required: the Kafka cluster with the input topic and the output"
               + " topics (or replay a file with --input-file, still writing to Kafka)");
     }
-    String runId =
-        Optional.ofNullable(conf.get(BackfillOptions.RUN_ID))
-            .orElse(Long.toString(System.currentTimeMillis(), 36));
+    String runId = runId(conf);
     Configuration job = outputConfig(conf, "rillet-backfill-" + runId);
     ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
     if (model.notice() != null) {
@@ -129,21 +232,7 @@ public final class BackfillCommand implements Rillet.Command {
     createMissingTopics(job, topics);
 
     StreamExecutionEnvironment env = BackfillEnvironment.create(conf);
-    BackfillInput.Plan input =
-        inputFile == null
-            ? BackfillInput.kafka(env, job, range, job.get(KafkaOptions.GROUP_ID))
-            : BackfillInput.file(env, job, Path.of(inputFile), range);
-    LiveJob.Pipeline pipeline =
-        LiveJob.build(job, model.dir(), input.records(), new WarmupGate(range.from(), range.to()));
-    pipeline
-        .events()
-        .keyBy(e -> e.getStreamId())
-        .process(new StreamCensus(range.from()))
-        .name("stream-census")
-        .uid("stream-census")
-        .sinkTo(new DiscardingSink<>())
-        .name("stream-census-sink")
-        .uid("stream-census-sink");
+    BackfillInput.Plan input = build(env, job, model.dir(), range, inputFile);
 
     out.println(
         "rillet backfill: "

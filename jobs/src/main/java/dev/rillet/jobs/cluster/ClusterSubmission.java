@@ -35,12 +35,31 @@ public final class ClusterSubmission {
   public record Submitted(String jobId, String webUi, long submitToRunningMillis) {}
 
   /**
-   * Submits {@code live} with the job options of {@code conf}.
+   * Submits {@code live} with the job options of {@code conf}; returns once every task runs.
    *
    * @param jobOptions the options {@link RilletJob} takes; others in {@code conf} stay here
    */
   public static Submitted submitLive(
       Configuration conf, List<ConfigOption<?>> jobOptions, PrintStream out) throws Exception {
+    return submit(conf, "live", jobOptions, out, true);
+  }
+
+  /**
+   * Submits {@code backfill} with the job options of {@code conf} (which must fix {@code
+   * --run-id}); returns once the job runs (a batch job runs stage by stage) or has finished.
+   */
+  public static Submitted submitBackfill(
+      Configuration conf, List<ConfigOption<?>> jobOptions, PrintStream out) throws Exception {
+    return submit(conf, "backfill", jobOptions, out, false);
+  }
+
+  private static Submitted submit(
+      Configuration conf,
+      String command,
+      List<ConfigOption<?>> jobOptions,
+      PrintStream out,
+      boolean streaming)
+      throws Exception {
     FlinkRestClient rest = new FlinkRestClient(conf.get(ClusterOptions.JOBMANAGER));
     FlinkRestClient.Overview overview = rest.overview();
     int parallelism = conf.get(PipelineOptions.PARALLELISM);
@@ -62,8 +81,8 @@ public final class ClusterSubmission {
               + " one to a running local cluster), stop a job, or lower --parallelism.");
     }
     List<String> args = new ArrayList<>();
-    args.add("live");
-    args.addAll(jobArguments(conf, jobOptions, out));
+    args.add(command);
+    args.addAll(jobArguments(conf, command, jobOptions, out));
     Path jar = jobJar();
     String savepoint = conf.get(StateOptions.FROM_SAVEPOINT);
 
@@ -81,7 +100,7 @@ public final class ClusterSubmission {
     } finally {
       rest.deleteJar(jarId);
     }
-    awaitRunning(rest, jobId, savepoint);
+    awaitRunning(rest, jobId, savepoint, streaming);
     long millis = (System.nanoTime() - start) / 1_000_000;
     return new Submitted(jobId, rest.address(), millis);
   }
@@ -91,16 +110,16 @@ public final class ClusterSubmission {
    * {@link #clusterPath}) and the sentence stage's default models spelled out.
    */
   static List<String> jobArguments(
-      Configuration conf, List<ConfigOption<?>> jobOptions, PrintStream out) {
+      Configuration conf, String command, List<ConfigOption<?>> jobOptions, PrintStream out) {
     ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
     if (model.notice() != null) {
-      out.println("rillet live: note: " + model.notice());
+      out.println("rillet " + command + ": note: " + model.notice());
     }
     Configuration job = new Configuration(conf);
     job.set(PipelineOptions.MODEL, clusterPath(conf.get(PipelineOptions.MODEL)));
     SentenceStage stage = SentenceStage.resolve(conf);
     if (stage == null) {
-      out.println("rillet live: " + SentenceStage.offReason(conf));
+      out.println("rillet " + command + ": " + SentenceStage.offReason(conf));
       job.set(SentenceOptions.ELMO, SentenceOptions.NONE);
     } else {
       // Fails here, naming the flag, when the biLM and heads do not fit together.
@@ -172,13 +191,19 @@ public final class ClusterSubmission {
                         + " sources change)"));
   }
 
-  /** Waits until every task of the job runs; a job that fails meanwhile is reported with why. */
-  private static void awaitRunning(FlinkRestClient rest, String jobId, String savepoint)
+  /**
+   * Waits until every task of a streaming job runs (a batch job: until it runs or has finished); a
+   * job that fails meanwhile is reported with why.
+   */
+  private static void awaitRunning(
+      FlinkRestClient rest, String jobId, String savepoint, boolean streaming)
       throws InterruptedException {
     long deadline = System.nanoTime() + RUNNING_TIMEOUT.toNanos();
     while (true) {
       FlinkRestClient.JobState state = rest.job(jobId);
-      if (state.fullyRunning()) {
+      if (streaming
+          ? state.fullyRunning()
+          : state.tasksRunning() > 0 || state.state().equals("FINISHED")) {
         return;
       }
       String failure =

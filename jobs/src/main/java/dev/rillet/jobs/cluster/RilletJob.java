@@ -1,5 +1,7 @@
 package dev.rillet.jobs.cluster;
 
+import dev.rillet.jobs.backfill.BackfillCommand;
+import dev.rillet.jobs.backfill.BackfillOptions;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.live.LiveEnvironment;
@@ -13,7 +15,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * Entry class of the cluster job jar ({@code jobs/target/rillet-job.jar}, also its {@code
- * Main-Class}): {@code live} followed by the flags of {@code ./rillet live}, e.g.
+ * Main-Class}): {@code live} or {@code backfill}, followed by the flags of {@code ./rillet live} or
+ * {@code ./rillet backfill}, e.g.
  *
  * <pre>{@code
  * flink run -d rillet-job.jar live --bootstrap-servers kafka:9092 --parallelism 2
@@ -23,19 +26,29 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * JobManager; both need ONNX Runtime on their class path (the cluster's {@code lib/}) because the
  * model package is checked here, before the job is submitted. Model paths name files that every
  * TaskManager can read at the same path. Client-side flags of {@code ./rillet live} (a local state
- * folder, metrics port, idle stop) do not apply to a cluster job and are refused.
+ * folder, metrics port, idle stop) do not apply to a cluster job and are refused. A backfill needs
+ * {@code --run-id} (its transactional ids; {@code ./rillet backfill --jobmanager} fixes one) and
+ * its output topics to exist.
  */
 public final class RilletJob {
   private RilletJob() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length == 0 || !args[0].equals("live")) {
-      throw new IllegalArgumentException(
-          "usage: RilletJob live [flags of ./rillet live --help]; got "
-              + (args.length == 0 ? "no arguments" : "'" + args[0] + "'"));
+    String command = args.length == 0 ? "" : args[0];
+    String[] flags = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (command) {
+      case "live" -> live(new CommandLine("live", "", LiveCommand.jobOptions()).parse(flags));
+      case "backfill" ->
+          BackfillCommand.runOnCluster(
+              new CommandLine("backfill", "", BackfillOptions.all()).parse(flags));
+      default ->
+          throw new IllegalArgumentException(
+              "usage: RilletJob live|backfill [flags of ./rillet live|backfill --help]; got "
+                  + (command.isEmpty() ? "no arguments" : "'" + command + "'"));
     }
-    CommandLine cli = new CommandLine("live", "", LiveCommand.jobOptions());
-    Configuration conf = cli.parse(Arrays.copyOfRange(args, 1, args.length));
+  }
+
+  private static void live(Configuration conf) throws Exception {
     if (!conf.contains(KafkaOptions.BOOTSTRAP_SERVERS)) {
       throw new IllegalArgumentException("--bootstrap-servers is required");
     }

@@ -8,6 +8,8 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.backfill.BackfillCommand;
+import dev.rillet.jobs.backfill.BackfillOptions;
 import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
@@ -52,7 +54,9 @@ import org.junit.jupiter.api.io.TempDir;
  * runs its tasks killed with SIGKILL while phase B is read, is stopped with a savepoint, gets phase
  * C while stopped, and is resubmitted from the savepoint. Every output topic, read under
  * read_committed, must then equal the reference: nothing lost, nothing twice, per-stream order,
- * positions, hidden state and open sentences carried across both interruptions.
+ * positions, hidden state and open sentences carried across both interruptions. Then the same input
+ * is replayed by a backfill submitted to the cluster, and its outputs must equal the reference as
+ * well.
  */
 class ClusterITCase {
   @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
@@ -63,6 +67,7 @@ class ClusterITCase {
   private static final Duration TIMEOUT = Duration.ofMinutes(3);
   private static final int STREAMS = 30;
   private static final int EVENTS_PER_PHASE = 4;
+  private static final long FIRST_EVENT_TIME = 1_700_000_000_000L;
 
   private static LocalCluster cluster;
   private static FlinkRestClient rest;
@@ -150,7 +155,7 @@ class ClusterITCase {
     ClusterSubmission.Submitted resumed = submit(live);
     report("resubmission from the savepoint to all tasks RUNNING", resumed.submitToRunningMillis());
 
-    Outputs got = Outputs.read(client, "c", want);
+    Outputs got = Outputs.read(client, "c", "", want);
     assertMetricsServed();
     List<OutputComparison.Result> results =
         List.of(
@@ -165,6 +170,35 @@ class ClusterITCase {
     assertThat(got.dead.get(0).getReason().toString())
         .isEqualTo(want.dead.get(0).getReason().toString());
     assertThat(got.dead.get(0).getSourceOffset()).isEqualTo(want.dead.get(0).getSourceOffset());
+
+    // The same input replayed by `./rillet backfill --jobmanager` (batch, on the cluster's two
+    // free slots): its outputs, in the backfill topics, equal the reference too.
+    Configuration backfill = new Configuration(live);
+    backfill.removeConfig(StateOptions.FROM_SAVEPOINT);
+    // The range is in event time, which the inputs' Kafka timestamps (their send time) all pass.
+    backfill.set(BackfillOptions.FROM, Long.toString(FIRST_EVENT_TIME));
+    backfill.set(BackfillOptions.TO, Long.toString(System.currentTimeMillis()));
+    backfill.set(BackfillOptions.WARMUP, Duration.ZERO);
+    backfill.set(BackfillOptions.RUN_ID, "it" + System.nanoTime());
+    assertThat(new BackfillCommand().run(backfill)).isZero();
+    Outputs replayed = Outputs.read(client, "c", ".backfill", want);
+    List<OutputComparison.Result> backfilled =
+        List.of(
+            OutputComparison.compare(
+                "tags.backfill", want.tags, replayed.tags, t -> t.getStreamId().toString()),
+            OutputComparison.compare(
+                "sentiment.backfill",
+                want.sentiment,
+                replayed.sentiment,
+                s -> s.getStreamId().toString()),
+            OutputComparison.compare(
+                "sentences.backfill",
+                want.sentences,
+                replayed.sentences,
+                s -> s.getStreamId().toString()));
+    backfilled.forEach(r -> System.out.println("ClusterITCase: " + r));
+    assertThat(backfilled).allSatisfy(r -> assertThat(r.equal()).as(r.toString()).isTrue());
+    assertThat(replayed.dead).hasSize(1);
     rest.cancel(resumed.jobId());
   }
 
@@ -242,7 +276,7 @@ class ClusterITCase {
                     .setStreamId("stream-" + s)
                     .setSeq(seq)
                     // 100 ms apart: far below the idle gap, so only the text closes sentences.
-                    .setEventTime(1_700_000_000_000L + seq * 100L + s)
+                    .setEventTime(FIRST_EVENT_TIME + seq * 100L + s)
                     .setText(text.toString())
                     .setEndOfStream(seq == events - 1)
                     .build());
@@ -293,20 +327,24 @@ class ClusterITCase {
     }
 
     /** Committed records of a running job: as many as the reference has, and caught up. */
-    static Outputs read(KafkaTestClient client, String prefix, Outputs reference) {
+    static Outputs read(KafkaTestClient client, String prefix, String suffix, Outputs reference) {
       return new Outputs(
-          values(client, prefix + ".tags", reference.tags.size(), TokenTag.getDecoder()),
+          values(client, prefix + ".tags" + suffix, reference.tags.size(), TokenTag.getDecoder()),
           values(
               client,
-              prefix + ".sentiment",
+              prefix + ".sentiment" + suffix,
               reference.sentiment.size(),
               StreamSentiment.getDecoder()),
           values(
               client,
-              prefix + ".sentences",
+              prefix + ".sentences" + suffix,
               reference.sentences.size(),
               SentenceAnalysis.getDecoder()),
-          values(client, prefix + ".dead", reference.dead.size(), RejectedRecord.getDecoder()));
+          values(
+              client,
+              prefix + ".dead" + suffix,
+              reference.dead.size(),
+              RejectedRecord.getDecoder()));
     }
 
     private static <T> List<T> settled(
