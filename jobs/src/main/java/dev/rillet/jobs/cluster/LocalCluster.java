@@ -167,6 +167,7 @@ public final class LocalCluster {
     FlinkRestClient client = new FlinkRestClient(rest);
     int existingTaskManagers =
         (int) alive.stream().filter(m -> m.role().equals("taskmanager")).count();
+    int existingSlots = running.isEmpty() ? 0 : client.overview().slotsTotal();
     int next = nextTaskManagerIndex();
     for (int i = 0; i < taskManagers; i++) {
       Member tm = launch("taskmanager", settings, next + i, rest);
@@ -174,7 +175,12 @@ public final class LocalCluster {
       alive.add(tm);
     }
     record(alive);
-    awaitReady(client, existingTaskManagers + taskManagers, started, timeout);
+    awaitReady(
+        client,
+        existingTaskManagers + taskManagers,
+        existingSlots + taskManagers * slots,
+        started,
+        timeout);
     return started;
   }
 
@@ -342,8 +348,9 @@ public final class LocalCluster {
     return new Member(role, process.pid(), address, log);
   }
 
+  /** Until every TaskManager has registered and offered its slots. */
   private void awaitReady(
-      FlinkRestClient client, int taskManagers, List<Member> started, Duration timeout)
+      FlinkRestClient client, int taskManagers, int slots, List<Member> started, Duration timeout)
       throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
@@ -358,8 +365,11 @@ public final class LocalCluster {
                   + lastLines(m));
         }
       }
-      if (client.isUp() && client.overview().taskManagers() >= taskManagers) {
-        return;
+      if (client.isUp()) {
+        FlinkRestClient.Overview o = client.overview();
+        if (o.taskManagers() >= taskManagers && o.slotsTotal() >= slots) {
+          return;
+        }
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(

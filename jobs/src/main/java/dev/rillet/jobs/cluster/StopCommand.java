@@ -58,8 +58,21 @@ public final class StopCommand implements Rillet.Command {
           "cancelled job " + job + " (no savepoint; its latest retained checkpoint stays)");
       return 0;
     }
-    String savepoint =
-        rest.stopWithSavepoint(job, conf.get(ClusterOptions.SAVEPOINT_DIR), SAVEPOINT_TIMEOUT);
+    String savepoint;
+    try {
+      savepoint =
+          rest.stopWithSavepoint(job, conf.get(ClusterOptions.SAVEPOINT_DIR), SAVEPOINT_TIMEOUT);
+    } catch (IllegalStateException e) {
+      System.err.println(
+          "rillet stop: "
+              + e.getMessage()
+              + "\nThe job keeps running. If it is recovering from a failure (see "
+              + rest.address()
+              + "/#/job/running/"
+              + job
+              + "), try again once all its tasks run; --cancel stops it without a savepoint.");
+      return 1;
+    }
     System.out.println("stopped job " + job + " with savepoint " + savepoint);
     System.out.println(
         "resume: ./rillet live --jobmanager "
