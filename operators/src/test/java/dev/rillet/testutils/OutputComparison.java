@@ -1,4 +1,4 @@
-package dev.rillet.jobs.cluster;
+package dev.rillet.testutils;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,13 +16,13 @@ import org.apache.avro.generic.GenericRecord;
  * bits), everything else equal. Counts what was lost, duplicated or different, for the tests'
  * report and assertions.
  */
-final class OutputComparison {
-  static final double TOLERANCE = 1e-5;
+public final class OutputComparison {
+  public static final double TOLERANCE = 1e-5;
 
   /** The outcome for one topic. */
-  record Result(
+  public record Result(
       String topic, int compared, int lost, int duplicated, int differing, List<String> examples) {
-    boolean equal() {
+    public boolean equal() {
       return lost == 0 && duplicated == 0 && differing == 0;
     }
 
@@ -42,7 +42,7 @@ final class OutputComparison {
   /**
    * @param streamOf the record's stream, whose order must be kept
    */
-  static <T extends GenericRecord> Result compare(
+  public static <T extends GenericRecord> Result compare(
       String topic, List<T> reference, List<T> actual, Function<T, String> streamOf) {
     Map<String, List<T>> want = byStream(reference, streamOf);
     Map<String, List<T>> got = byStream(actual, streamOf);

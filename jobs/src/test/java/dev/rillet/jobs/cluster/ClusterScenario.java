@@ -12,10 +12,10 @@ import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
-import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
+import dev.rillet.testutils.OutputComparison;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -92,15 +92,7 @@ final class ClusterScenario {
         prefix + ".sentiment",
         prefix + ".sentences",
         prefix + ".dead");
-    Configuration conf = new Configuration();
-    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-    conf.set(KafkaOptions.INPUT_TOPIC, prefix + ".text");
-    conf.set(KafkaOptions.TAGS_TOPIC, prefix + ".tags");
-    conf.set(KafkaOptions.SENTIMENT_TOPIC, prefix + ".sentiment");
-    conf.set(KafkaOptions.SENTENCES_TOPIC, prefix + ".sentences");
-    conf.set(KafkaOptions.DEAD_LETTER_TOPIC, prefix + ".dead");
-    conf.set(KafkaOptions.GROUP_ID, prefix + "-group");
-    conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, prefix + "-" + System.nanoTime());
+    Configuration conf = kafka.jobOptions(prefix);
     conf.set(PipelineOptions.MODEL, MODEL.toString());
     conf.set(PipelineOptions.PARALLELISM, 2);
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);

@@ -3,7 +3,6 @@ package dev.rillet.jobs.live;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rillet.avro.SentenceAnalysis;
-import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
@@ -14,6 +13,7 @@ import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
+import dev.rillet.testutils.OutputComparison;
 import dev.rillet.testutils.TestElmo;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
@@ -27,11 +27,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Function;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -116,17 +114,17 @@ class BacklogCatchUpTest {
     Outputs fed = read(steady, "");
 
     // The input reaches every boundary it was built for, in the reference (backfill) outputs.
-    assertThat(backfill.sentences.values())
+    assertThat(backfill.sentences)
         .extracting(SentenceAnalysis::getClosedBy)
         .contains("IDLE_GAP", "TERMINATOR", "END_OF_STREAM");
-    assertThat(backfill.tags.values())
+    assertThat(backfill.tags)
         .as("a stream expired by the TTL restarts at position 0 in a later event")
         .anyMatch(t -> t.getPosition() == 0 && t.getSeq() > 0);
 
-    List<String> report = new ArrayList<>();
+    List<OutputComparison.Result> report = new ArrayList<>();
     report.addAll(differences("backlog vs backfill", live, backfill));
     report.addAll(differences("steady feed vs backfill", fed, backfill));
-    assertThat(report).allMatch(line -> line.endsWith(" 0 differ"));
+    assertThat(report).allSatisfy(r -> assertThat(r.equal()).as(r.toString()).isTrue());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -175,15 +173,7 @@ class BacklogCatchUpTest {
   }
 
   private static Configuration conf(String prefix, Path elmo, Path heads) {
-    Configuration conf = new Configuration();
-    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
-    conf.set(KafkaOptions.INPUT_TOPIC, prefix + ".text");
-    conf.set(KafkaOptions.TAGS_TOPIC, prefix + ".tags");
-    conf.set(KafkaOptions.SENTIMENT_TOPIC, prefix + ".sentiment");
-    conf.set(KafkaOptions.SENTENCES_TOPIC, prefix + ".sentences");
-    conf.set(KafkaOptions.DEAD_LETTER_TOPIC, prefix + ".dead");
-    conf.set(KafkaOptions.GROUP_ID, prefix);
-    conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, prefix + "-" + System.nanoTime());
+    Configuration conf = KAFKA.jobOptions(prefix);
     conf.set(SentenceOptions.ELMO, elmo.toString());
     conf.set(SentenceOptions.ELMO_HEADS, heads.toString());
     conf.set(PipelineOptions.MODEL, MODEL.toString());
@@ -269,138 +259,33 @@ class BacklogCatchUpTest {
     }
   }
 
-  /** One run's committed outputs, keyed as they must match: each key at most once. */
+  /** One run's committed outputs. */
   private record Outputs(
-      Map<String, TokenTag> tags,
-      Map<String, StreamSentiment> sentiment,
-      Map<String, SentenceAnalysis> sentences) {}
+      List<TokenTag> tags, List<StreamSentiment> sentiment, List<SentenceAnalysis> sentences) {}
 
   private static Outputs read(Configuration conf, String suffix) {
     return new Outputs(
-        keyed(
-            conf.get(KafkaOptions.TAGS_TOPIC) + suffix,
-            TokenTag.getDecoder(),
-            t -> t.getStreamId() + "#" + t.getPosition() + "@" + t.getSeq()),
-        keyed(
-            conf.get(KafkaOptions.SENTIMENT_TOPIC) + suffix,
-            StreamSentiment.getDecoder(),
-            s -> s.getStreamId() + "#" + s.getSeq()),
-        keyed(
-            conf.get(KafkaOptions.SENTENCES_TOPIC) + suffix,
-            SentenceAnalysis.getDecoder(),
-            a ->
-                a.getStreamId()
-                    + "#"
-                    + a.getFirstSeq()
-                    + "."
-                    + a.getTokens().get(0).getPosition()));
+        values(conf.get(KafkaOptions.TAGS_TOPIC) + suffix, TokenTag.getDecoder()),
+        values(conf.get(KafkaOptions.SENTIMENT_TOPIC) + suffix, StreamSentiment.getDecoder()),
+        values(conf.get(KafkaOptions.SENTENCES_TOPIC) + suffix, SentenceAnalysis.getDecoder()));
   }
 
-  private static <T> Map<String, T> keyed(
-      String topic, BinaryMessageDecoder<T> decoder, Function<T, String> key) {
-    Map<String, T> out = new TreeMap<>();
-    for (KafkaTestClient.Received<T> r : KAFKA.client().readCommitted(topic, 1, READ, decoder)) {
-      T previous = out.put(key.apply(r.value()), r.value());
-      assertThat(previous).as("%s: twice %s", topic, r.value()).isNull();
-    }
-    return out;
+  private static <T> List<T> values(String topic, BinaryMessageDecoder<T> decoder) {
+    return KAFKA.client().readCommitted(topic, 1, READ, decoder).stream()
+        .map(KafkaTestClient.Received::value)
+        .toList();
   }
 
-  /**
-   * One line per output type: how many records of {@code want} are missing from {@code got} or
-   * differ, plus those {@code got} has in excess, and the first of them.
-   */
-  private static List<String> differences(String what, Outputs got, Outputs want) {
+  /** Per output type: records of {@code want} lost, duplicated or different in {@code got}. */
+  private static List<OutputComparison.Result> differences(String what, Outputs got, Outputs want) {
     assertThat(want.tags).isNotEmpty();
     assertThat(want.sentences).isNotEmpty();
     return List.of(
-        what + ", " + diff("tags", got.tags, want.tags, BacklogCatchUpTest::same),
-        what + ", " + diff("sentiment", got.sentiment, want.sentiment, BacklogCatchUpTest::same),
-        what + ", " + diff("sentences", got.sentences, want.sentences, BacklogCatchUpTest::same));
-  }
-
-  private static <T> String diff(
-      String name, Map<String, T> got, Map<String, T> want, SameRecord<T> same) {
-    int differ = 0;
-    String first = null;
-    for (var e : want.entrySet()) {
-      T g = got.get(e.getKey());
-      if (g == null || !same.test(g, e.getValue())) {
-        differ++;
-        first = first == null ? e.getKey() + ": " + g + " / expected " + e.getValue() : first;
-      }
-    }
-    for (String k : got.keySet()) {
-      if (!want.containsKey(k)) {
-        differ++;
-        first = first == null ? k + ": unexpected " + got.get(k) : first;
-      }
-    }
-    return name
-        + ": "
-        + want.size()
-        + " expected, "
-        + got.size()
-        + " got"
-        + (first == null ? "" : "; first: " + first)
-        + "; "
-        + differ
-        + " differ";
-  }
-
-  private interface SameRecord<T> {
-    boolean test(T got, T want);
-  }
-
-  private static boolean close(float a, float b) {
-    return Math.abs(a - b) <= 1e-5f;
-  }
-
-  private static boolean same(TokenTag g, TokenTag w) {
-    return g.getToken().equals(w.getToken())
-        && g.getBegin() == w.getBegin()
-        && g.getEnd() == w.getEnd()
-        && g.getTag().equals(w.getTag())
-        && g.getModelId().equals(w.getModelId())
-        && close(g.getProbability(), w.getProbability());
-  }
-
-  private static boolean same(StreamSentiment g, StreamSentiment w) {
-    if (!Objects.equals(g.getLabel(), w.getLabel())
-        || g.getTokensSeen() != w.getTokensSeen()
-        || g.getEventTime() != w.getEventTime()
-        || !g.getProbabilities().keySet().equals(w.getProbabilities().keySet())) {
-      return false;
-    }
-    return w.getProbabilities().entrySet().stream()
-        .allMatch(p -> close(g.getProbabilities().get(p.getKey()), p.getValue()));
-  }
-
-  private static boolean same(SentenceAnalysis g, SentenceAnalysis w) {
-    if (g.getSentenceIndex() != w.getSentenceIndex()
-        || g.getLastSeq() != w.getLastSeq()
-        || g.getEventTime() != w.getEventTime()
-        || !g.getClosedBy().equals(w.getClosedBy())
-        || !Objects.equals(g.getSentiment(), w.getSentiment())
-        || g.getTokens().size() != w.getTokens().size()) {
-      return false;
-    }
-    for (int i = 0; i < w.getTokens().size(); i++) {
-      SentenceToken gt = g.getTokens().get(i);
-      SentenceToken wt = w.getTokens().get(i);
-      if (!gt.getToken().equals(wt.getToken())
-          || gt.getPosition() != wt.getPosition()
-          || gt.getSeq() != wt.getSeq()
-          || !gt.getTag().equals(wt.getTag())
-          || !Objects.equals(gt.getRealtimeTag(), wt.getRealtimeTag())
-          || !close(gt.getProbability(), wt.getProbability())) {
-        return false;
-      }
-    }
-    return w.getSentimentProbabilities().entrySet().stream()
-        .allMatch(
-            p ->
-                g.getSentimentProbabilities().containsKey(p.getKey())
-                    && close(g.getSentimentProbabilities().get(p.getKey()), p.getValue()));
+        OutputComparison.compare(
+            what + ", tags", want.tags, got.tags, t -> t.getStreamId().toString()),
+        OutputComparison.compare(
+            what + ", sentiment", want.sentiment, got.sentiment, t -> t.getStreamId().toString()),
+        OutputComparison.compare(
+            what + ", sentences", want.sentences, got.sentences, t -> t.getStreamId().toString()));
   }
 }

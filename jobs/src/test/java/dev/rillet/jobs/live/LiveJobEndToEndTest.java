@@ -78,13 +78,7 @@ class LiveJobEndToEndTest {
   }
 
   private static void runAndCheck(String prefix, boolean injectFailure) throws Exception {
-    Configuration conf = new Configuration();
-    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
-    conf.set(KafkaOptions.INPUT_TOPIC, prefix + ".text");
-    conf.set(KafkaOptions.TAGS_TOPIC, prefix + ".tags");
-    conf.set(KafkaOptions.SENTIMENT_TOPIC, prefix + ".sentiment");
-    conf.set(KafkaOptions.DEAD_LETTER_TOPIC, prefix + ".dead");
-    conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, prefix + "-" + System.nanoTime());
+    Configuration conf = KAFKA.jobOptions(prefix);
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);
     // The sentence stage has its own end-to-end test (SentenceStageEndToEndTest).
     conf.set(SentenceOptions.ELMO, SentenceOptions.NONE);

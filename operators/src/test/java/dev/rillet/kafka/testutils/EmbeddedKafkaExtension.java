@@ -1,9 +1,11 @@
 package dev.rillet.kafka.testutils;
 
 import dev.rillet.kafka.EmbeddedKafka;
+import dev.rillet.kafka.KafkaOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -61,6 +63,24 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
   public KafkaTestClient client() {
     kafka();
     return client;
+  }
+
+  /**
+   * The Kafka options of a job on this broker under one topic prefix: input {@code <prefix>.text};
+   * outputs {@code <prefix>.tags}, {@code .sentiment}, {@code .sentences}, {@code .dead}; consumer
+   * group {@code prefix}; transactional ids no other run has used. Does not create the topics.
+   */
+  public Configuration jobOptions(String prefix) {
+    Configuration conf = new Configuration();
+    conf.set(KafkaOptions.BOOTSTRAP_SERVERS, bootstrapServers());
+    conf.set(KafkaOptions.INPUT_TOPIC, prefix + ".text");
+    conf.set(KafkaOptions.TAGS_TOPIC, prefix + ".tags");
+    conf.set(KafkaOptions.SENTIMENT_TOPIC, prefix + ".sentiment");
+    conf.set(KafkaOptions.SENTENCES_TOPIC, prefix + ".sentences");
+    conf.set(KafkaOptions.DEAD_LETTER_TOPIC, prefix + ".dead");
+    conf.set(KafkaOptions.GROUP_ID, prefix);
+    conf.set(KafkaOptions.TRANSACTIONAL_ID_PREFIX, prefix + "-" + System.nanoTime());
+    return conf;
   }
 
   /** Creates the topics (if missing) with {@code partitions} partitions. */
