@@ -209,8 +209,15 @@ public final class LocalCluster {
     if (!Files.exists(m.log())) {
       return Optional.empty();
     }
-    Matcher matcher = PROMETHEUS_PORT.matcher(Files.readString(m.log(), StandardCharsets.UTF_8));
-    return matcher.find() ? Optional.of(Integer.parseInt(matcher.group(1))) : Optional.empty();
+    // The reporter starts with the process: read from the top and stop at the line, not the whole
+    // log (which rolls over at 100 MB).
+    try (var lines = Files.lines(m.log(), StandardCharsets.UTF_8)) {
+      return lines
+          .map(PROMETHEUS_PORT::matcher)
+          .filter(Matcher::find)
+          .findFirst()
+          .map(matcher -> Integer.parseInt(matcher.group(1)));
+    }
   }
 
   /** One line per recorded process: role, pid, address, metrics port, log, and whether alive. */
