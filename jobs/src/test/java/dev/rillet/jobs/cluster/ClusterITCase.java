@@ -70,6 +70,7 @@ class ClusterITCase {
   @AfterAll
   static void stopCluster() throws Exception {
     if (cluster != null) {
+      ClusterScenario.printCommitProblems(LABEL, cluster);
       assertThat(cluster.stop()).hasSize(3); // one TaskManager was killed, its replacement too
     }
   }

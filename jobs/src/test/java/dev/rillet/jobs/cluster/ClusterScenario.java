@@ -18,6 +18,7 @@ import dev.rillet.kafka.testutils.KafkaTestClient;
 import dev.rillet.testutils.OutputComparison;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +28,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -194,6 +197,26 @@ final class ClusterScenario {
     }
   }
 
+  /**
+   * Prints the lines of the cluster's logs in which a Kafka sink reports a commit it could not
+   * make, so a CI log shows the sink's side of any difference the comparison finds.
+   */
+  static void printCommitProblems(String label, LocalCluster cluster) throws IOException {
+    Pattern problem =
+        Pattern.compile(
+            "Unable to commit|potentially lost|ProducerFencedException:|InvalidTxnState");
+    try (Stream<Path> logs = Files.list(cluster.home().resolve("log"))) {
+      for (Path log : logs.sorted().toList()) {
+        try (Stream<String> lines = Files.lines(log)) {
+          lines
+              .filter(l -> problem.matcher(l).find())
+              .limit(20)
+              .forEach(l -> System.out.println(label + ": " + log.getFileName() + ": " + l));
+        }
+      }
+    }
+  }
+
   /** The cluster's measurements, as the tests print them for the docs. */
   static void report(String label, String what, long millis) {
     System.out.printf("%s: %s: %d ms%n", label, what, millis);
@@ -242,7 +265,11 @@ final class ClusterScenario {
 
     /** Waits until the run at {@code prefix} has committed the tags of phases 0..phase. */
     void awaitTags(KafkaTestClient client, String prefix, int phase) {
-      client.readCommitted(prefix + ".tags", tagsUpTo(phase), TIMEOUT, TokenTag.getDecoder());
+      int want = tagsUpTo(phase);
+      // Failing here, not at the final comparison, says which phase's commits never came.
+      assertThat(client.readCommitted(prefix + ".tags", want, TIMEOUT, TokenTag.getDecoder()))
+          .as("committed tags of phases 0..%d of run %s within %s", phase, prefix, TIMEOUT)
+          .hasSizeGreaterThanOrEqualTo(want);
     }
 
     private static <T> List<T> settled(

@@ -51,6 +51,7 @@ class FailureSuiteITCase {
   @AfterAll
   static void stopCluster() throws Exception {
     if (cluster != null) {
+      ClusterScenario.printCommitProblems("FailureSuiteITCase", cluster);
       cluster.stop();
     }
   }
