@@ -18,7 +18,22 @@ public final class KafkaInputRecordDeserializer
     implements KafkaRecordDeserializationSchema<KafkaInputRecord> {
   private static final long serialVersionUID = 1L;
 
+  private final int maxEventChars;
+
   private transient BinaryMessageDecoder<TextEvent> decoder;
+
+  /** A deserializer with the decoder's default {@link TextEventDecoder#MAX_EVENT_CHARS}. */
+  public KafkaInputRecordDeserializer() {
+    this(TextEventDecoder.MAX_EVENT_CHARS.defaultValue());
+  }
+
+  /**
+   * @param maxEventChars the limit of the {@link TextEventDecoder} downstream, so that an event it
+   *     will reject as too long gets no event time either
+   */
+  public KafkaInputRecordDeserializer(int maxEventChars) {
+    this.maxEventChars = TextEventDecoder.checkMaxEventChars(maxEventChars);
+  }
 
   @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<KafkaInputRecord> out) {
@@ -33,7 +48,7 @@ public final class KafkaInputRecordDeserializer
             record.timestamp(),
             record.key(),
             record.value(),
-            TextEventDecoder.eventTimeOf(decoder, record.value())));
+            TextEventDecoder.eventTimeOf(decoder, record.value(), maxEventChars)));
   }
 
   @Override

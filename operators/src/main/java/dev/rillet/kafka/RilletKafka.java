@@ -52,12 +52,14 @@ public final class RilletKafka {
 
   /**
    * A source of the {@link KafkaOptions#INPUT_TOPIC input topic} configured from {@code config}:
-   * bootstrap servers, topic, group id and starting offsets.
+   * bootstrap servers, topic, group id, starting offsets and {@link
+   * TextEventDecoder#MAX_EVENT_CHARS}.
    */
   public static SourceBuilder source(ReadableConfig config) {
     SourceBuilder b = new SourceBuilder();
     config.getOptional(KafkaOptions.BOOTSTRAP_SERVERS).ifPresent(b::bootstrapServers);
     return b.topic(config.get(KafkaOptions.INPUT_TOPIC))
+        .maxEventChars(config.get(TextEventDecoder.MAX_EVENT_CHARS))
         .groupId(config.get(KafkaOptions.GROUP_ID))
         .startingOffsets(config.get(KafkaOptions.STARTING_OFFSETS));
   }
@@ -97,7 +99,13 @@ public final class RilletKafka {
    * output {@link TextEventDecoder#REJECTED} of the returned stream.
    */
   public static SingleOutputStreamOperator<TextEvent> decode(DataStream<KafkaInputRecord> raw) {
-    return raw.process(new TextEventDecoder()).name("decode").uid("rillet-decode");
+    return decode(raw, TextEventDecoder.MAX_EVENT_CHARS.defaultValue());
+  }
+
+  /** As {@link #decode(DataStream)}, rejecting events whose text is longer than the limit. */
+  public static SingleOutputStreamOperator<TextEvent> decode(
+      DataStream<KafkaInputRecord> raw, int maxEventChars) {
+    return raw.process(new TextEventDecoder(maxEventChars)).name("decode").uid("rillet-decode");
   }
 
   /** Options of a {@code KafkaSource<KafkaInputRecord>}. */
@@ -107,6 +115,7 @@ public final class RilletKafka {
     private String groupId;
     private OffsetsInitializer startingOffsets = OffsetsInitializer.earliest();
     private OffsetsInitializer stoppingOffsets;
+    private int maxEventChars = TextEventDecoder.MAX_EVENT_CHARS.defaultValue();
     private final Map<String, String> properties = new LinkedHashMap<>();
 
     private SourceBuilder() {
@@ -160,6 +169,15 @@ public final class RilletKafka {
       return this;
     }
 
+    /**
+     * The {@link TextEventDecoder#MAX_EVENT_CHARS} of the decoder downstream: records it will
+     * reject as too long take no part in the event time.
+     */
+    public SourceBuilder maxEventChars(int maxEventChars) {
+      this.maxEventChars = TextEventDecoder.checkMaxEventChars(maxEventChars);
+      return this;
+    }
+
     /** Sets a Kafka consumer property (overrides Rillet's defaults). */
     public SourceBuilder property(String key, String value) {
       properties.put(key, value);
@@ -187,7 +205,7 @@ public final class RilletKafka {
               .setTopics(topic)
               .setGroupId(groupId)
               .setStartingOffsets(startingOffsets)
-              .setDeserializer(new KafkaInputRecordDeserializer());
+              .setDeserializer(new KafkaInputRecordDeserializer(maxEventChars));
       if (stoppingOffsets != null) {
         b.setBounded(stoppingOffsets);
       }

@@ -47,6 +47,37 @@ public final class TextEventJson {
   }
 
   /**
+   * The invalid lines of a file, all of them: the message lists each with its line number, so one
+   * run shows every line to fix.
+   */
+  public static final class BadLinesException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+    private final List<JsonLineException> lines;
+
+    BadLinesException(List<JsonLineException> lines) {
+      super(message(lines));
+      this.lines = List.copyOf(lines);
+    }
+
+    /** Every bad line's error, in file order. */
+    public List<JsonLineException> lines() {
+      return lines;
+    }
+
+    private static String message(List<JsonLineException> lines) {
+      StringBuilder b =
+          new StringBuilder()
+              .append(lines.size())
+              .append(lines.size() == 1 ? " bad line" : " bad lines")
+              .append(" (no event used):");
+      for (JsonLineException e : lines) {
+        b.append("\n  ").append(e.getMessage());
+      }
+      return b.toString();
+    }
+  }
+
+  /**
    * Parses one line.
    *
    * @param lineNumber the line's number (from 1), for error messages
@@ -95,18 +126,27 @@ public final class TextEventJson {
   }
 
   /**
-   * Parses every non-blank line of {@code reader}, numbering lines from 1.
+   * Parses every non-blank line of {@code reader}, numbering lines from 1. Reads to the end even
+   * after a bad line, so that every bad line is reported at once.
    *
-   * @throws JsonLineException at the first invalid line
+   * @throws BadLinesException if any line is invalid, naming all of them
    */
   public static List<TextEvent> readAll(BufferedReader reader) throws IOException {
     List<TextEvent> events = new ArrayList<>();
+    List<JsonLineException> bad = new ArrayList<>();
     long number = 0;
     for (String line = reader.readLine(); line != null; line = reader.readLine()) {
       number++;
       if (!line.isBlank()) {
-        events.add(parse(line, number));
+        try {
+          events.add(parse(line, number));
+        } catch (JsonLineException e) {
+          bad.add(e);
+        }
       }
+    }
+    if (!bad.isEmpty()) {
+      throw new BadLinesException(bad);
     }
     return events;
   }

@@ -11,8 +11,8 @@ import java.util.Set;
  * EWT treebank splits words.
  *
  * <ul>
- *   <li>Whitespace (any Unicode space, including no-break and zero-width spaces, and control
- *       characters) separates tokens and is never part of one.
+ *   <li>Whitespace (any Unicode space, including no-break and zero-width spaces, control characters
+ *       and bidirectional marks such as LRM and RLM) separates tokens and is never part of one.
  *   <li>Punctuation is split off words: {@code "Hi," -> "Hi" ","}. A run of the same mark is one
  *       token ({@code "..." "--" "''" ">>"}), as is a run of {@code !} and {@code ?} ({@code
  *       "?!"}).
@@ -550,6 +550,20 @@ public final class WordTokenizer implements Serializable {
         || Character.isSpaceChar(cp)
         || Character.isISOControl(cp)
         || cp == 0x200B
-        || cp == 0xFEFF;
+        || cp == 0xFEFF
+        || isBidiMark(cp);
+  }
+
+  /**
+   * Invisible bidirectional formatting: LRM, RLM, the Arabic letter mark, embeddings, overrides and
+   * isolates. They separate tokens, as zero-width spaces do, instead of becoming tokens of their
+   * own.
+   */
+  private static boolean isBidiMark(int cp) {
+    return cp == 0x200E
+        || cp == 0x200F
+        || cp == 0x061C
+        || (cp >= 0x202A && cp <= 0x202E)
+        || (cp >= 0x2066 && cp <= 0x2069);
   }
 }

@@ -88,7 +88,7 @@ class TextEventJsonTest {
   }
 
   @Test
-  void readsAllLinesSkippingBlankOnesAndCountingThem() throws Exception {
+  void readsAllLinesSkippingBlankOnesAndReportsEveryBadLine() throws Exception {
     String jsonl =
         "{\"streamId\":\"a\",\"seq\":0,\"eventTime\":1,\"text\":\"one\"}\n"
             + "\n"
@@ -96,12 +96,16 @@ class TextEventJsonTest {
     List<TextEvent> events = TextEventJson.readAll(new BufferedReader(new StringReader(jsonl)));
     assertThat(events).extracting(TextEvent::getText).containsExactly("one", "two");
 
-    String broken = jsonl + "\n{\"streamId\":\"a\",\"seq\":2}\n";
+    String broken = "not json\n" + jsonl + "\n{\"streamId\":\"a\",\"seq\":2}\n";
     assertThatThrownBy(() -> TextEventJson.readAll(new BufferedReader(new StringReader(broken))))
-        .isInstanceOf(TextEventJson.JsonLineException.class)
-        .hasMessageStartingWith("line 5: field 'eventTime' is missing")
+        .isInstanceOf(TextEventJson.BadLinesException.class)
+        .hasMessageStartingWith("2 bad lines (no event used):\n  line 1: invalid JSON")
+        .hasMessageContaining("\n  line 6: field 'eventTime' is missing")
         .satisfies(
-            e -> assertThat(((TextEventJson.JsonLineException) e).lineNumber()).isEqualTo(5L));
+            e ->
+                assertThat(((TextEventJson.BadLinesException) e).lines())
+                    .extracting(TextEventJson.JsonLineException::lineNumber)
+                    .containsExactly(1L, 6L));
   }
 
   private static void assertError(String line, String expectedPrefix) {

@@ -51,6 +51,14 @@ class WordTokenizerTest {
   }
 
   @Test
+  void bidiMarksSeparateTokensAndAreNeverTokens() {
+    assertThat(words("\u200Fright\u200E to \u202Bleft\u202C \u2067x\u2069"))
+        .containsExactly("right", "to", "left", "x");
+    List<Token> tokens = tokenizer.tokenize("a\u200Fb");
+    assertThat(tokens).extracting(Token::begin).containsExactly(0, 2);
+  }
+
+  @Test
   void curlyApostrophesAreCliticsToo() {
     assertThat(words("I don’t think it’s done"))
         .containsExactly("I", "do", "n’t", "think", "it", "’s", "done");

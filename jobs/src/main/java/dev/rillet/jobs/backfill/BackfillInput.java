@@ -1,23 +1,18 @@
 package dev.rillet.jobs.backfill;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.jobs.cli.TextEventFiles;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.kafka.KafkaInputRecord;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
-import dev.rillet.kafka.TextEventJson;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import org.apache.avro.file.DataFileReader;
-import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -78,12 +73,8 @@ public final class BackfillInput {
   public static Plan file(
       StreamExecutionEnvironment env, Configuration conf, Path file, BackfillRange range)
       throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException(
-          "--input-file " + file + ": no such file (JSON lines of TextEvent, or .avro)");
-    }
     List<TextEvent> events = new ArrayList<>();
-    for (TextEvent e : readEvents(file)) {
+    for (TextEvent e : TextEventFiles.read(file, "--input-file")) {
       if (e.getEventTime() >= range.readFrom() && e.getEventTime() < range.to()) {
         events.add(e);
       }
@@ -99,25 +90,6 @@ public final class BackfillInput {
             .name("count-input")
             .uid("count-input");
     return new Plan(byStream, records.size());
-  }
-
-  /** Reads a JSON-lines or Avro container file of TextEvents. */
-  public static List<TextEvent> readEvents(Path file) throws IOException {
-    if (file.getFileName().toString().endsWith(".avro")) {
-      List<TextEvent> events = new ArrayList<>();
-      try (DataFileReader<TextEvent> reader =
-          new DataFileReader<>(file.toFile(), new SpecificDatumReader<>(TextEvent.class))) {
-        for (TextEvent e : reader) {
-          events.add(e);
-        }
-      }
-      return events;
-    }
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return TextEventJson.readAll(in);
-    } catch (TextEventJson.JsonLineException e) {
-      throw new IllegalArgumentException("--input-file " + file + ": " + e.getMessage(), e);
-    }
   }
 
   /** Records of {@code topic} between the first offsets at {@code from} and at {@code to}. */

@@ -9,6 +9,7 @@ import dev.rillet.avro.TokenTag;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
+import dev.rillet.jobs.cli.TextEventFiles;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
@@ -19,9 +20,7 @@ import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.OrderedProducers;
-import dev.rillet.kafka.TextEventJson;
 import dev.rillet.onnx.SharedCache;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -99,7 +98,7 @@ public final class DemoCommand implements Rillet.Command {
     List<TextEvent> events =
         sample
             ? SampleStreams.load(System.currentTimeMillis(), Math.round(1000 / rate))
-            : readJsonLines(Path.of(conf.get(DemoOptions.INPUT)));
+            : readInput(Path.of(conf.get(DemoOptions.INPUT)));
     SentenceStage stage = SentenceStage.resolve(conf);
     ConsoleView view = new ConsoleView(System.out, System.console() != null);
     view.info("model " + model.modelId() + " (" + model.dir() + ")");
@@ -305,16 +304,8 @@ public final class DemoCommand implements Rillet.Command {
         Path.of(conf.get(DemoOptions.SINK_JSONL)), StandardCharsets.UTF_8);
   }
 
-  static List<TextEvent> readJsonLines(Path file) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("--input " + file + ": no such file");
-    }
-    List<TextEvent> events;
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      events = TextEventJson.readAll(in);
-    } catch (TextEventJson.JsonLineException e) {
-      throw new IllegalArgumentException("--input " + file + ": " + e.getMessage(), e);
-    }
+  static List<TextEvent> readInput(Path file) throws IOException {
+    List<TextEvent> events = TextEventFiles.read(file, "--input");
     if (events.isEmpty()) {
       throw new IllegalArgumentException("--input " + file + ": holds no events");
     }

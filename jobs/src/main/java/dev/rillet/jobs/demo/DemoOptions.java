@@ -14,7 +14,8 @@ public final class DemoOptions {
           .noDefaultValue()
           .withDescription(
               "JSON-lines file, one TextEvent per line (streamId, seq, eventTime, text, optional"
-                  + " endOfStream, optional attributes), fed instead of the shipped sample text.");
+                  + " endOfStream, optional attributes), or an Avro container file (.avro), fed instead"
+                  + " of the shipped sample text. Every bad line is reported, with its number.");
 
   public static final ConfigOption<String> SINK_JSONL =
       ConfigOptions.key("sink-jsonl")

@@ -113,7 +113,8 @@ public final class LiveJob {
    */
   public static Pipeline build(
       Configuration conf, Path modelDir, DataStream<KafkaInputRecord> input, OutputGate gate) {
-    SingleOutputStreamOperator<TextEvent> events = RilletKafka.decode(input);
+    SingleOutputStreamOperator<TextEvent> events =
+        RilletKafka.decode(input, conf.get(PipelineOptions.MAX_EVENT_CHARS));
     DataStream<TaggedEvent> tagged = tag(events, conf, modelDir);
 
     DataStream<TokenTag> tokenTags =

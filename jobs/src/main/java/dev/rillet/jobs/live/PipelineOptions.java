@@ -1,5 +1,6 @@
 package dev.rillet.jobs.live;
 
+import dev.rillet.kafka.TextEventDecoder;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -52,6 +53,12 @@ public final class PipelineOptions {
           .intType()
           .defaultValue(1)
           .withDescription("ONNX Runtime intra-op threads of the session shared per TaskManager.");
+
+  /**
+   * Longest text of an event, in chars (UTF-16 code units); a longer event is a dead letter whose
+   * reason names this flag. Defined with the decoder that applies it (the source reads it too).
+   */
+  public static final ConfigOption<Integer> MAX_EVENT_CHARS = TextEventDecoder.MAX_EVENT_CHARS;
 
   public static final ConfigOption<Duration> IDLE_GAP =
       ConfigOptions.key("idle-gap")
@@ -113,6 +120,7 @@ public final class PipelineOptions {
         MAX_BATCH_SIZE,
         MAX_BUNDLE_DELAY,
         INTRA_OP_THREADS,
+        MAX_EVENT_CHARS,
         IDLE_GAP,
         MAX_SENTENCE_TOKENS,
         STREAM_TTL,

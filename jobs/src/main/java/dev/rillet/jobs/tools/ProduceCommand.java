@@ -1,10 +1,9 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.avro.TextEvent;
-import dev.rillet.jobs.backfill.BackfillInput;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
-import java.nio.file.Files;
+import dev.rillet.jobs.cli.TextEventFiles;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -47,15 +46,8 @@ public final class ProduceCommand implements Rillet.Command {
   @Override
   public int run(Configuration conf) throws Exception {
     Path input = Path.of(ToolOptions.required(conf, INPUT));
-    if (!Files.isRegularFile(input)) {
-      throw new IllegalArgumentException("--input " + input + ": no such file");
-    }
-    List<TextEvent> events;
-    try {
-      events = BackfillInput.readEvents(input);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(e.getMessage().replace("--input-file", "--input"), e);
-    }
+    // The whole file is read first: a file with bad lines produces nothing.
+    List<TextEvent> events = TextEventFiles.read(input, "--input");
     String topic = conf.get(TOPIC);
     try (TextEventProducer producer =
         new TextEventProducer(conf.get(ToolOptions.BOOTSTRAP_SERVERS), topic)) {

@@ -8,10 +8,15 @@ import dev.rillet.kafka.KafkaOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bad ranges and topic settings fail at startup, with exit code 2 and a message naming the flag.
@@ -27,6 +32,34 @@ class BackfillCommandLineTest {
     System.arraycopy(args, 0, all, 1, args.length);
     int rc = RilletTestAccess.run(new PrintStream(err, true, StandardCharsets.UTF_8), all);
     return new String[] {Integer.toString(rc), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  @Test
+  void anInputFileWithBadLinesNamesEveryOneBeforeAnythingRuns(@TempDir Path dir) throws Exception {
+    Path file =
+        Files.write(
+            dir.resolve("bad.jsonl"),
+            List.of(
+                "{\"streamId\":\"a\",\"seq\":0,\"eventTime\":1,\"text\":\"fine\"}",
+                "{\"streamId\":\"a\",\"seq\":-3,\"eventTime\":2,\"text\":\"x\"}",
+                "",
+                "{not json",
+                "{\"streamId\":\"a\",\"seq\":4,\"eventTime\":3,\"text\":\"also fine\"}",
+                "{\"streamId\":\"a\",\"seq\":5,\"text\":\"no time\"}"));
+    assertThatThrownBy(
+            () ->
+                BackfillInput.file(
+                    StreamExecutionEnvironment.getExecutionEnvironment(),
+                    new Configuration(),
+                    file,
+                    new BackfillRange(0, 10, Duration.ZERO)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--input-file " + file + ": 3 bad lines (no event used):")
+        .hasMessageContaining("line 2: field 'seq' must be >= 0, got -3")
+        .hasMessageContaining("line 4: invalid JSON")
+        .hasMessageContaining("line 6: field 'eventTime' is missing")
+        .hasMessageNotContaining("line 1:")
+        .hasMessageNotContaining("line 5:");
   }
 
   @Test

@@ -122,11 +122,15 @@ class DemoCommandTest {
   }
 
   @Test
-  void aBadInputLineFailsAtStartupNamingTheLine(@TempDir Path dir) throws Exception {
+  void badInputLinesFailAtStartupNamingEveryLine(@TempDir Path dir) throws Exception {
     Path input =
         Files.write(
             dir.resolve("bad.jsonl"),
-            List.of(event("a", 0, "fine", false), "{\"streamId\": \"a\", \"seq\": \"one\"}"));
+            List.of(
+                event("a", 0, "fine", false),
+                "{\"streamId\": \"a\", \"seq\": \"one\"}",
+                event("a", 1, "fine too", false),
+                "[1, 2]"));
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         RilletTestAccess.run(
@@ -137,7 +141,10 @@ class DemoCommandTest {
             "--model",
             TestModels.get("test-gru").toString());
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("line 2").contains("seq");
+    // Every bad line at once, with its number.
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--input", "2 bad lines", "line 2: field 'seq'", "line 4: expected a JSON object")
+        .doesNotContain("line 1:", "line 3:");
   }
 
   /** {@code rillet demo} on {@code input} with the test GRU, stopping when done. */

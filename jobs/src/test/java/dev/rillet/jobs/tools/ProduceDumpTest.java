@@ -90,10 +90,14 @@ class ProduceDumpTest {
   }
 
   @Test
-  void produceReportsABadLineWithItsNumber() throws Exception {
+  void produceReportsEveryBadLineWithItsNumberAndProducesNothing() throws Exception {
     Path input = tmp.resolve("bad.jsonl");
     Files.writeString(
-        input, "{\"streamId\":\"a\",\"seq\":0,\"eventTime\":1,\"text\":\"hi\"}\nnot json\n");
+        input,
+        "{\"streamId\":\"a\",\"seq\":0,\"eventTime\":1,\"text\":\"hi\"}\nnot json\n"
+            + "{\"streamId\":\"a\",\"seq\":1,\"eventTime\":2,\"text\":\"ok\"}\n"
+            + "{\"streamId\":\"\",\"seq\":2,\"eventTime\":3,\"text\":\"x\"}\n");
+    KAFKA.createTopics(1, "pd.bad");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int rc =
         RilletTestAccess.run(
@@ -101,9 +105,15 @@ class ProduceDumpTest {
             "produce",
             "--input",
             input.toString(),
+            "--topic",
+            "pd.bad",
             "--bootstrap-servers",
             KAFKA.bootstrapServers());
     assertThat(rc).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--input", "line 2");
+    // Every bad line at once, with its number; the good lines are not produced either.
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--input", "2 bad lines", "line 2: invalid JSON", "line 4: field 'streamId'")
+        .doesNotContain("line 1:", "line 3:");
+    assertThat(KAFKA.client().readCommittedRaw("pd.bad", 0, Duration.ofSeconds(5))).isEmpty();
   }
 }
