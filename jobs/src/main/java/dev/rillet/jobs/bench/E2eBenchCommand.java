@@ -13,6 +13,7 @@ import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.OrderedProducers;
+import dev.rillet.tokenize.WordTokenizer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +28,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.configuration.ConfigOption;
@@ -571,10 +573,10 @@ public final class E2eBenchCommand implements Rillet.Command {
      */
     Row step(String phase, double tokensPerSecond, Duration duration, Duration drain)
         throws Exception {
+      // Nearly every word is one token; the producer counts them with the job's tokenizer.
       int tokensPerEvent = feed.wordsPerEvent + 1;
       double eventsPerSecond = tokensPerSecond / tokensPerEvent;
       long events = Math.max(1, Math.round(eventsPerSecond * duration.toMillis() / 1000.0));
-      long expectedTokens = events * tokensPerEvent;
       scheduled.clear();
       Producer feeder = new Producer(events, eventsPerSecond);
       Histogram emit = new Histogram(3_600_000L, 3);
@@ -589,10 +591,12 @@ public final class E2eBenchCommand implements Rillet.Command {
       long lastSentence = start;
       feeder.start();
       try {
-        while (tokens < expectedTokens || (sentences && sentenceCount < events)) {
+        while (feeder.isAlive()
+            || tokens < feeder.tokens.get()
+            || (sentences && sentenceCount < events)) {
           long now = System.currentTimeMillis();
           if (lagAtFeedEnd < 0 && now >= feedEnd) {
-            lagAtFeedEnd = expectedTokens - tokens;
+            lagAtFeedEnd = feeder.tokens.get() - tokens;
           }
           if (now > feedEnd + drain.toMillis()) {
             break;
@@ -655,7 +659,7 @@ public final class E2eBenchCommand implements Rillet.Command {
           guarantee == DeliveryGuarantee.EXACTLY_ONCE
               || lagAtFeedEnd <= tokensPerSecond * MAX_LAG.toMillis() / 1000.0;
       row.keptUp =
-          tokens == expectedTokens
+          tokens == feeder.tokens.get()
               && row.achieved >= KEPT_UP_SHARE * tokensPerSecond
               && (!sentences || sentenceCount >= events)
               && lagOk
@@ -682,6 +686,8 @@ public final class E2eBenchCommand implements Rillet.Command {
       final long events;
       final double eventsPerSecond;
       final long startMs = System.currentTimeMillis() + 20;
+      final AtomicLong tokens = new AtomicLong();
+      final WordTokenizer tokenizer = new WordTokenizer();
       volatile Exception failure;
       volatile long maxBehindMs;
 
@@ -711,12 +717,14 @@ public final class E2eBenchCommand implements Rillet.Command {
               long seq = feed.nextSeq[s]++;
               String streamId = "s" + s;
               scheduled.put(key(streamId, seq), at);
+              String text = feed.text();
+              tokens.addAndGet(tokenizer.tokenize(text).size());
               TextEvent e =
                   TextEvent.newBuilder()
                       .setStreamId(streamId)
                       .setSeq(seq)
                       .setEventTime(at)
-                      .setText(feed.text())
+                      .setText(text)
                       .build();
               producer.send(
                   new ProducerRecord<>(
