@@ -1,6 +1,7 @@
 package dev.rillet.jobs.cli;
 
 import dev.rillet.jobs.backfill.BackfillCommand;
+import dev.rillet.jobs.bench.E2eBenchCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.cluster.ClusterCommand;
 import dev.rillet.jobs.cluster.StopCommand;
@@ -51,6 +52,7 @@ public final class Rillet {
           new DumpCommand(),
           new TokenizeCommand(),
           new TaggerBenchCommand(),
+          new E2eBenchCommand(),
           new ConvertElmoCommand(),
           new ElmoEmbedCommand(),
           new ElmoBenchCommand()
