@@ -38,8 +38,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListTransactionsOptions;
-import org.apache.kafka.clients.admin.TransactionState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
@@ -377,17 +375,18 @@ class LiveRestartITCase {
       assertThat(run.process.isAlive()).as(run.name + " ended early:\n" + run.log()).isTrue();
       assertThat(System.nanoTime() - deadline < 0)
           .as(
-              run.name
-                  + ": only "
-                  + n
-                  + " of "
-                  + count
-                  + " committed in "
-                  + topic
-                  + "; "
-                  + diagnose(topic)
-                  + "\n"
-                  + run.log())
+              () ->
+                  run.name
+                      + ": only "
+                      + n
+                      + " of "
+                      + count
+                      + " committed in "
+                      + topic
+                      + "; "
+                      + diagnose(topic)
+                      + "\n"
+                      + run.log())
           .isTrue();
     }
   }
@@ -418,35 +417,71 @@ class LiveRestartITCase {
                 .merge("p" + r.partition(), 1, Integer::sum);
           }
         }
-        var ends = consumer.endOffsets(partitions);
-        (isolation.equals("read_committed") ? committed : written).put("end", ends.size());
-        System.out.println(isolation + " end offsets " + ends);
+        // read_committed: the last stable offsets
+        for (var last : consumer.endOffsets(partitions).entrySet()) {
+          (isolation.equals("read_committed") ? committed : written)
+              .put("end p" + last.getKey().partition(), last.getValue().intValue());
+        }
       }
     }
-    return "written " + written + ", committed " + committed + ", open " + openTransactions();
+    return "written " + written + ", committed " + committed + ", open " + openTransactions(topic);
   }
 
-  /** The broker's ongoing transactions (a lingering one holds read_committed readers back). */
-  private static List<String> openTransactions() {
+  /**
+   * The broker's view of the transactions: per transactional id its state, producer id and epoch
+   * and the partitions it spans; per partition of {@code topic} the producers with an open
+   * transaction and the offset it started at (a lingering one holds read_committed readers back).
+   */
+  private String openTransactions(String topic) {
     try (Admin admin =
         Admin.create(
             Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
-      return admin
-          .listTransactions(
-              new ListTransactionsOptions()
-                  .filterStates(
-                      List.of(
-                          TransactionState.ONGOING,
-                          TransactionState.PREPARE_COMMIT,
-                          TransactionState.PREPARE_ABORT)))
+      List<String> ids =
+          admin.listTransactions().all().get(10, TimeUnit.SECONDS).stream()
+              .map(t -> t.transactionalId())
+              .filter(id -> id.startsWith(prefix))
+              .sorted()
+              .toList();
+      StringBuilder out = new StringBuilder("\ntransactions:");
+      var descriptions = admin.describeTransactions(ids).all().get(10, TimeUnit.SECONDS);
+      for (String id : ids) {
+        var d = descriptions.get(id);
+        out.append(
+            String.format(
+                "%n  %s %s pid %d epoch %d partitions %s",
+                id, d.state(), d.producerId(), d.producerEpoch(), d.topicPartitions()));
+      }
+      var partitions =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(10, TimeUnit.SECONDS)
+              .get(topic)
+              .partitions()
+              .stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+              .toList();
+      out.append("\nproducers:");
+      admin
+          .describeProducers(partitions)
           .all()
           .get(10, TimeUnit.SECONDS)
-          .stream()
-          .map(t -> t.transactionalId() + " " + t.state())
-          .sorted()
-          .toList();
+          .forEach(
+              (tp, state) ->
+                  state.activeProducers().stream()
+                      .filter(ps -> ps.currentTransactionStartOffset().isPresent())
+                      .forEach(
+                          ps ->
+                              out.append(
+                                  String.format(
+                                      "%n  %s pid %d epoch %d open since offset %d",
+                                      tp,
+                                      ps.producerId(),
+                                      ps.producerEpoch(),
+                                      ps.currentTransactionStartOffset().getAsLong()))));
+      return out.toString();
     } catch (Exception e) {
-      return List.of("(cannot list: " + e + ")");
+      return "(cannot describe transactions: " + e + ")";
     }
   }
 
@@ -524,7 +559,7 @@ class LiveRestartITCase {
     List<KafkaTestClient.Received<TokenTag>> tags =
         client.readCommitted(TAGS, allTags, DEADLINE, TokenTag.getDecoder());
     assertThat(tags)
-        .as("committed tags (exactly once); " + diagnose(TAGS) + "\n" + run.log())
+        .as(() -> "committed tags (exactly once); " + diagnose(TAGS) + "\n" + run.log())
         .hasSize(allTags);
     Map<String, List<TokenTag>> actual = new HashMap<>();
     for (var r : tags) {
@@ -559,7 +594,9 @@ class LiveRestartITCase {
     int events = STREAMS * EVENTS_PER_STREAM;
     List<KafkaTestClient.Received<StreamSentiment>> sentiment =
         client.readCommitted(SENTIMENT, events, DEADLINE, StreamSentiment.getDecoder());
-    assertThat(sentiment).as("committed sentiments (exactly once)").hasSize(events);
+    assertThat(sentiment)
+        .as(() -> "committed sentiments (exactly once); " + diagnose(SENTIMENT) + "\n" + run.log())
+        .hasSize(events);
     Map<String, Long> tokensSoFar = new HashMap<>();
     Map<String, Long> nextSeq = new HashMap<>();
     for (var r : sentiment) {
