@@ -18,11 +18,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
@@ -45,6 +50,11 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * from the segmenter (which owns the event-time TTL). State written by another model id is not
  * continued: the stream restarts from zero state and {@code stateResetsOnModelChange} counts it.
  *
+ * <p><b>Restoring with another model.</b> The operator state records the model id of every
+ * snapshot. Restoring a checkpoint or savepoint whose streams were tagged by another model fails
+ * the job once, without restarts, with a {@link RestoredModelMismatchException} that names both ids
+ * and the fix: a hidden state is meaningful only to the model that wrote it.
+ *
  * <p><b>Model.</b> Loaded in {@link #open()} from a model package directory through {@link
  * SharedOrt}, so all subtasks in a TaskManager share one ONNX session; the package's manifest is
  * validated against the ONNX graph there.
@@ -53,6 +63,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private static final long serialVersionUID = 1L;
 
   static final String STATE_NAME = "recurrent-state";
+  static final String MODEL_STATE_NAME = "recurrent-model";
 
   private final String modelDir;
   private final int maxBatchSize;
@@ -65,6 +76,8 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private transient String[] tagLabels;
   private transient String[] sentimentLabels;
   private transient ValueState<RecurrentState> state;
+  private transient ListState<String> modelState;
+  private transient List<String> restoredModelIds;
 
   /** Streams in the bundle, in order of first arrival (keeps flushes deterministic). */
   private transient Map<Object, StreamSlot> bundle;
@@ -92,12 +105,33 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   }
 
   @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    // Union state: after a rescale every subtask sees the model ids of all old subtasks.
+    modelState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>(MODEL_STATE_NAME, String.class));
+    restoredModelIds = new ArrayList<>();
+    if (context.isRestored()) {
+      modelState.get().forEach(restoredModelIds::add);
+    }
+  }
+
+  @Override
   public void open() throws Exception {
     super.open();
     lease = SharedOrt.acquire(Path.of(modelDir), intraOpThreads);
     RecurrentModelPackage model = lease.get();
     vocabulary = model.vocabulary();
     modelId = model.modelId();
+    for (String restored : restoredModelIds) {
+      if (!restored.equals(modelId)) {
+        // Restarting would restore the same state and fail the same way: fail the job once.
+        throw new SuppressRestartsException(
+            new RestoredModelMismatchException(restored, modelId, modelDir));
+      }
+    }
     tagLabels = model.tagLabels().toArray(new String[0]);
     sentimentLabels = model.sentimentLabels().toArray(new String[0]);
     runner =
@@ -148,6 +182,12 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     // A token-less event (close marker, empty end of stream) still occupies the bundle: count it,
     // or a bundle of markers would wait for the delay timer.
     bundled(Math.max(1, event.tokens.length));
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    modelState.update(List.of(modelId));
   }
 
   @Override

@@ -15,6 +15,7 @@ import dev.rillet.jobs.tools.DumpCommand;
 import dev.rillet.jobs.tools.KafkaCommand;
 import dev.rillet.jobs.tools.ProduceCommand;
 import dev.rillet.jobs.tools.TokenizeCommand;
+import dev.rillet.recurrent.RestoredModelMismatchException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -96,6 +97,13 @@ public final class Rillet {
       err.println("rillet " + command.name() + ": " + e.getMessage());
       return 2;
     } catch (Exception e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof RestoredModelMismatchException) {
+          // A job restored with the wrong model: the message says what to do, a trace would not.
+          err.println("rillet " + command.name() + ": " + c.getMessage());
+          return 2;
+        }
+      }
       err.println("rillet " + command.name() + " failed: " + e);
       e.printStackTrace(err);
       return 1;

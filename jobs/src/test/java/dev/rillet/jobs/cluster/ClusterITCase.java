@@ -14,6 +14,7 @@ import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.StateOptions;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
+import dev.rillet.testutils.TestModels;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * read_committed, must then equal the reference: nothing lost, nothing twice, per-stream order,
  * positions, hidden state and open sentences carried across both interruptions. Then the same input
  * is replayed by a backfill submitted to the cluster, and its outputs must equal the reference as
- * well.
+ * well. Last, the savepoint resubmitted with another model is refused.
  */
 class ClusterITCase {
   private static final String LABEL = "ClusterITCase";
@@ -143,6 +144,14 @@ class ClusterITCase {
     assertThat(new BackfillCommand().run(backfill)).isZero();
     ClusterScenario.assertEqual(
         LABEL + " backfill", want, Outputs.read(client, "c", ".backfill", want));
+
+    // The savepoint resubmitted with another model is refused, naming both models and the fix.
+    Configuration otherModel = new Configuration(live);
+    otherModel.set(PipelineOptions.MODEL, TestModels.get("test-lstm").toString());
+    assertThatThrownBy(() -> ClusterScenario.submit(otherModel))
+        .hasMessageContaining("written by model test-gru@")
+        .hasMessageContaining("this job runs model test-lstm@")
+        .hasMessageContaining("no --from-savepoint");
     rest.cancel(resumed.jobId());
   }
 

@@ -39,7 +39,6 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,10 +102,6 @@ class LiveRestartITCase {
    * SIGTERM stops the job with a savepoint into the state directory; the same command started again
    * resumes from it. The first run also serves the operators' metrics, which are scraped.
    */
-  @Disabled(
-      "outputs are not yet exactly once across a process restart: the first transaction a"
-          + " restored Kafka sink writes is intermittently lost (docs/operations.md, Known"
-          + " problem); run with -Dit.test=LiveRestartITCase after removing this")
   @Test
   void sigtermSavesAndTheNextRunResumesFromTheSavepoint() throws Exception {
     topics("sigterm");
@@ -148,10 +143,6 @@ class LiveRestartITCase {
    * SIGKILL while outputs are in flight; the same command started again resumes from the latest
    * retained checkpoint, and every output still comes exactly once.
    */
-  @Disabled(
-      "outputs are not yet exactly once across a process restart: the first transaction a"
-          + " restored Kafka sink writes is intermittently lost (docs/operations.md, Known"
-          + " problem); run with -Dit.test=LiveRestartITCase after removing this")
   @Test
   void killedRunResumesFromTheRetainedCheckpoint() throws Exception {
     topics("sigkill");

@@ -1,0 +1,40 @@
+package dev.rillet.recurrent;
+
+/**
+ * A job was restored from a checkpoint or savepoint whose recurrent state was written by another
+ * model than the one the job runs. The hidden states in it mean nothing to the new model, so the
+ * tagger refuses to continue them; the message names both model ids and how to go on.
+ */
+public final class RestoredModelMismatchException extends IllegalStateException {
+  private static final long serialVersionUID = 1L;
+
+  private final String restoredModelId;
+  private final String modelId;
+
+  RestoredModelMismatchException(String restoredModelId, String modelId, String modelDir) {
+    super(
+        "the restored state was written by model "
+            + restoredModelId
+            + ", but this job runs model "
+            + modelId
+            + " (--model "
+            + modelDir
+            + "); a stream's hidden state means nothing to another model. Resume with --model"
+            + " set to the package of "
+            + restoredModelId
+            + ", or start without that state: --fresh for a local run, no --from-savepoint for a"
+            + " cluster submission (outputs of the earlier run may then be repeated downstream)");
+    this.restoredModelId = restoredModelId;
+    this.modelId = modelId;
+  }
+
+  /** The model id recorded in the restored state. */
+  public String restoredModelId() {
+    return restoredModelId;
+  }
+
+  /** The model id of the package the job was started with. */
+  public String modelId() {
+    return modelId;
+  }
+}
