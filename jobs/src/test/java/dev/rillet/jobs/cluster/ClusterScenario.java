@@ -205,13 +205,13 @@ final class ClusterScenario {
     Pattern problem =
         Pattern.compile(
             "Unable to commit|potentially lost|ProducerFencedException:|InvalidTxnState");
-    try (Stream<Path> logs = Files.list(cluster.home().resolve("log"))) {
-      for (Path log : logs.sorted().toList()) {
-        try (Stream<String> lines = Files.lines(log)) {
+    for (LocalCluster.Member m : cluster.members()) {
+      if (Files.exists(m.log())) {
+        try (Stream<String> lines = Files.lines(m.log())) {
           lines
               .filter(l -> problem.matcher(l).find())
               .limit(20)
-              .forEach(l -> System.out.println(label + ": " + log.getFileName() + ": " + l));
+              .forEach(l -> System.out.println(label + ": " + m.log().getFileName() + ": " + l));
         }
       }
     }
