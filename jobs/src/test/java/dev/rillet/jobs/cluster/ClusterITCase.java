@@ -71,8 +71,11 @@ class ClusterITCase {
   @AfterAll
   static void stopCluster() throws Exception {
     if (cluster != null) {
-      ClusterScenario.printCommitProblems(LABEL, cluster);
-      assertThat(cluster.stop()).hasSize(3); // one TaskManager was killed, its replacement too
+      try {
+        ClusterScenario.printCommitProblems(LABEL, cluster);
+      } finally {
+        assertThat(cluster.stop()).hasSize(3); // one TaskManager was killed, its replacement too
+      }
     }
   }
 

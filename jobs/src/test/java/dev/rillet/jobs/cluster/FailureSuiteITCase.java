@@ -51,8 +51,11 @@ class FailureSuiteITCase {
   @AfterAll
   static void stopCluster() throws Exception {
     if (cluster != null) {
-      ClusterScenario.printCommitProblems("FailureSuiteITCase", cluster);
-      cluster.stop();
+      try {
+        ClusterScenario.printCommitProblems("FailureSuiteITCase", cluster);
+      } finally {
+        cluster.stop();
+      }
     }
   }
 
