@@ -18,8 +18,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * Writes records of one Avro type to one topic in Rillet's wire format: the value is Avro binary
  * single-object encoding (header with the schema fingerprint, then the datum: what the generated
  * classes' {@code getDecoder()} reads), the key is the UTF-8 bytes of {@code keyFunction(record)}
- * (no key if the function is null or returns null), the timestamp is the Flink record's timestamp.
- * The partition is left to Kafka's default partitioner, so equal keys share a partition.
+ * (no key if the function is null or returns null), the timestamp is the Flink record's timestamp
+ * or, with {@link OutputTimestamp#WRITE_TIME}, left to the producer (the time it writes). The
+ * partition is left to Kafka's default partitioner, so equal keys share a partition.
  *
  * <p>The encoder and its output buffer are made in {@link #open} and reused for every record.
  */
@@ -34,6 +35,7 @@ public final class AvroValueSerializationSchema<T extends SpecificRecord>
   private final String topic;
   private final Class<T> type;
   private final SerializableFunction<T, String> keyFunction;
+  private final OutputTimestamp timestamp;
 
   private transient BinaryMessageEncoder<T> encoder;
   private transient ByteArrayOutputStream buffer;
@@ -45,9 +47,22 @@ public final class AvroValueSerializationSchema<T extends SpecificRecord>
    */
   public AvroValueSerializationSchema(
       String topic, Class<T> type, SerializableFunction<T, String> keyFunction) {
+    this(topic, type, keyFunction, OutputTimestamp.EVENT_TIME);
+  }
+
+  /**
+   * As {@link #AvroValueSerializationSchema(String, Class, SerializableFunction)}, with the
+   * records' Kafka timestamp chosen by {@code timestamp}.
+   */
+  public AvroValueSerializationSchema(
+      String topic,
+      Class<T> type,
+      SerializableFunction<T, String> keyFunction,
+      OutputTimestamp timestamp) {
     this.topic = Objects.requireNonNull(topic, "topic");
     this.type = Objects.requireNonNull(type, "type");
     this.keyFunction = keyFunction;
+    this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
   }
 
   public String topic() {
@@ -65,7 +80,7 @@ public final class AvroValueSerializationSchema<T extends SpecificRecord>
 
   @Override
   public ProducerRecord<byte[], byte[]> serialize(
-      T element, KafkaSinkContext context, Long timestamp) {
+      T element, KafkaSinkContext context, Long recordTimestamp) {
     if (encoder == null) {
       // Flink always calls open(); direct users (tools, tests) may not.
       open(null, context);
@@ -80,7 +95,7 @@ public final class AvroValueSerializationSchema<T extends SpecificRecord>
     return new ProducerRecord<>(
         topic,
         null,
-        timestamp,
+        timestamp == OutputTimestamp.EVENT_TIME ? recordTimestamp : null,
         key == null ? null : key.getBytes(StandardCharsets.UTF_8),
         buffer.toByteArray());
   }

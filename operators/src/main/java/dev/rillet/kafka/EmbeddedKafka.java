@@ -16,10 +16,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.FeatureUpdate;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.admin.UpdateFeaturesOptions;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -32,8 +30,8 @@ import org.apache.kafka.common.test.TestKitNodes;
  *
  * <p>Configured so that everything Rillet relies on works on one node: transactions (transaction
  * state log with replication factor 1 and min ISR 1), consumer-group offsets (offsets topic
- * replication factor 1) and no initial rebalance delay. {@link #start()} returns once the broker
- * accepts clients.
+ * replication factor 1), no initial rebalance delay, and no time-based retention (records with
+ * timestamps from the past stay). {@link #start()} returns once the broker accepts clients.
  *
  * <p>The log directory is a fresh temporary directory unless {@link Builder#logDir(Path)} names
  * one. A temporary directory is deleted by {@link #close()}; a named one is kept (for inspection)
@@ -157,28 +155,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /**
-   * Sets the broker's finalized {@code transaction.version} to 1. New Kafka 4 clusters finalize 2
-   * (KIP-890), and with it flink-connector-kafka 5.0 intermittently lost whole committed-looking
-   * transactions in our tests (a bounded run's 177 sentences, 561 tags after a restore), while its
-   * recovery commits are fenced with "signals data loss" (FLINK-40689, FLINK-40626). Version 1 is
-   * the protocol the connector was built against; docs/operations.md says the same to users.
-   */
-  private static void useTransactionProtocolV1(String bootstrapServers)
-      throws InterruptedException, ExecutionException {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      admin
-          .updateFeatures(
-              Map.of(
-                  "transaction.version",
-                  new FeatureUpdate((short) 1, FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)),
-              new UpdateFeaturesOptions())
-          .all()
-          .get();
-    }
-  }
-
   /** Options of an {@link EmbeddedKafka}; {@link #start()} starts it. */
   public static final class Builder {
     private Path logDir;
@@ -266,7 +242,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         cluster.format();
         cluster.startup();
         cluster.waitForReadyBrokers();
-        useTransactionProtocolV1(cluster.bootstrapServers());
       } catch (Exception e) {
         if (cluster != null) {
           try {
@@ -299,6 +274,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       // Flink's exactly-once sink may hold a transaction open for a checkpoint interval plus a
       // restart; allow up to an hour rather than Kafka's 15 minutes.
       p.put("transaction.max.timeout.ms", "3600000");
+      // Keep every record: the demo and the tests replay event times from the past, and outputs
+      // carry their event time as Kafka timestamp, so a time-based retention would delete them at
+      // the first retention check (30 s after start, then every 5 minutes) while a test reads.
+      p.put("log.retention.ms", "-1");
       return p;
     }
   }

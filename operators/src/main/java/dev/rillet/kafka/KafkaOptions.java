@@ -100,6 +100,19 @@ public final class KafkaOptions {
                   + " checkpoint plus restart time, and not exceed the broker's"
                   + " transaction.max.timeout.ms (15 minutes by default).");
 
+  public static final ConfigOption<OutputTimestamp> OUTPUT_TIMESTAMP =
+      ConfigOptions.key("output-timestamp")
+          .enumType(OutputTimestamp.class)
+          .defaultValue(OutputTimestamp.EVENT_TIME)
+          .withDescription(
+              "Kafka timestamp of the output records. EVENT_TIME: the event time of the input"
+                  + " that produced them (what event-time consumers of the topics expect)."
+                  + " WRITE_TIME: when the sink writes them. Kafka's time-based retention"
+                  + " deletes records by this timestamp: with EVENT_TIME, outputs of events"
+                  + " older than an output topic's retention.ms are deleted at the broker's next"
+                  + " retention check, so backfill old ranges with WRITE_TIME or a longer"
+                  + " retention.");
+
   /** Every option above, for help output. */
   public static List<ConfigOption<?>> all() {
     return List.of(
@@ -113,6 +126,7 @@ public final class KafkaOptions {
         TRANSACTIONAL_ID_PREFIX,
         STARTING_OFFSETS,
         DELIVERY_GUARANTEE,
+        OUTPUT_TIMESTAMP,
         TRANSACTION_TIMEOUT);
   }
 

@@ -71,9 +71,10 @@ public final class RilletKafka {
 
   /**
    * A sink of {@code type} records to the topic named by {@code topicOption}, configured from
-   * {@code config}: bootstrap servers, delivery guarantee, transaction timeout, and transactional
-   * id prefix {@code <transactional-id-prefix>-<topic>} (distinct per sink, since two sinks with
-   * one prefix would fence each other's transactions). Set the key function yourself.
+   * {@code config}: bootstrap servers, delivery guarantee, transaction timeout, output timestamp,
+   * and transactional id prefix {@code <transactional-id-prefix>-<topic>} (distinct per sink, since
+   * two sinks with one prefix would fence each other's transactions). Set the key function
+   * yourself.
    */
   public static <T extends SpecificRecord> SinkBuilder<T> sink(
       Class<T> type, ReadableConfig config, ConfigOption<String> topicOption) {
@@ -83,7 +84,8 @@ public final class RilletKafka {
     return b.topic(topic)
         .deliveryGuarantee(config.get(KafkaOptions.DELIVERY_GUARANTEE))
         .transactionalIdPrefix(config.get(KafkaOptions.TRANSACTIONAL_ID_PREFIX) + "-" + topic)
-        .transactionTimeout(config.get(KafkaOptions.TRANSACTION_TIMEOUT));
+        .transactionTimeout(config.get(KafkaOptions.TRANSACTION_TIMEOUT))
+        .timestamp(config.get(KafkaOptions.OUTPUT_TIMESTAMP));
   }
 
   /**
@@ -223,6 +225,7 @@ public final class RilletKafka {
     private DeliveryGuarantee deliveryGuarantee = DeliveryGuarantee.EXACTLY_ONCE;
     private String transactionalIdPrefix;
     private Duration transactionTimeout = KafkaOptions.TRANSACTION_TIMEOUT.defaultValue();
+    private OutputTimestamp timestamp = KafkaOptions.OUTPUT_TIMESTAMP.defaultValue();
     private final Map<String, String> properties = new LinkedHashMap<>();
 
     private SinkBuilder(Class<T> type) {
@@ -263,6 +266,12 @@ public final class RilletKafka {
       return this;
     }
 
+    /** The records' Kafka timestamp; default {@link OutputTimestamp#EVENT_TIME}. */
+    public SinkBuilder<T> timestamp(OutputTimestamp timestamp) {
+      this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
+      return this;
+    }
+
     /** Sets a Kafka producer property (overrides Rillet's defaults). */
     public SinkBuilder<T> property(String key, String value) {
       properties.put(key, value);
@@ -297,7 +306,7 @@ public final class RilletKafka {
       KafkaSinkBuilder<T> b =
           KafkaSink.<T>builder()
               .setBootstrapServers(bootstrapServers)
-              .setRecordSerializer(new AvroValueSerializationSchema<>(topic, type, key))
+              .setRecordSerializer(new AvroValueSerializationSchema<>(topic, type, key, timestamp))
               .setDeliveryGuarantee(deliveryGuarantee)
               .setProperty(
                   ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,

@@ -14,9 +14,11 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +45,22 @@ class EmbeddedKafkaTest {
       assertThat(topics.get("t.create.a").partitions()).hasSize(3);
       assertThat(topics.get("t.create.b").partitions()).hasSize(3);
       assertThat(topics.get("t.create.c").partitions()).hasSize(2);
+    }
+  }
+
+  /**
+   * Tests and the demo write outputs stamped with event times years in the past; a time-based
+   * retention would delete them at the broker's first retention check, in the middle of a test.
+   */
+  @Test
+  void topicsHaveNoTimeBasedRetention() throws Exception {
+    KAFKA.createTopics(1, "t.retention");
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+      ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "t.retention");
+      Config config = admin.describeConfigs(List.of(topic)).all().get().get(topic);
+      assertThat(config.get("retention.ms").value()).isEqualTo("-1");
     }
   }
 

@@ -31,6 +31,7 @@ class RilletKafkaTest {
             "transactional-id-prefix",
             "starting-offsets",
             "delivery-guarantee",
+            "output-timestamp",
             "transaction-timeout");
     assertThat(KafkaOptions.all()).allSatisfy(o -> assertThat(o.description()).isNotNull());
     Configuration empty = new Configuration();
@@ -150,5 +151,19 @@ class RilletKafkaTest {
     AvroValueSerializationSchema<TextEvent> unkeyed =
         new AvroValueSerializationSchema<>("t", TextEvent.class, null);
     assertThat(unkeyed.serialize(a, null, null).key()).isNull();
+  }
+
+  @Test
+  void writeTimeLeavesTheTimestampToTheProducer() {
+    TextEvent a =
+        TextEvent.newBuilder().setStreamId("a").setSeq(1).setEventTime(2).setText("x").build();
+    AvroValueSerializationSchema<TextEvent> writeTime =
+        new AvroValueSerializationSchema<>("t", TextEvent.class, null, OutputTimestamp.WRITE_TIME);
+    AvroValueSerializationSchema<TextEvent> eventTime =
+        new AvroValueSerializationSchema<>("t", TextEvent.class, null, OutputTimestamp.EVENT_TIME);
+
+    assertThat(writeTime.serialize(a, null, 1_700_000_000_000L).timestamp()).isNull();
+    assertThat(eventTime.serialize(a, null, 1_700_000_000_000L).timestamp())
+        .isEqualTo(1_700_000_000_000L);
   }
 }
