@@ -86,7 +86,7 @@ class BackfillEndToEndTest {
 
   @BeforeAll
   static void recordInputAndRunLive() throws Exception {
-    KAFKA.createKeptTopics(4, INPUT, TAGS, SENTIMENT, DEAD, SENTENCES);
+    KAFKA.createTopics(4, INPUT, TAGS, SENTIMENT, DEAD, SENTENCES);
     // The sentence stage runs too, on a small random biLM (any weights do: live and replay must
     // agree), so replay is checked for SentenceAnalysis records as well.
     elmo = TestElmo.write(tmp.resolve("elmo"), 11);
@@ -262,7 +262,7 @@ class BackfillEndToEndTest {
 
   private static Replay backfill(String name, long from, long to, Duration warmup, Path file)
       throws Exception {
-    KAFKA.createKeptTopics(
+    KAFKA.createTopics(
         4, TAGS + "." + name, SENTIMENT + "." + name, DEAD + "." + name, SENTENCES + "." + name);
     Configuration conf = new Configuration();
     conf.set(BackfillOptions.FROM, Instant.ofEpochMilli(from).toString());

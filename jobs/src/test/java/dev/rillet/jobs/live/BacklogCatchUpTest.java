@@ -93,7 +93,7 @@ class BacklogCatchUpTest {
     bf.set(BackfillOptions.WARMUP, Duration.ZERO);
     bf.set(BackfillOptions.OUTPUT_SUFFIX, ".bf");
     bf.set(BackfillOptions.RUN_ID, "cu-" + System.nanoTime());
-    KAFKA.createKeptTopics(
+    KAFKA.createTopics(
         PARTITIONS,
         bf.get(KafkaOptions.TAGS_TOPIC) + ".bf",
         bf.get(KafkaOptions.SENTIMENT_TOPIC) + ".bf",
@@ -186,7 +186,7 @@ class BacklogCatchUpTest {
   }
 
   private static void createTopics(Configuration conf) throws Exception {
-    KAFKA.createKeptTopics(
+    KAFKA.createTopics(
         PARTITIONS,
         conf.get(KafkaOptions.INPUT_TOPIC),
         conf.get(KafkaOptions.TAGS_TOPIC),
