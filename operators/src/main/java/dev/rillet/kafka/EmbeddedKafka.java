@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,7 +36,8 @@ import org.apache.kafka.common.test.TestKitNodes;
  *
  * <p>The log directory is a fresh temporary directory unless {@link Builder#logDir(Path)} names
  * one. A temporary directory is deleted by {@link #close()}; a named one is kept (for inspection)
- * and must not hold an earlier broker's data, since every start formats a new cluster.
+ * and must not hold an earlier broker's data, since every start formats a new cluster. {@link
+ * #restart()} stops and starts the same broker on its directory, for failure tests.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   /** Name of the extra listener that binds a fixed client port, see {@link Builder#port(int)}. */
@@ -43,15 +45,26 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private static final Duration TOPIC_READY_TIMEOUT = Duration.ofSeconds(30);
 
-  private final KafkaClusterTestKit cluster;
+  private final TestKitNodes nodes;
+  private final int port;
+  private final Map<String, String> brokerProperties;
+  private final boolean temporary;
   private final String bootstrapServers;
-  private final Path logDir;
+  private KafkaClusterTestKit cluster;
   private boolean closed;
 
-  private EmbeddedKafka(KafkaClusterTestKit cluster, String bootstrapServers, Path logDir) {
+  private EmbeddedKafka(
+      TestKitNodes nodes,
+      int port,
+      Map<String, String> brokerProperties,
+      boolean temporary,
+      KafkaClusterTestKit cluster) {
+    this.nodes = nodes;
+    this.port = port;
+    this.brokerProperties = brokerProperties;
+    this.temporary = temporary;
     this.cluster = cluster;
-    this.bootstrapServers = bootstrapServers;
-    this.logDir = logDir;
+    this.bootstrapServers = port != 0 ? "localhost:" + port : cluster.bootstrapServers();
   }
 
   /** Starts a broker with defaults: temporary log directory, a free port. */
@@ -70,7 +83,31 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** The directory holding the broker's metadata and data logs. */
   public Path logDir() {
-    return logDir;
+    return Path.of(nodes.baseDirectory());
+  }
+
+  /**
+   * Stops the broker as a crash would leave it (no controlled shutdown of clients) and starts it
+   * again on the same log directory, cluster id and port: topics, records, committed offsets and
+   * transaction state survive, and clients reconnect to the same address. Returns once the broker
+   * accepts clients again. Needs a fixed port ({@link Builder#port(int)}), since clients must find
+   * the broker where it was.
+   */
+  public synchronized void restart() {
+    if (closed) {
+      throw new IllegalStateException("embedded Kafka is closed");
+    }
+    if (port == 0) {
+      throw new IllegalStateException(
+          "restart needs a fixed client port, or clients could not find the broker again:"
+              + " start it with EmbeddedKafka.builder().port(...)");
+    }
+    try {
+      cluster.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("error stopping embedded Kafka for a restart", e);
+    }
+    cluster = launch(nodes, port, brokerProperties, false);
   }
 
   /**
@@ -153,6 +190,69 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("error stopping embedded Kafka", e);
     }
+    if (temporary) {
+      deleteRecursively(logDir());
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete Kafka log dir " + dir, e);
+    }
+  }
+
+  /**
+   * Builds and starts the broker of {@code nodes}, formatting its directories first if {@code
+   * format}, and waits until it accepts clients.
+   */
+  private static KafkaClusterTestKit launch(
+      TestKitNodes nodes, int port, Map<String, String> brokerProperties, boolean format) {
+    // The directory is deleted by close(), not by the test kit: a restart closes the kit too.
+    KafkaClusterTestKit.Builder kit =
+        new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(false);
+    Builder.defaults().forEach(kit::setConfigProp);
+    if (port != 0) {
+      // The test kit pre-binds a random port for its own client listener; a fixed port gets a
+      // listener of its own, which clients bootstrapping through it are then told to use.
+      String broker = nodes.brokerListenerName().value();
+      String controller = nodes.controllerListenerName().value();
+      kit.setConfigProp(
+          "listeners",
+          String.format(
+              "%s://localhost:0,%s://localhost:0,%s://localhost:%d",
+              broker, controller, FIXED_LISTENER, port));
+      kit.setConfigProp(
+          "listener.security.protocol.map",
+          String.format(
+              "%s:PLAINTEXT,%s:PLAINTEXT,%s:PLAINTEXT", broker, controller, FIXED_LISTENER));
+    }
+    brokerProperties.forEach(kit::setConfigProp);
+    KafkaClusterTestKit cluster = null;
+    try {
+      cluster = kit.build();
+      if (format) {
+        cluster.format();
+      }
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+      return cluster;
+    } catch (Exception e) {
+      if (cluster != null) {
+        try {
+          cluster.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IllegalStateException("cannot start embedded Kafka in " + nodes.baseDirectory(), e);
+    }
   }
 
   /** Options of an {@link EmbeddedKafka}; {@link #start()} starts it. */
@@ -217,49 +317,12 @@ public final class EmbeddedKafka implements AutoCloseable {
               .setNumControllerNodes(1)
               .setBaseDirectory(dir)
               .build();
-      KafkaClusterTestKit.Builder kit =
-          new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(temporary);
-      defaults().forEach(kit::setConfigProp);
-      if (port != 0) {
-        // The test kit pre-binds a random port for its own client listener; a fixed port gets a
-        // listener of its own, which clients bootstrapping through it are then told to use.
-        String broker = nodes.brokerListenerName().value();
-        String controller = nodes.controllerListenerName().value();
-        kit.setConfigProp(
-            "listeners",
-            String.format(
-                "%s://localhost:0,%s://localhost:0,%s://localhost:%d",
-                broker, controller, FIXED_LISTENER, port));
-        kit.setConfigProp(
-            "listener.security.protocol.map",
-            String.format(
-                "%s:PLAINTEXT,%s:PLAINTEXT,%s:PLAINTEXT", broker, controller, FIXED_LISTENER));
-      }
-      brokerProperties.forEach(kit::setConfigProp);
-      KafkaClusterTestKit cluster = null;
-      try {
-        cluster = kit.build();
-        cluster.format();
-        cluster.startup();
-        cluster.waitForReadyBrokers();
-      } catch (Exception e) {
-        if (cluster != null) {
-          try {
-            cluster.close();
-          } catch (Exception suppressed) {
-            e.addSuppressed(suppressed);
-          }
-        }
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-        throw new IllegalStateException("cannot start embedded Kafka in " + dir, e);
-      }
-      String bootstrap = port != 0 ? "localhost:" + port : cluster.bootstrapServers();
-      return new EmbeddedKafka(cluster, bootstrap, dir);
+      Map<String, String> properties = new LinkedHashMap<>(brokerProperties);
+      KafkaClusterTestKit cluster = launch(nodes, port, properties, true);
+      return new EmbeddedKafka(nodes, port, properties, temporary, cluster);
     }
 
-    private static Map<String, String> defaults() {
+    static Map<String, String> defaults() {
       Map<String, String> p = new LinkedHashMap<>();
       // One node: every internal topic must live with replication factor 1.
       p.put("offsets.topic.replication.factor", "1");

@@ -118,6 +118,41 @@ class EmbeddedKafkaTest {
   }
 
   @Test
+  void restartKeepsRecordsTransactionsAndTheAddress() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String topic = "t.restart";
+    try (EmbeddedKafka kafka = EmbeddedKafka.builder().port(port).start();
+        KafkaTestClient client = new KafkaTestClient(kafka.bootstrapServers())) {
+      kafka.createTopics(2, topic);
+      client.inTransaction(
+          "tx-before", true, p -> p.send(new ProducerRecord<>(topic, 0, null, bytes("before"))));
+      client.inTransaction(
+          "tx-aborted", false, p -> p.send(new ProducerRecord<>(topic, 1, null, bytes("aborted"))));
+
+      kafka.restart();
+
+      // The same client, at the same address, writes and reads again.
+      client.sendRaw(topic, 1, null, bytes("after"));
+      assertThat(client.readCommittedRaw(topic, 2, TIMEOUT))
+          .extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+          .containsExactlyInAnyOrder("before", "after");
+      assertThat(kafka.bootstrapServers()).isEqualTo("localhost:" + port);
+    }
+  }
+
+  @Test
+  void restartWithoutAFixedPortIsRefused() {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      assertThatThrownBy(kafka::restart)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("fixed client port");
+    }
+  }
+
+  @Test
   void temporaryLogDirIsDeletedOnClose() {
     Path dir;
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {

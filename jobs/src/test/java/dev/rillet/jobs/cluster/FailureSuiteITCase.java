@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * differing (probabilities within 1e-5).
  */
 class FailureSuiteITCase {
-  @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+  @RegisterExtension
+  static final EmbeddedKafkaExtension KAFKA = EmbeddedKafkaExtension.restartable();
 
   @TempDir static Path tmp;
 
@@ -76,6 +77,32 @@ class FailureSuiteITCase {
     }
     ClusterScenario.assertEqual(
         "FailureSuiteITCase two TaskManager kills", want, Outputs.read(client, "kill", "", want));
+    rest.cancel(job);
+  }
+
+  /**
+   * The Kafka broker stopped and started again on its data while the job runs, between two phases
+   * of input: the job's sources and sinks fail, it recovers from its last checkpoint, and the
+   * outputs equal the reference.
+   */
+  @Test
+  void brokerRestartMidStream() throws Exception {
+    KafkaTestClient client = KAFKA.client();
+    Configuration live = live("broker");
+    ClusterScenario.sendBadRecord(client, "broker.text");
+    send(client, "broker.text", phases.get(0));
+    String job = ClusterScenario.submit(live).jobId();
+    want.awaitTags(client, "broker", 0);
+    send(client, "broker.text", phases.get(1));
+    long restart = System.nanoTime();
+    KAFKA.restart();
+    ClusterScenario.report(
+        "FailureSuiteITCase",
+        "broker restart (stop to accepting clients)",
+        (System.nanoTime() - restart) / 1_000_000);
+    send(client, "broker.text", phases.get(2));
+    ClusterScenario.assertEqual(
+        "FailureSuiteITCase broker restart", want, Outputs.read(client, "broker", "", want));
     rest.cancel(job);
   }
 

@@ -2,14 +2,8 @@ package dev.rillet.kafka.testutils;
 
 import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import java.net.ServerSocket;
 import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -25,13 +19,41 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * KafkaTestClient} for the broker, closed with it.
  */
 public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAllCallback {
+  private final boolean fixedPort;
   private EmbeddedKafka kafka;
   private KafkaTestClient client;
 
+  /** A broker on a port of its own choosing. */
+  public EmbeddedKafkaExtension() {
+    this(false);
+  }
+
+  private EmbeddedKafkaExtension(boolean fixedPort) {
+    this.fixedPort = fixedPort;
+  }
+
+  /** A broker that tests can {@link #restart()}: it listens on a fixed free port. */
+  public static EmbeddedKafkaExtension restartable() {
+    return new EmbeddedKafkaExtension(true);
+  }
+
   @Override
-  public void beforeAll(ExtensionContext context) {
-    kafka = EmbeddedKafka.start();
+  public void beforeAll(ExtensionContext context) throws Exception {
+    EmbeddedKafka.Builder b = EmbeddedKafka.builder();
+    if (fixedPort) {
+      try (ServerSocket s = new ServerSocket(0)) {
+        b.port(s.getLocalPort());
+      }
+    }
+    kafka = b.start();
     client = new KafkaTestClient(kafka.bootstrapServers());
+  }
+
+  /**
+   * Stops the broker and starts it again on its data and port (see {@link EmbeddedKafka#restart}).
+   */
+  public void restart() {
+    kafka().restart();
   }
 
   @Override
@@ -86,24 +108,5 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
   /** Creates the topics (if missing) with {@code partitions} partitions. */
   public void createTopics(int partitions, String... names) {
     kafka().createTopics(partitions, names);
-  }
-
-  /**
-   * Creates new topics with {@code partitions} partitions and no retention limit, for records
-   * timestamped in the past, which the broker's time-based retention would otherwise delete during
-   * the test; returns once every partition has a leader.
-   */
-  public void createKeptTopics(int partitions, String... names) throws Exception {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
-      List<NewTopic> topics = new ArrayList<>();
-      for (String name : names) {
-        topics.add(
-            new NewTopic(name, partitions, (short) 1)
-                .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1")));
-      }
-      admin.createTopics(topics).all().get();
-    }
-    createTopics(partitions, names); // they exist: this waits until every partition has a leader
   }
 }
