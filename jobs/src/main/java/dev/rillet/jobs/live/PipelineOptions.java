@@ -40,6 +40,15 @@ public final class PipelineOptions {
           .defaultValue(64)
           .withDescription("At most this many streams' steps go into one ONNX Runtime call.");
 
+  public static final ConfigOption<Integer> MAX_CHUNK_TOKENS =
+      ConfigOptions.key("max-chunk-tokens")
+          .intType()
+          .defaultValue(256)
+          .withDescription(
+              "A stream's long run of tokens (a long event) goes into ONNX Runtime calls of at"
+                  + " most this many tokens, interleaved with other streams' steps; 1 steps every"
+                  + " token on its own.");
+
   public static final ConfigOption<Duration> MAX_BUNDLE_DELAY =
       ConfigOptions.key("max-bundle-delay")
           .durationType()
@@ -118,6 +127,7 @@ public final class PipelineOptions {
         PARALLELISM,
         MAX_BUNDLE_TOKENS,
         MAX_BATCH_SIZE,
+        MAX_CHUNK_TOKENS,
         MAX_BUNDLE_DELAY,
         INTRA_OP_THREADS,
         MAX_EVENT_CHARS,
