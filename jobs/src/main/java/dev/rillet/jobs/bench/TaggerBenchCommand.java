@@ -1,15 +1,21 @@
 package dev.rillet.jobs.bench;
 
+import ai.onnxruntime.OrtEnvironment;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.onnx.RecurrentModelPackage;
+import dev.rillet.onnx.SharedCache;
+import dev.rillet.onnx.SharedOrt;
+import dev.rillet.recurrent.RecurrentStepRunner;
 import dev.rillet.recurrent.RecurrentTagger;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -239,7 +245,74 @@ public final class TaggerBenchCommand implements Rillet.Command {
           waits(streams, Long.MIN_VALUE),
           waits(streams, RECEIVED_AT.get("long")));
     }
+    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), threads);
     return 0;
+  }
+
+  /**
+   * The same long event through the model alone (no Flink, no operator), on the session the tagger
+   * uses, as {@code [1,T]} calls per chunk size: the most chunking can give on this machine.
+   */
+  private static void modelCallsAlone(
+      ModelLocator.CheckedModel model, SegmentedEvent event, String chunkSizes, int threads)
+      throws Exception {
+    int[] chunks =
+        Arrays.stream(chunkSizes.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
+    System.out.printf(
+        Locale.ROOT,
+        "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
+        event.tokens.length);
+    try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), threads);
+        RecurrentStepRunner runner = runner(lease.get(), Arrays.stream(chunks).max().orElse(1))) {
+      RecurrentModelPackage pkg = lease.get();
+      long[] ids = new long[event.tokens.length];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = pkg.vocabulary().id(event.tokens[i].text);
+      }
+      float[] state = new float[runner.packedStateSize()];
+      float[] probabilities = new float[ids.length];
+      double base = 0;
+      for (int chunk : chunks) {
+        Arrays.fill(state, 0f);
+        long start = System.nanoTime();
+        for (int from = 0; from < ids.length; from += chunk) {
+          int steps = Math.min(chunk, ids.length - from);
+          for (int t = 0; t < steps; t++) {
+            runner.setChunkToken(t, ids[from + t]);
+          }
+          runner.putState(1, 0, state);
+          runner.runChunk(steps);
+          runner.getState(1, 0, state);
+          for (int t = 0; t < steps; t++) {
+            runner.bestTag(t, probabilities, from + t);
+          }
+        }
+        double millis = (System.nanoTime() - start) / 1e6;
+        double rate = ids.length / (millis / 1e3);
+        if (base == 0) {
+          base = rate;
+        }
+        System.out.printf(
+            Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
+      }
+    }
+  }
+
+  private static RecurrentStepRunner runner(RecurrentModelPackage pkg, int maxChunk) {
+    return new RecurrentStepRunner(
+        OrtEnvironment.getEnvironment(),
+        pkg.session(),
+        pkg.tokenIdsInput(),
+        pkg.stateInputs().toArray(new String[0]),
+        pkg.stateOutputs().toArray(new String[0]),
+        pkg.tagLogitsOutput(),
+        pkg.sentimentLogitsOutput(),
+        pkg.layers(),
+        pkg.hidden(),
+        pkg.tagLabels().size(),
+        pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
+        1,
+        maxChunk);
   }
 
   /**
