@@ -14,6 +14,15 @@ import org.apache.flink.streaming.api.watermark.Watermark;
  *
  * <p>Subclasses keep the bundle itself, report what they add with {@link #bundled(int)} and run it
  * in {@link #flush()}; they call {@link #flushBundle()} when they need an early flush.
+ *
+ * <p><b>Work that must not run in one go.</b> The size and delay triggers call {@link
+ * #flushPart()}, which by default is {@link #flush()}. A subclass whose bundle can hold more work
+ * than one flush should do at once (the recurrent tagger's long events) may run a bounded part
+ * there, leave the rest in the bundle, report it through {@link #unfinished()} and continue it
+ * itself with {@link #flushBundlePart()}. While the bundle is unfinished a watermark is held back
+ * rather than forcing the rest to run at once (which would stall every other stream); it is
+ * forwarded, after a full flush, as soon as the bundle is finished. The checkpoint barrier and
+ * {@link #finish()} still run everything first, so the buffer never needs checkpointing.
  */
 public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
     implements OneInputStreamOperator<IN, OUT> {
@@ -24,6 +33,9 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
 
   private transient int bundledTokens;
   private transient boolean delayTimerPending;
+
+  /** The newest watermark received while the bundle was {@link #unfinished()}; null if none. */
+  private transient Watermark heldWatermark;
 
   protected BundlingOperator(int maxBundleTokens, Duration maxDelay) {
     this.maxBundleTokens = maxBundleTokens;
@@ -37,13 +49,28 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   protected abstract void flush() throws Exception;
 
   /**
+   * Runs at least part of the bundle: called by the size and delay triggers. The default runs
+   * everything ({@link #flush()}). An override that leaves work behind must make {@link
+   * #unfinished()} true until that work is done, and see to it that it gets done: nothing here
+   * calls again on its behalf.
+   */
+  protected void flushPart() throws Exception {
+    flush();
+  }
+
+  /** True while a {@link #flushPart()} has left work in the bundle. Default: never. */
+  protected boolean unfinished() {
+    return false;
+  }
+
+  /**
    * Records that the current element added {@code tokens} (>= 1) to the bundle: flushes when the
    * bundle is full, else makes sure a delay timer is armed.
    */
   protected final void bundled(int tokens) throws Exception {
     bundledTokens += tokens;
     if (bundledTokens >= maxBundleTokens) {
-      flushBundle();
+      flushBundlePart();
     } else if (!delayTimerPending) {
       delayTimerPending = true;
       long now = getProcessingTimeService().getCurrentProcessingTime();
@@ -52,19 +79,41 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
               now + maxDelayMillis,
               time -> {
                 delayTimerPending = false;
-                flushBundle();
+                flushBundlePart();
               });
     }
   }
 
-  /** Flushes now and resets the size count. */
+  /** Flushes everything now and resets the size count; forwards a held watermark after it. */
   protected final void flushBundle() throws Exception {
     bundledTokens = 0;
     flush();
+    if (heldWatermark != null) {
+      Watermark mark = heldWatermark;
+      heldWatermark = null;
+      super.processWatermark(mark);
+    }
+  }
+
+  /**
+   * Runs {@link #flushPart()} now and resets the size count; when that finished the bundle and a
+   * watermark is held, flushes the rest and forwards the watermark.
+   */
+  protected final void flushBundlePart() throws Exception {
+    bundledTokens = 0;
+    flushPart();
+    if (heldWatermark != null && !unfinished()) {
+      flushBundle();
+    }
   }
 
   @Override
   public void processWatermark(Watermark mark) throws Exception {
+    if (unfinished()) {
+      // Watermarks only grow, so the newest one held stands for all earlier ones.
+      heldWatermark = mark;
+      return;
+    }
     flushBundle();
     super.processWatermark(mark);
   }

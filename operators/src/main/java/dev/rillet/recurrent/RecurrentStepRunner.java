@@ -13,18 +13,32 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Runs one recurrent step ({@code T = 1}) for a batch of up to {@code maxBatch} independent streams
- * through an ONNX session that follows the recurrent step contract (token ids {@code [B,T]}, state
- * tensors {@code [L,B,H]} in; tag logits {@code [B,T,C]}, optional sentiment logits {@code
- * [B,T,S]}, new states out).
+ * Runs a recurrent step model through an ONNX session that follows the recurrent step contract
+ * (token ids {@code [B,T]}, state tensors {@code [L,B,H]} in; tag logits {@code [B,T,C]}, optional
+ * sentiment logits {@code [B,T,S]}, new states out), in two shapes:
  *
- * <p>All inputs and outputs live in direct, native-order buffers allocated once for {@code
- * maxBatch}; ONNX Runtime reads and writes them in place (direct inputs are not copied, outputs are
- * pinned). The tensors wrapping them are created once per batch size and cached, so a step
- * allocates nothing on the Java heap.
+ * <ul>
+ *   <li><b>a batch</b> {@code [B,1]}: one step for each of up to {@code maxBatch} independent
+ *       streams ({@link #run(int)});
+ *   <li><b>a chunk</b> {@code [1,T]}: up to {@code maxChunk} consecutive tokens of one stream in
+ *       one call ({@link #runChunk(int)}). The model runs the T steps inside the call, so a long
+ *       run of one stream pays the per-call cost once per chunk instead of once per token; its
+ *       outputs equal T single steps (the same recurrence, only the call boundary differs).
+ * </ul>
+ *
+ * <p>All inputs and outputs live in direct, native-order buffers allocated once, for the larger of
+ * {@code maxBatch} rows and {@code maxChunk} steps; ONNX Runtime reads and writes them in place
+ * (direct inputs are not copied, outputs are pinned). The tensors wrapping them are created once
+ * per batch size and per chunk length and cached, so neither shape allocates on the Java heap per
+ * call.
  *
  * <p>Usage per batch: {@link #setToken}, {@link #putState} for rows {@code 0..B-1}; {@link
  * #run(int)}; then read with {@link #getState}, {@link #bestTag}, {@link #sentimentSoftmax}.
+ *
+ * <p>Usage per chunk: {@link #setChunkToken} for steps {@code 0..T-1}, {@link #putState}{@code (1,
+ * 0, state)}; {@link #runChunk(int)}; then {@link #getState}{@code (1, 0, state)} (the state after
+ * the last step) and {@link #bestTag} / {@link #sentimentSoftmax} with the step {@code t} as the
+ * row (a {@code [1,T,C]} output is laid out like a {@code [T,1,C]} one).
  *
  * <p>Not thread-safe: one runner per operator instance. The session is <b>not owned</b> (it may be
  * shared across subtasks; {@code OrtSession.run} is thread-safe); {@link #close()} releases only
@@ -43,6 +57,7 @@ public final class RecurrentStepRunner implements AutoCloseable {
   private final int tagCount;
   private final int sentimentCount;
   private final int maxBatch;
+  private final int maxChunk;
 
   private final LongBuffer tokenIds;
   private final FloatBuffer[] statesIn;
@@ -50,10 +65,18 @@ public final class RecurrentStepRunner implements AutoCloseable {
   private final FloatBuffer tagLogits;
   private final FloatBuffer sentimentLogits;
 
-  /** Per batch size B (index B), the input and pinned-output tensors viewing the buffers above. */
-  private final BatchTensors[] byBatchSize;
+  /**
+   * Per batch size B (index B), the input and pinned-output tensors of a {@code [B,1]} call viewing
+   * the buffers above.
+   */
+  private final CallTensors[] byBatchSize;
+
+  /** Per chunk length T (index T), the tensors of a {@code [1,T]} call; index 1 is unused. */
+  private final CallTensors[] byChunkLength;
 
   /**
+   * A runner for {@code [B,1]} batches only ({@code maxChunk} 1).
+   *
    * @param sentimentLogitsName null when the model has no sentiment head
    * @param sentimentCount 0 when the model has no sentiment head
    */
@@ -70,11 +93,51 @@ public final class RecurrentStepRunner implements AutoCloseable {
       int tagCount,
       int sentimentCount,
       int maxBatch) {
+    this(
+        env,
+        session,
+        tokenIdsName,
+        stateInNames,
+        stateOutNames,
+        tagLogitsName,
+        sentimentLogitsName,
+        layers,
+        hidden,
+        tagCount,
+        sentimentCount,
+        maxBatch,
+        1);
+  }
+
+  /**
+   * A runner for {@code [B,1]} batches of up to {@code maxBatch} rows and {@code [1,T]} chunks of
+   * up to {@code maxChunk} steps. The model must accept a dynamic T when {@code maxChunk > 1}.
+   *
+   * @param sentimentLogitsName null when the model has no sentiment head
+   * @param sentimentCount 0 when the model has no sentiment head
+   */
+  public RecurrentStepRunner(
+      OrtEnvironment env,
+      OrtSession session,
+      String tokenIdsName,
+      String[] stateInNames,
+      String[] stateOutNames,
+      String tagLogitsName,
+      String sentimentLogitsName,
+      int layers,
+      int hidden,
+      int tagCount,
+      int sentimentCount,
+      int maxBatch,
+      int maxChunk) {
     if (stateInNames.length != stateOutNames.length || stateInNames.length == 0) {
       throw new IllegalArgumentException("state inputs and outputs must pair up, at least one");
     }
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    }
+    if (maxChunk < 1) {
+      throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
     }
     this.env = env;
     this.session = session;
@@ -88,21 +151,31 @@ public final class RecurrentStepRunner implements AutoCloseable {
     this.tagCount = tagCount;
     this.sentimentCount = sentimentCount;
     this.maxBatch = maxBatch;
+    this.maxChunk = maxChunk;
 
-    this.tokenIds = direct(maxBatch * Long.BYTES).asLongBuffer();
+    // Token ids and logits hold B rows of one step or T steps of one row, whichever is larger;
+    // states are [L,B,H] and a chunk has B = 1, so they are sized by maxBatch alone.
+    int positions = Math.max(maxBatch, maxChunk);
+    this.tokenIds = direct(positions * Long.BYTES).asLongBuffer();
     this.statesIn = new FloatBuffer[stateInNames.length];
     this.statesOut = new FloatBuffer[stateInNames.length];
     for (int k = 0; k < statesIn.length; k++) {
       statesIn[k] = floats(layers * maxBatch * hidden);
       statesOut[k] = floats(layers * maxBatch * hidden);
     }
-    this.tagLogits = floats(maxBatch * tagCount);
-    this.sentimentLogits = sentimentCount > 0 ? floats(maxBatch * sentimentCount) : null;
-    this.byBatchSize = new BatchTensors[maxBatch + 1];
+    this.tagLogits = floats(positions * tagCount);
+    this.sentimentLogits = sentimentCount > 0 ? floats(positions * sentimentCount) : null;
+    this.byBatchSize = new CallTensors[maxBatch + 1];
+    this.byChunkLength = new CallTensors[maxChunk + 1];
   }
 
   public int maxBatch() {
     return maxBatch;
+  }
+
+  /** The longest {@code [1,T]} chunk {@link #runChunk} takes. */
+  public int maxChunk() {
+    return maxChunk;
   }
 
   /** Number of floats in one stream's packed state (all state tensors, all layers). */
@@ -121,6 +194,11 @@ public final class RecurrentStepRunner implements AutoCloseable {
   /** Sets the token id of batch row {@code row}. */
   public void setToken(int row, long tokenId) {
     tokenIds.put(row, tokenId);
+  }
+
+  /** Sets the token id of step {@code step} of a {@code [1,T]} chunk. */
+  public void setChunkToken(int step, long tokenId) {
+    tokenIds.put(step, tokenId);
   }
 
   /**
@@ -150,9 +228,42 @@ public final class RecurrentStepRunner implements AutoCloseable {
     }
   }
 
-  /** Runs the model on rows {@code 0..batchSize-1}. */
+  /** Runs the model on rows {@code 0..batchSize-1}: one step each, a {@code [B,1]} call. */
   public void run(int batchSize) throws OrtException {
-    BatchTensors t = tensorsFor(batchSize);
+    if (batchSize < 1 || batchSize > maxBatch) {
+      throw new IllegalArgumentException("batch size " + batchSize + " not in 1.." + maxBatch);
+    }
+    CallTensors t = byBatchSize[batchSize];
+    if (t == null) {
+      t = new CallTensors(batchSize, 1);
+      byBatchSize[batchSize] = t;
+    }
+    run(t);
+  }
+
+  /**
+   * Runs the model on steps {@code 0..steps-1} of one stream, a {@code [1,T]} call from the state
+   * in row 0. Afterwards row 0 holds the state after the last step, and "row" {@code t} of {@link
+   * #bestTag} / {@link #sentimentSoftmax} reads step {@code t}.
+   */
+  public void runChunk(int steps) throws OrtException {
+    if (steps < 1 || steps > maxChunk) {
+      throw new IllegalArgumentException("chunk length " + steps + " not in 1.." + maxChunk);
+    }
+    if (steps == 1) {
+      // [1,1] is a batch of one: share its tensors rather than create a second set.
+      run(1);
+      return;
+    }
+    CallTensors t = byChunkLength[steps];
+    if (t == null) {
+      t = new CallTensors(1, steps);
+      byChunkLength[steps] = t;
+    }
+    run(t);
+  }
+
+  private void run(CallTensors t) throws OrtException {
     // Pinned outputs are written in place and not owned by the Result; closing it frees nothing
     // of ours.
     try (OrtSession.Result ignored = session.run(t.inputs, t.outputs)) {
@@ -161,14 +272,17 @@ public final class RecurrentStepRunner implements AutoCloseable {
   }
 
   /**
-   * Index of the most probable tag of batch row {@code row}; its softmax probability is stored in
-   * {@code probabilityOut[probabilityIndex]}.
+   * Index of the most probable tag of batch row {@code row} (or chunk step {@code row}); its
+   * softmax probability is stored in {@code probabilityOut[probabilityIndex]}.
    */
   public int bestTag(int row, float[] probabilityOut, int probabilityIndex) {
     return Logits.argmax(tagLogits, row * tagCount, tagCount, probabilityOut, probabilityIndex);
   }
 
-  /** Writes the softmax of batch row {@code row}'s sentiment logits into {@code out}. */
+  /**
+   * Writes the softmax of batch row {@code row}'s (or chunk step {@code row}'s) sentiment logits
+   * into {@code out}.
+   */
   public void sentimentSoftmax(int row, float[] out) {
     if (sentimentLogits == null) {
       throw new IllegalStateException("the model has no sentiment head");
@@ -176,38 +290,34 @@ public final class RecurrentStepRunner implements AutoCloseable {
     Logits.softmax(sentimentLogits, row * sentimentCount, sentimentCount, out);
   }
 
-  private BatchTensors tensorsFor(int batchSize) throws OrtException {
-    if (batchSize < 1 || batchSize > maxBatch) {
-      throw new IllegalArgumentException("batch size " + batchSize + " not in 1.." + maxBatch);
-    }
-    BatchTensors t = byBatchSize[batchSize];
-    if (t == null) {
-      t = new BatchTensors(batchSize);
-      byBatchSize[batchSize] = t;
-    }
-    return t;
-  }
-
   @Override
   public void close() {
-    for (int b = 0; b < byBatchSize.length; b++) {
-      if (byBatchSize[b] != null) {
-        byBatchSize[b].close();
-        byBatchSize[b] = null;
+    close(byBatchSize);
+    close(byChunkLength);
+  }
+
+  private static void close(CallTensors[] cached) {
+    for (int i = 0; i < cached.length; i++) {
+      if (cached[i] != null) {
+        cached[i].close();
+        cached[i] = null;
       }
     }
   }
 
-  /** The tensors for one batch size: views of the first {@code B}-sized part of each buffer. */
-  private final class BatchTensors implements AutoCloseable {
+  /**
+   * The tensors of one call shape {@code [B,T]} (B = 1 or T = 1): views of the first part of each
+   * buffer.
+   */
+  private final class CallTensors implements AutoCloseable {
     final Map<String, OnnxTensor> inputs = new HashMap<>();
     final Map<String, OnnxTensor> outputs = new HashMap<>();
 
-    BatchTensors(int b) throws OrtException {
+    CallTensors(int b, int t) throws OrtException {
       try {
         long[] stateShape = {layers, b, hidden};
         inputs.put(
-            tokenIdsName, OnnxTensor.createTensor(env, view(tokenIds, b), new long[] {b, 1}));
+            tokenIdsName, OnnxTensor.createTensor(env, view(tokenIds, b * t), new long[] {b, t}));
         for (int k = 0; k < stateInNames.length; k++) {
           inputs.put(
               stateInNames[k],
@@ -219,14 +329,14 @@ public final class RecurrentStepRunner implements AutoCloseable {
         outputs.put(
             tagLogitsName,
             OnnxTensor.createTensor(
-                env, view(tagLogits, b * tagCount), new long[] {b, 1, tagCount}));
+                env, view(tagLogits, b * t * tagCount), new long[] {b, t, tagCount}));
         if (sentimentLogitsName != null) {
           outputs.put(
               sentimentLogitsName,
               OnnxTensor.createTensor(
                   env,
-                  view(sentimentLogits, b * sentimentCount),
-                  new long[] {b, 1, sentimentCount}));
+                  view(sentimentLogits, b * t * sentimentCount),
+                  new long[] {b, t, sentimentCount}));
         }
       } catch (OrtException | RuntimeException e) {
         close();

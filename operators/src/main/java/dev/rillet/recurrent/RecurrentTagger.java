@@ -2,6 +2,7 @@ package dev.rillet.recurrent;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.TensorInfo;
 import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.onnx.SharedCache;
@@ -14,10 +15,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -32,7 +35,7 @@ import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * Keyed (by streamId), bundled operator that advances a recurrent model one step per token, with
+ * Keyed (by streamId), bundled operator that advances a recurrent model through each token, with
  * each stream's hidden state in Flink keyed state, and emits a {@link TaggedEvent} for every {@link
  * SegmentedEvent}.
  *
@@ -40,10 +43,26 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * {@code maxBundleTokens} tokens, when the processing-time {@code maxDelay} after its first element
  * passes, in {@link #prepareSnapshotPreBarrier} (so the buffer never needs checkpointing), before a
  * watermark is forwarded, and in {@link #finish()}. A flush reads each bundled stream's state once,
- * then runs rounds: every stream with a pending token contributes exactly one step to the round,
- * rows of up to {@code maxBatchSize} streams go into one ONNX call. So one batch never holds two
- * steps of one stream, a stream's k-th token waits for its (k-1)-th, and per-stream order is kept.
- * A stream's outputs depend only on its own tokens, never on the bundle's composition.
+ * then runs rounds: every stream with a pending token contributes to the round, either one step as
+ * a row of a {@code [B,1]} call (rows of up to {@code maxBatchSize} streams per call) or, when the
+ * rest of its current event is a long run, one {@code [1,T]} chunk of up to {@code maxChunkTokens}
+ * of its tokens in a call of its own. So one call never holds two streams' chunks or two steps of
+ * one stream, a stream's k-th token waits for its (k-1)-th, and per-stream order is kept. A
+ * stream's outputs depend only on its own tokens, never on the bundle's composition or on where
+ * chunk boundaries fall (a chunk computes what its single steps would, within float rounding).
+ *
+ * <p><b>Long events.</b> A run is long when its event still has more tokens than the round has
+ * streams: then batching across streams would leave it stepping alone, one call per token, after
+ * the others are done, while one {@code [1,T]} call pays the per-call cost once per chunk. A huge
+ * event (a 1 MB text of 200,000 tokens) must not hold up the other streams either, so the size and
+ * delay triggers run only part of the bundle: every short stream's tokens and at most one chunk of
+ * each long run. What is left stays in the bundle, with its state in memory, and the operator
+ * continues it through the task's mailbox, one part per mail, so the input records that arrived
+ * meanwhile (another stream's short event) are read and tagged between two chunks: another stream
+ * waits at most its bundle delay plus one part. Watermarks that arrive meanwhile are held back
+ * until the long event is done (see {@link BundlingOperator}); the checkpoint barrier and {@link
+ * #finish()} still run everything. {@code maxChunkTokens} 1 turns chunking off: every token is a
+ * {@code [B,1]} step and every flush runs its whole bundle, as before chunking existed.
  *
  * <p><b>Lifecycle of a stream's state.</b> Created fresh on the stream's first event (or when the
  * segmenter says {@code freshStream}), released after an end-of-stream event or an expiry marker
@@ -67,6 +86,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
 
   private final String modelDir;
   private final int maxBatchSize;
+  private final int maxChunkTokens;
   private final int intraOpThreads;
 
   private transient SharedCache.Lease<RecurrentModelPackage> lease;
@@ -82,14 +102,32 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   /** Streams in the bundle, in order of first arrival (keeps flushes deterministic). */
   private transient Map<Object, StreamSlot> bundle;
 
-  /** Slots taking part in the current round; reused across rounds and flushes. */
+  /** Slots stepping one token as a batch row in the current round; reused. */
   private transient List<StreamSlot> round;
+
+  /** Slots stepping a {@code [1,T]} chunk in the current round; reused. */
+  private transient List<StreamSlot> chunks;
+
+  /**
+   * The longest chunk: {@code maxChunkTokens}, or 1 when the model's graph fixes T to 1 (it cannot
+   * take a chunk).
+   */
+  private transient int chunkTokens;
+
+  /** True while a part flush has left long runs in the bundle (see the class javadoc). */
+  private transient boolean unfinished;
+
+  /** Runs the continuation of long runs between input records; the task's own mailbox. */
+  private transient MailboxExecutor mailbox;
+
+  private transient boolean continuationPending;
 
   private transient StreamRecord<TaggedEvent> reuse;
 
   private transient Counter tokensProcessed;
   private transient Counter stateResets;
   private transient Histogram batchSizes;
+  private transient Histogram chunkLengths;
   private transient Histogram inferenceMicros;
   private transient long activeStreams;
 
@@ -97,6 +135,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     super(b.maxBundleTokens, b.maxDelay);
     this.modelDir = b.modelDir.toString();
     this.maxBatchSize = b.maxBatchSize;
+    this.maxChunkTokens = b.maxChunkTokens;
     this.intraOpThreads = b.intraOpThreads;
   }
 
@@ -134,6 +173,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
     tagLabels = model.tagLabels().toArray(new String[0]);
     sentimentLabels = model.sentimentLabels().toArray(new String[0]);
+    chunkTokens = takesRuns(model) ? maxChunkTokens : 1;
     runner =
         new RecurrentStepRunner(
             OrtEnvironment.getEnvironment(),
@@ -147,18 +187,27 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
             model.hidden(),
             tagLabels.length,
             sentimentLabels.length,
-            maxBatchSize);
+            maxBatchSize,
+            chunkTokens);
+    // The operator's chain index is the priority its mails run at (as for yielding operators).
+    mailbox =
+        getContainingTask()
+            .getMailboxExecutorFactory()
+            .createExecutor(getOperatorConfig().getChainIndex());
 
     state =
         getPartitionedState(
             new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE));
     bundle = new LinkedHashMap<>();
     round = new ArrayList<>(maxBatchSize);
+    chunks = new ArrayList<>();
     reuse = new StreamRecord<>(null);
 
     tokensProcessed = getMetricGroup().counter("tokensProcessed");
     stateResets = getMetricGroup().counter("stateResetsOnModelChange");
     batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
+    chunkLengths =
+        getMetricGroup().histogram("chunkLength", new DescriptiveStatisticsHistogram(1000));
     inferenceMicros =
         getMetricGroup()
             .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
@@ -206,32 +255,104 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
   }
 
+  /**
+   * True when the model's token ids input takes more than one step per call: its T dimension is
+   * dynamic or larger than 1. A graph exported with T fixed to 1 still works, one step per call.
+   */
+  private static boolean takesRuns(RecurrentModelPackage model) throws OrtException {
+    TensorInfo ids =
+        (TensorInfo) model.session().getInputInfo().get(model.tokenIdsInput()).getInfo();
+    long steps = ids.getShape()[1];
+    return steps < 0 || steps > 1;
+  }
+
   /** Processes everything in the bundle. See the class javadoc for the round structure. */
   @Override
   protected void flush() throws Exception {
+    run(false);
+  }
+
+  /** Processes every short run in the bundle and at most one chunk of each long run. */
+  @Override
+  protected void flushPart() throws Exception {
+    run(true);
+    if (unfinished && !continuationPending) {
+      continuationPending = true;
+      mailbox.execute(this::continueLongRuns, "RecurrentTagger: next chunk of a long event");
+    }
+  }
+
+  @Override
+  protected boolean unfinished() {
+    return unfinished;
+  }
+
+  /** A mail: the next part of the long runs, after the input records that arrived meanwhile. */
+  private void continueLongRuns() throws Exception {
+    continuationPending = false;
+    // A full flush (checkpoint, finish) may have run the rest already, or the operator closed.
+    if (unfinished && runner != null) {
+      flushBundlePart();
+    }
+  }
+
+  /**
+   * Runs rounds over the bundle (see the class javadoc). With {@code part}, a stream that stepped a
+   * chunk takes no further part in this call: its rest stays in the bundle, state in memory.
+   */
+  private void run(boolean part) throws Exception {
+    unfinished = false;
     if (bundle.isEmpty()) {
       return;
     }
     for (StreamSlot slot : bundle.values()) {
-      setCurrentKey(slot.key);
-      slot.state = state.value();
-      slot.hadState = slot.state != null;
+      if (!slot.loaded) {
+        setCurrentKey(slot.key);
+        slot.state = state.value();
+        slot.hadState = slot.state != null;
+        slot.loaded = true;
+      }
+      slot.chunked = false;
     }
-    boolean progress = true;
-    while (progress) {
-      progress = false;
+    while (true) {
       round.clear();
+      chunks.clear();
       for (StreamSlot slot : bundle.values()) {
-        if (advanceToNextToken(slot)) {
+        if (advanceToNextToken(slot) && !(part && slot.chunked)) {
           round.add(slot);
         }
       }
+      if (round.isEmpty()) {
+        break;
+      }
+      if (chunkTokens > 1) {
+        int streams = round.size();
+        int kept = 0;
+        for (StreamSlot slot : round) {
+          PendingEvent head = slot.queue.peek();
+          if (head.event.tokens.length - head.next > streams) {
+            chunks.add(slot);
+          } else {
+            round.set(kept++, slot);
+          }
+        }
+        round.subList(kept, streams).clear();
+      }
       for (int from = 0; from < round.size(); from += maxBatchSize) {
         step(from, Math.min(round.size(), from + maxBatchSize));
-        progress = true;
+      }
+      for (StreamSlot slot : chunks) {
+        chunk(slot);
+        slot.chunked = true;
       }
     }
-    for (StreamSlot slot : bundle.values()) {
+    for (Iterator<StreamSlot> it = bundle.values().iterator(); it.hasNext(); ) {
+      StreamSlot slot = it.next();
+      if (!slot.queue.isEmpty()) {
+        // Only a part flush leaves work: a long run that had its chunk. Keep slot and state.
+        unfinished = true;
+        continue;
+      }
       setCurrentKey(slot.key);
       if (slot.state == null) {
         if (slot.hadState) {
@@ -240,8 +361,8 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       } else {
         state.update(slot.state);
       }
+      it.remove();
     }
-    bundle.clear();
   }
 
   /**
@@ -332,6 +453,37 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
   }
 
+  /**
+   * One {@code [1,T]} call over the next {@code T <= chunkTokens} tokens of the slot's head event,
+   * from and back into the slot's state.
+   */
+  private void chunk(StreamSlot slot) throws OrtException {
+    PendingEvent p = slot.queue.peek();
+    SegmentedToken[] tokens = p.event.tokens;
+    int first = p.next;
+    int steps = Math.min(chunkTokens, tokens.length - first);
+    for (int t = 0; t < steps; t++) {
+      runner.setChunkToken(t, vocabulary.id(tokens[first + t].text));
+    }
+    runner.putState(1, 0, slot.state.tensors);
+    long start = System.nanoTime();
+    runner.runChunk(steps);
+    inferenceMicros.update((System.nanoTime() - start) / 1000);
+    batchSizes.update(1);
+    chunkLengths.update(steps);
+    tokensProcessed.inc(steps);
+    runner.getState(1, 0, slot.state.tensors);
+    for (int t = 0; t < steps; t++) {
+      p.tags[first + t] = tagLabels[runner.bestTag(t, p.tagProbabilities, first + t)];
+    }
+    p.next = first + steps;
+    slot.state.nextPosition += steps;
+    if (p.next == tokens.length && p.sentiment.length > 0) {
+      // Sentiment is read after the event's last token: the chunk's last step.
+      runner.sentimentSoftmax(steps - 1, p.sentiment);
+    }
+  }
+
   /** Reads the stored state of {@code key}; for tests. */
   RecurrentState storedState(Object key) throws Exception {
     setCurrentKey(key);
@@ -343,6 +495,12 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     final ArrayDeque<PendingEvent> queue = new ArrayDeque<>(4);
     RecurrentState state;
     boolean hadState;
+
+    /** {@link #state} was read from keyed state; it stays in memory while the slot is bundled. */
+    boolean loaded;
+
+    /** Stepped a chunk in the current part flush. */
+    boolean chunked;
 
     StreamSlot(Object key) {
       this.key = key;
@@ -373,6 +531,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     private Path modelDir;
     private int maxBundleTokens = 256;
     private int maxBatchSize = 64;
+    private int maxChunkTokens = 256;
     private Duration maxDelay = Duration.ofMillis(5);
     private int intraOpThreads = 1;
 
@@ -393,6 +552,15 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     /** At most this many streams' steps in one ONNX call. Default 64. */
     public Builder maxBatchSize(int n) {
       this.maxBatchSize = n;
+      return this;
+    }
+
+    /**
+     * At most this many tokens of one stream's long run in one {@code [1,T]} call. Default 256; 1
+     * turns chunking off (every token a {@code [B,1]} step, every flush runs its whole bundle).
+     */
+    public Builder maxChunkTokens(int n) {
+      this.maxChunkTokens = n;
       return this;
     }
 
@@ -424,6 +592,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       }
       if (maxBatchSize < 1) {
         problems.add("maxBatchSize must be >= 1, got " + maxBatchSize);
+      }
+      if (maxChunkTokens < 1) {
+        problems.add("maxChunkTokens must be >= 1, got " + maxChunkTokens);
       }
       if (maxDelay == null || maxDelay.isNegative()) {
         problems.add("maxDelay must be a non-negative duration, got " + maxDelay);

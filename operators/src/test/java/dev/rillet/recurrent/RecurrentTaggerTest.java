@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
@@ -18,7 +19,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bundle flush triggers, state lifecycle, snapshot/restore and key isolation of the tagger. */
+/**
+ * Bundle flush triggers, long events interleaved with other streams, state lifecycle,
+ * snapshot/restore and key isolation of the tagger.
+ */
 class RecurrentTaggerTest {
   private static final Path GRU = TestModels.get("test-gru");
   private static final Path LSTM = TestModels.get("test-lstm");
@@ -222,11 +226,110 @@ class RecurrentTaggerTest {
     mixed.close();
   }
 
+  /** An event of {@code n} vocabulary words, cycling through a few. */
+  private static SegmentedEvent longEvent(String stream, long seq, int n) {
+    String[] words = {"the", "cat", "sat", "on", "a", "mat", "and", "slept", "."};
+    List<String> tokens = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      tokens.add(words[i % words.length]);
+    }
+    return TaggerHarness.event(stream, seq, 0, true, tokens);
+  }
+
+  private static List<String> order(List<Object> output) {
+    List<String> order = new ArrayList<>();
+    for (Object o : output) {
+      order.add(
+          o instanceof Watermark
+              ? "watermark"
+              : ((TaggedEvent) ((StreamRecord<?>) o).getValue()).event.streamId);
+    }
+    return order;
+  }
+
+  @Test
+  void aHugeEventDoesNotHoldUpAnotherStreamsTags() throws Exception {
+    // 5,000 tokens for stream "huge" (20 chunks of at most 256), then 6 tokens for "small". The
+    // mailbox runs between records, as in a task.
+    var h = TaggerHarness.open(GRU, 256, 64, 256);
+    h.processElement(longEvent("huge", 0, 5000), 0);
+    assertThat(h.extractOutputValues()).as("only a first chunk ran").isEmpty();
+    h.processElement(ev("small", 0, 0, "the", "cat", "sat", "on", "it", "."), 0);
+    assertThat(TaggerHarness.runMails(h)).isEqualTo(1);
+    // One mail later (one more chunk of "huge"), "small" is tagged and "huge" is not.
+    assertThat(h.extractOutputValues()).extracting(t -> t.event.streamId).containsExactly("small");
+    int mails = 0;
+    while (h.getTaskMailbox().hasMail()) {
+      mails += TaggerHarness.runMails(h);
+    }
+    // "huge" had 18 chunks left after "small" was tagged.
+    assertThat(mails).isEqualTo(18);
+    List<TaggedEvent> out = TaggerHarness.outputs(h);
+    assertThat(out).extracting(t -> t.event.streamId).containsExactly("small", "huge");
+    assertThat(out.get(1).tags).hasSize(5000).doesNotContainNull();
+    assertThat(out.get(1).tokensSeen).isEqualTo(5000);
+    assertThat(TaggerHarness.tagger(h).storedState("huge").nextPosition).isEqualTo(5000);
+
+    // Token-by-token stepping (chunking off) runs all of "huge" before reading "small", and
+    // tags it the same.
+    var stepped = TaggerHarness.open(GRU, 256, 64, 1);
+    stepped.processElement(longEvent("huge", 0, 5000), 0);
+    assertThat(stepped.getTaskMailbox().hasMail()).isFalse();
+    stepped.processElement(ev("small", 0, 0, "the", "cat", "sat", "on", "it", "."), 0);
+    TaggerHarness.tagger(stepped).finish();
+    List<TaggedEvent> steppedOut = TaggerHarness.outputs(stepped);
+    assertThat(steppedOut).extracting(t -> t.event.streamId).containsExactly("huge", "small");
+    assertSameTags(out.get(1), steppedOut.get(0));
+    assertSameTags(out.get(0), steppedOut.get(1));
+    stepped.close();
+    h.close();
+  }
+
+  @Test
+  void aWatermarkWaitsForTheHugeEventBeforeIt() throws Exception {
+    var h = TaggerHarness.open(GRU, 256, 64, 256);
+    h.processElement(longEvent("huge", 0, 1000), 10);
+    h.processWatermark(20);
+    // Held back, not forced through: the rest of "huge" would stall every other stream.
+    assertThat(h.getOutput()).isEmpty();
+    h.processElement(ev("small", 0, 0, "a", "dog"), 30);
+    while (h.getTaskMailbox().hasMail()) {
+      TaggerHarness.runMails(h);
+    }
+    List<Object> out = List.copyOf(h.getOutput());
+    assertThat(order(out)).containsExactly("small", "huge", "watermark");
+    assertThat(out.get(2)).isEqualTo(new Watermark(20));
+
+    // Once nothing is unfinished, a watermark is forwarded at once again.
+    h.processWatermark(40);
+    assertThat(order(List.copyOf(h.getOutput())))
+        .containsExactly("small", "huge", "watermark", "watermark");
+    h.close();
+  }
+
+  @Test
+  void theCheckpointBarrierWaitsForTheWholeHugeEvent() throws Exception {
+    var h = TaggerHarness.open(GRU, 256, 64, 256);
+    h.processElement(longEvent("huge", 0, 1000), 10);
+    h.processWatermark(20);
+    h.prepareSnapshotPreBarrier(1);
+    // Everything ran before the barrier (the bundle is never checkpointed), the held watermark
+    // after it; the continuation finds nothing left.
+    assertThat(order(List.copyOf(h.getOutput()))).containsExactly("huge", "watermark");
+    assertThat(TaggerHarness.tagger(h).storedState("huge").nextPosition).isEqualTo(1000);
+    TaggerHarness.runMails(h);
+    assertThat(h.getOutput()).hasSize(2);
+    assertThat(h.getTaskMailbox().hasMail()).isFalse();
+    h.close();
+  }
+
   @Test
   void buildNamesEveryMissingSetting(@TempDir Path empty) {
     assertThatThrownBy(() -> RecurrentTagger.builder().maxBatchSize(0).build())
         .hasMessageContaining("modelDir is not set")
         .hasMessageContaining("maxBatchSize must be >= 1");
+    assertThatThrownBy(() -> RecurrentTagger.builder().maxChunkTokens(0).build())
+        .hasMessageContaining("maxChunkTokens must be >= 1");
     assertThatThrownBy(() -> RecurrentTagger.builder().modelDir(empty).build())
         .hasMessageContaining("holds no manifest.json");
   }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
 /** Builds harnessed taggers and segmented events for the tagger tests. */
@@ -15,21 +16,45 @@ final class TaggerHarness {
 
   static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> open(
       Path model, int bundle, int batch) throws Exception {
-    var harness = create(model, bundle, batch);
+    return open(model, bundle, batch, 256);
+  }
+
+  static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> open(
+      Path model, int bundle, int batch, int chunk) throws Exception {
+    var harness = create(model, bundle, batch, chunk);
     harness.open();
     return harness;
   }
 
   static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> create(
       Path model, int bundle, int batch) throws Exception {
+    return create(model, bundle, batch, 256);
+  }
+
+  static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> create(
+      Path model, int bundle, int batch, int chunk) throws Exception {
     RecurrentTagger tagger =
         RecurrentTagger.builder()
             .modelDir(model)
             .maxBundleTokens(bundle)
             .maxBatchSize(batch)
+            .maxChunkTokens(chunk)
             .maxDelay(Duration.ofMillis(50))
             .build();
     return new KeyedOneInputStreamOperatorTestHarness<>(tagger, e -> e.streamId, Types.STRING);
+  }
+
+  /**
+   * Runs the mails waiting in the harness's task mailbox now (the tagger's continuation of long
+   * events), not those they enqueue: one pass of the task's mailbox loop. Returns how many ran.
+   */
+  static int runMails(KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> h)
+      throws Exception {
+    int waiting = h.getTaskMailbox().size();
+    for (int i = 0; i < waiting; i++) {
+      h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY).orElseThrow().run();
+    }
+    return waiting;
   }
 
   static RecurrentTagger tagger(
