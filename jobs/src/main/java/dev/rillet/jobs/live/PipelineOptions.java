@@ -111,6 +111,16 @@ public final class PipelineOptions {
               "Checkpoint interval. Outputs become visible to read_committed consumers when the"
                   + " checkpoint that covers them completes, so this bounds end-to-end latency.");
 
+  public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+      ConfigOptions.key("buffer-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMillis(100))
+          .withDescription(
+              "How long a network buffer between the job's tasks waits to fill before it is sent"
+                  + " (Flink's execution.buffer-timeout). It adds up to this much to a token's"
+                  + " latency at each of the job's network hops; lower costs some throughput."
+                  + " docs/performance.md measures both.");
+
   /** Every pipeline option, in the order --help lists them. */
   public static List<ConfigOption<?>> all() {
     return List.of(
@@ -119,6 +129,7 @@ public final class PipelineOptions {
         MAX_BUNDLE_TOKENS,
         MAX_BATCH_SIZE,
         MAX_BUNDLE_DELAY,
+        BUFFER_TIMEOUT,
         INTRA_OP_THREADS,
         MAX_EVENT_CHARS,
         IDLE_GAP,
