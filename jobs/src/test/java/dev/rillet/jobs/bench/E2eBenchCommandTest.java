@@ -85,7 +85,7 @@ class E2eBenchCommandTest {
       assertThat(r[18]).isIn("yes", "NO");
     }
     // The main jobs run the live job's buffer timeout; the comparison adds one job per value.
-    assertThat(rows.get(0)[3]).isEqualTo("100ms");
+    assertThat(rows.get(0)[3]).isEqualTo("10ms");
     assertThat(rows.stream().map(r -> r[3])).contains("5ms");
     assertThat(rows.stream().map(r -> r[1])).contains("none");
     if (rows.stream().anyMatch(r -> r[1].equals("exactly-once"))) {
