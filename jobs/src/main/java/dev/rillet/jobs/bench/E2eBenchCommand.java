@@ -4,6 +4,10 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.Rillet;
+import dev.rillet.jobs.cluster.ClusterOptions;
+import dev.rillet.jobs.cluster.ClusterSubmission;
+import dev.rillet.jobs.cluster.FlinkRestClient;
+import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
@@ -203,7 +207,8 @@ public final class E2eBenchCommand implements Rillet.Command {
                 COMMITTED_DURATION,
                 DRAIN_TIMEOUT,
                 BUFFER_TIMEOUTS,
-                PARTITIONS));
+                PARTITIONS,
+                ClusterOptions.JOBMANAGER));
     options.addAll(StatelessBaseline.options());
     for (ConfigOption<?> o : PipelineOptions.all()) {
       if (o != PipelineOptions.PARALLELISM && o != PipelineOptions.CHECKPOINT_INTERVAL) {
@@ -247,7 +252,7 @@ public final class E2eBenchCommand implements Rillet.Command {
     List<String> words = alphabeticWords(Files.readAllLines(model.dir().resolve("vocab.txt")));
     int tokensPerEvent = conf.get(WORDS_PER_EVENT) + 1;
     System.out.printf(
-        "bench e2e: model %s, sentence stage %s, %d streams, %d tokens per event, %d cores;"
+        "bench e2e: model %s, sentence stage %s, %d streams, %d tokens per event, %d cores, %s;"
             + " latency from the input record's timestamp (its scheduled send time) to the tag"
             + " record's LogAppendTime (emit) and to the bench consumer's receipt under"
             + " read_committed (seen)%n",
@@ -255,7 +260,10 @@ public final class E2eBenchCommand implements Rillet.Command {
         stage == null ? "off" : "on (" + stage.describe() + ")",
         conf.get(STREAMS),
         tokensPerEvent,
-        Runtime.getRuntime().availableProcessors());
+        Runtime.getRuntime().availableProcessors(),
+        conf.getOptional(ClusterOptions.JOBMANAGER)
+            .map(jm -> "jobs on the cluster at " + jm)
+            .orElse("jobs on a MiniCluster in this process"));
 
     List<Row> rows = new ArrayList<>();
     Map<Integer, Double> sustained = new HashMap<>();
@@ -524,7 +532,14 @@ public final class E2eBenchCommand implements Rillet.Command {
     private final String tagsTopic;
     private final String sentencesTopic;
     private final String servers;
+
+    /** The job in this process's MiniCluster; null when it runs on a cluster. */
     private final JobClient client;
+
+    /** The cluster the job was submitted to and its id; null when it runs in this process. */
+    private final FlinkRestClient cluster;
+
+    private final String clusterJobId;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
 
@@ -577,9 +592,21 @@ public final class E2eBenchCommand implements Rillet.Command {
         conf.set(PipelineOptions.BUFFER_TIMEOUT, bufferTimeout);
       }
       this.bufferTimeout = conf.get(PipelineOptions.BUFFER_TIMEOUT);
-      StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-      LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
-      client = env.executeAsync("rillet-bench-e2e-" + run);
+      if (conf.getOptional(ClusterOptions.JOBMANAGER).isPresent()) {
+        // As ./rillet live --jobmanager submits it: the job jar, over REST, detached.
+        ClusterSubmission.Submitted submitted =
+            ClusterSubmission.submitLive(
+                conf, LiveCommand.jobOptions(), new PrintStream(OutputStream.nullOutputStream()));
+        cluster = new FlinkRestClient(conf.get(ClusterOptions.JOBMANAGER));
+        clusterJobId = submitted.jobId();
+        client = null;
+      } else {
+        StreamExecutionEnvironment env = LiveEnvironment.create(conf);
+        LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
+        client = env.executeAsync("rillet-bench-e2e-" + run);
+        cluster = null;
+        clusterJobId = null;
+      }
     }
 
     private void createTopics(int partitions, String prefix) {
@@ -725,7 +752,11 @@ public final class E2eBenchCommand implements Rillet.Command {
     @Override
     public void close() throws Exception {
       try {
-        client.cancel().get(60, TimeUnit.SECONDS);
+        if (client != null) {
+          client.cancel().get(60, TimeUnit.SECONDS);
+        } else {
+          cluster.cancel(clusterJobId);
+        }
       } finally {
         consumer.close();
         producer.close();
