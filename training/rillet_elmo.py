@@ -1,8 +1,8 @@
 """The ELMo biLM in PyTorch, computing exactly what AllenNLP / bilm-tf compute, and its
-HDF5 + options.json layout (the format of the published ELMo files and of
-../shared/data/elmo-fixture). The Java converter reads what save_bilm writes.
+HDF5 + options.json layout (the format of the published ELMo files and of the AllenNLP
+test fixture in $RILLET_DATA/elmo-fixture). The Java converter reads what save_bilm writes.
 
-See ../shared/docs/REFERENCE.md "ELMo, exactly as AllenNLP / bilm-tf compute it":
+See docs/elmo.md, "How ELMo is computed":
   char ids (+1 offset, BOW/EOW, <S>/</S>) -> char embedding (zero row for id 0) -> CNN
   (max over positions, activation) -> highways -> projection -> forward and backward stacks
   of LSTMs with projection (TF gate order i, j, f, o; forget bias +1; cell and proj clip;

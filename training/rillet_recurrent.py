@@ -1,7 +1,7 @@
 """Shared pieces of the recurrent step model recipes: data readers, normalization,
 vocabulary, the PyTorch model, ONNX export and package writing.
 
-The package contract is documented in training/README.md; the Java side that reads it is
+The package contract is documented in docs/model-packages.md; the Java side that reads it is
 dev.rillet.onnx.RecurrentModelPackage. Keep both in step.
 """
 

@@ -32,12 +32,12 @@ import java.util.Map;
  *
  * <p>Token-vector cache (on by default when converting from options + weights, {@link
  * #DEFAULT_TOKEN_CACHE_SIZE}; off with {@code tokenCacheSize} 0; it made the published small shape
- * 1.7-2.7x faster on SST sentences, see the README): a token's layer-0 vector (char CNN, highways,
- * projection) depends on its string alone, so a model with a cache runs the split graphs of {@link
- * ElmoOnnxConverter}: per batch the token encoder only for the distinct tokens not among the {@code
- * tokenCacheSize} most recently used (LRU), then the biLSTM on the vectors. The {@code <S>}/{@code
- * </S>} vectors are computed once at load. Results equal the uncached model's within float
- * rounding; {@link #tokenCacheStats} counts hits.
+ * 1.3-2.7x faster on SST sentences, see docs/elmo.md): a token's layer-0 vector (char CNN,
+ * highways, projection) depends on its string alone, so a model with a cache runs the split graphs
+ * of {@link ElmoOnnxConverter}: per batch the token encoder only for the distinct tokens not among
+ * the {@code tokenCacheSize} most recently used (LRU), then the biLSTM on the vectors. The {@code
+ * <S>}/{@code </S>} vectors are computed once at load. Results equal the uncached model's within
+ * float rounding; {@link #tokenCacheStats} counts hits.
  *
  * <p>Ownership: the model owns its {@link OrtSession} (and its options) and closes them in {@link
  * #close}; the {@link OrtEnvironment} is the process-wide one and is never closed. Calls to {@link

@@ -158,7 +158,7 @@ public final class RecurrentModelManifest {
       throw new ModelPackageException(
           "no manifest at "
               + manifestFile
-              + ": a model package folder must contain manifest.json (see training/README.md)",
+              + ": a model package folder must contain manifest.json (see docs/model-packages.md)",
           e);
     } catch (JsonProcessingException e) {
       throw new ModelPackageException(

@@ -19,7 +19,7 @@ import java.util.Set;
  * A loaded recurrent step model package: manifest, vocabulary and an ONNX Runtime session, checked
  * against each other.
  *
- * <p>The step model contract (see training/README.md): inputs {@code token_ids} int64 [B,T]
+ * <p>The step model contract (see docs/model-packages.md): inputs {@code token_ids} int64 [B,T]
  * (T&nbsp;&ge;&nbsp;1) and the state tensors float32 [L,B,H] (one for gru/rnn, h and c for lstm);
  * outputs tag logits float32 [B,T,C], optional sentiment logits float32 [B,T,S], and the new state
  * tensors [L,B,H] in the same order as the state inputs. B and T are dynamic. The ONNX

@@ -228,8 +228,7 @@ public final class EvalReport {
           .append(String.format(Locale.ROOT, "sst2 %+.2f", sst2Difference()));
     }
     if (b.length() > 0) {
-      out.println(
-          "heads - recurrent: " + b + " points (issue 3 target: at least +2.00 points each)");
+      out.println("heads - recurrent: " + b + " points");
     }
   }
 

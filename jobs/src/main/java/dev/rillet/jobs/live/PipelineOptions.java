@@ -120,6 +120,16 @@ public final class PipelineOptions {
               "Checkpoint interval. Outputs become visible to read_committed consumers when the"
                   + " checkpoint that covers them completes, so this bounds end-to-end latency.");
 
+  public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+      ConfigOptions.key("buffer-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMillis(10))
+          .withDescription(
+              "How long a network buffer between the job's tasks waits to fill before it is sent"
+                  + " (Flink's execution.buffer-timeout; Flink's default is 100 ms). It adds up to"
+                  + " this much to a token's latency at each of the job's network hops; lower"
+                  + " costs some throughput. docs/performance.md measures both.");
+
   /** Every pipeline option, in the order --help lists them. */
   public static List<ConfigOption<?>> all() {
     return List.of(
@@ -129,6 +139,7 @@ public final class PipelineOptions {
         MAX_BATCH_SIZE,
         MAX_CHUNK_TOKENS,
         MAX_BUNDLE_DELAY,
+        BUFFER_TIMEOUT,
         INTRA_OP_THREADS,
         MAX_EVENT_CHARS,
         IDLE_GAP,

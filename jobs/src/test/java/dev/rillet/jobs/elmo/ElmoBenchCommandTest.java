@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ElmoBenchCommandTest {
   @Test
   void flopsPerTokenMatchThePublishedSizes() {
-    // REFERENCE.md: small ~44 MFLOP/token, original ~204 (of which the biLSTM 151).
+    // docs/elmo.md, "Published model sizes": small 44.4 MFLOP/token, original 204.3.
     assertThat(ElmoBenchCommand.flopsPerToken(ElmoBenchCommand.publishedShape(false)) / 1e6)
         .isCloseTo(44.4, within(0.5));
     assertThat(ElmoBenchCommand.flopsPerToken(ElmoBenchCommand.publishedShape(true)) / 1e6)

@@ -128,6 +128,7 @@ class EvalElmoTest {
         .containsPattern("elmo-heads +sst2 +test +3 sentences ")
         .containsPattern("elmo-heads +sst5 +test +4 sentences ")
         .containsPattern("heads - recurrent: upos [+-]\\d+\\.\\d\\d, sst2 [+-]\\d+\\.\\d\\d points")
+        .doesNotContainPattern("(?i)issue \\d")
         .contains("UPOS (ELMo heads)")
         .contains("SST-5 (ELMo heads)")
         .contains("gold v.pos")
