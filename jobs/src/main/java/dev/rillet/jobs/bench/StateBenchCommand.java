@@ -78,6 +78,15 @@ public final class StateBenchCommand implements Rillet.Command {
           .defaultValue(Duration.ofSeconds(10))
           .withDescription("Checkpoint interval of both runs.");
 
+  static final ConfigOption<String> ROCKSDB_SETTINGS =
+      ConfigOptions.key("rocksdb-settings")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Flink settings for the RocksDB run only, as key=value pairs separated by commas,"
+                  + " e.g. taskmanager.memory.managed.size=1g,"
+                  + "state.backend.rocksdb.timer-service.factory=HEAP.");
+
   private static final int TOKENS_PER_EVENT = 4;
   private static final long FIRST_EVENT_TIME = 1_700_000_000_000L;
   private static final Duration TIMEOUT = Duration.ofMinutes(30);
@@ -113,6 +122,7 @@ public final class StateBenchCommand implements Rillet.Command {
             BASELINE_STREAMS,
             EVENTS_PER_STREAM,
             CHECKPOINT_INTERVAL,
+            ROCKSDB_SETTINGS,
             PipelineOptions.MAX_BUNDLE_TOKENS,
             PipelineOptions.MAX_BATCH_SIZE));
   }
@@ -142,8 +152,13 @@ public final class StateBenchCommand implements Rillet.Command {
     String[] words = vocabulary(model.dir());
     long events = (long) conf.get(STREAMS) * conf.get(EVENTS_PER_STREAM);
     System.out.printf(
-        "model %s, %d events of %d words per run, parallelism 1, %d core(s)%n",
-        model.modelId(), events, TOKENS_PER_EVENT, Runtime.getRuntime().availableProcessors());
+        "model %s, %d events of %d words per run, parallelism 1, %d core(s), rocksdb settings:"
+            + " %s%n",
+        model.modelId(),
+        events,
+        TOKENS_PER_EVENT,
+        Runtime.getRuntime().availableProcessors(),
+        conf.get(ROCKSDB_SETTINGS).isBlank() ? "Flink's defaults" : conf.get(ROCKSDB_SETTINGS));
     Result heap =
         run(conf, model, words, conf.get(BASELINE_STREAMS), events, StateOptions.Backend.HASHMAP);
     Result rocks = run(conf, model, words, conf.get(STREAMS), events, StateOptions.Backend.ROCKSDB);
@@ -193,6 +208,18 @@ public final class StateBenchCommand implements Rillet.Command {
       Configuration flink = LiveEnvironment.durableState(new StateDirectory(dir), backend, null);
       flink.set(RestOptions.BIND_PORT, Integer.toString(port));
       flink.set(RestOptions.ADDRESS, "127.0.0.1");
+      if (backend == StateOptions.Backend.ROCKSDB) {
+        for (String setting : conf.get(ROCKSDB_SETTINGS).split(",")) {
+          if (!setting.isBlank()) {
+            String[] kv = setting.split("=", 2);
+            if (kv.length != 2) {
+              throw new IllegalArgumentException(
+                  "--" + ROCKSDB_SETTINGS.key() + ": '" + setting + "' is not key=value");
+            }
+            flink.setString(kv[0].trim(), kv[1].trim());
+          }
+        }
+      }
       StreamExecutionEnvironment env = LiveEnvironment.create(options, flink);
 
       TAGGED.set(0);
