@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,6 +14,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
+import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -191,17 +191,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("error stopping embedded Kafka", e);
     }
     if (temporary) {
-      deleteRecursively(logDir());
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
+      try {
+        FileUtils.deleteDirectory(logDir().toFile());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete Kafka log dir " + logDir(), e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete Kafka log dir " + dir, e);
     }
   }
 

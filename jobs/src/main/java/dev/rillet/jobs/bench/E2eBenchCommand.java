@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -231,24 +232,11 @@ public final class E2eBenchCommand implements Rillet.Command {
       }
       parallelisms.add(value);
     }
-    List<Double> fractions = new ArrayList<>();
-    for (String f : conf.get(FRACTIONS).split(",")) {
-      if (!f.isBlank()) {
-        fractions.add(Double.parseDouble(f.trim()));
-      }
-    }
-    List<Duration> intervals = new ArrayList<>();
-    for (String i : conf.get(CHECKPOINT_INTERVALS).split(",")) {
-      if (!i.isBlank()) {
-        intervals.add(parseDuration(i.trim()));
-      }
-    }
-    List<Duration> bufferTimeouts = new ArrayList<>();
-    for (String t : conf.get(BUFFER_TIMEOUTS).split(",")) {
-      if (!t.isBlank()) {
-        bufferTimeouts.add(parseDuration(t.trim()));
-      }
-    }
+    List<Double> fractions = parseList(conf.get(FRACTIONS), Double::parseDouble);
+    List<Duration> intervals =
+        parseList(conf.get(CHECKPOINT_INTERVALS), E2eBenchCommand::parseDuration);
+    List<Duration> bufferTimeouts =
+        parseList(conf.get(BUFFER_TIMEOUTS), E2eBenchCommand::parseDuration);
     List<String> words = alphabeticWords(Files.readAllLines(model.dir().resolve("vocab.txt")));
     int tokensPerEvent = conf.get(WORDS_PER_EVENT) + 1;
     System.out.printf(
@@ -322,10 +310,8 @@ public final class E2eBenchCommand implements Rillet.Command {
       }
       int p = parallelisms.get(0);
       double committedRate = sustained.getOrDefault(p, 0.0) * conf.get(COMMITTED_FRACTION);
-      for (Duration interval : intervals) {
-        if (committedRate <= 0) {
-          break;
-        }
+      String phase = String.format(Locale.ROOT, "%.0f%%", conf.get(COMMITTED_FRACTION) * 100);
+      for (Duration interval : committedRate > 0 ? intervals : List.<Duration>of()) {
         JobRun job =
             new JobRun(
                 kafka,
@@ -338,23 +324,9 @@ public final class E2eBenchCommand implements Rillet.Command {
                 DeliveryGuarantee.EXACTLY_ONCE,
                 interval,
                 null);
-        try {
-          job.warmUp();
-          Row row =
-              job.step(
-                  String.format(Locale.ROOT, "%.0f%%", conf.get(COMMITTED_FRACTION) * 100),
-                  committedRate,
-                  conf.get(COMMITTED_DURATION));
-          rows.add(row);
-          System.out.println(row);
-        } finally {
-          job.close();
-        }
+        rows.add(oneStep(job, phase, committedRate, conf.get(COMMITTED_DURATION)));
       }
-      for (Duration bufferTimeout : bufferTimeouts) {
-        if (committedRate <= 0) {
-          break;
-        }
+      for (Duration bufferTimeout : committedRate > 0 ? bufferTimeouts : List.<Duration>of()) {
         JobRun job =
             new JobRun(
                 kafka,
@@ -367,18 +339,7 @@ public final class E2eBenchCommand implements Rillet.Command {
                 DeliveryGuarantee.NONE,
                 null,
                 bufferTimeout);
-        try {
-          job.warmUp();
-          Row row =
-              job.step(
-                  String.format(Locale.ROOT, "%.0f%%", conf.get(COMMITTED_FRACTION) * 100),
-                  committedRate,
-                  conf.get(STEP_DURATION));
-          rows.add(row);
-          System.out.println(row);
-        } finally {
-          job.close();
-        }
+        rows.add(oneStep(job, phase, committedRate, conf.get(STEP_DURATION)));
       }
     }
     System.out.println();
@@ -390,6 +351,30 @@ public final class E2eBenchCommand implements Rillet.Command {
     StatelessBaseline.Result baseline =
         StatelessBaseline.runIfAsked(conf, model, sustained.get(parallelisms.get(0)), rows);
     return rows.isEmpty() || (baseline != null && baseline.failed()) ? 1 : 0;
+  }
+
+  /** Warms {@code job} up, feeds it one step at {@code rate}, prints the row and closes it. */
+  private static Row oneStep(JobRun job, String phase, double rate, Duration duration)
+      throws Exception {
+    try {
+      job.warmUp();
+      Row row = job.step(phase, rate, duration);
+      System.out.println(row);
+      return row;
+    } finally {
+      job.close();
+    }
+  }
+
+  /** The non-blank entries of a comma-separated list, each parsed by {@code parse}. */
+  static <T> List<T> parseList(String list, Function<String, T> parse) {
+    List<T> out = new ArrayList<>();
+    for (String entry : list.split(",")) {
+      if (!entry.isBlank()) {
+        out.add(parse.apply(entry.trim()));
+      }
+    }
+    return out;
   }
 
   /** "2s", "500ms": a duration as the table prints it. */
