@@ -2,8 +2,8 @@ package dev.rillet.jobs.bench;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
@@ -62,7 +62,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * tag, so steps do not overlap. Exactly-once runs then measure the committed latency at one rate
  * per checkpoint interval.
  */
-public final class E2eBenchCommand implements Rillet.Command {
+public final class E2eBenchCommand implements Command {
   static final ConfigOption<String> PARALLELISMS =
       ConfigOptions.key("parallelisms")
           .stringType()

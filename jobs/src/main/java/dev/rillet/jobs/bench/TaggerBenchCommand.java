@@ -1,7 +1,7 @@
 package dev.rillet.jobs.bench;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.recurrent.RecurrentTagger;
@@ -25,7 +25,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * MiniCluster for several bundle sizes, run side by side in one process so the ratios compare like
  * with like. Input: many interleaved streams of vocabulary words, a few tokens per event.
  */
-public final class TaggerBenchCommand implements Rillet.Command {
+public final class TaggerBenchCommand implements Command {
   static final ConfigOption<Integer> STREAMS =
       ConfigOptions.key("streams")
           .intType()
