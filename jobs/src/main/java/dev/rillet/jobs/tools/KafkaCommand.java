@@ -2,8 +2,8 @@ package dev.rillet.jobs.tools;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.embedded.EmbeddedKafka;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.List;
