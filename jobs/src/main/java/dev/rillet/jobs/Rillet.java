@@ -2,6 +2,7 @@ package dev.rillet.jobs;
 
 import dev.rillet.jobs.backfill.BackfillCommand;
 import dev.rillet.jobs.bench.E2eBenchCommand;
+import dev.rillet.jobs.bench.StateBenchCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
@@ -47,6 +48,7 @@ public final class Rillet {
           new TokenizeCommand(),
           new TaggerBenchCommand(),
           new E2eBenchCommand(),
+          new StateBenchCommand(),
           new ConvertElmoCommand(),
           new ElmoEmbedCommand(),
           new ElmoBenchCommand()

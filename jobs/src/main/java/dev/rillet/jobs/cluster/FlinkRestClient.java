@@ -186,6 +186,35 @@ public final class FlinkRestClient {
   }
 
   /**
+   * Checkpoint statistics of a job: counts, the latest completed checkpoint's id, full state size
+   * and incremental size (bytes; equal without incremental checkpoints), and the longest end-to-end
+   * duration of a completed checkpoint.
+   *
+   * @param triggered checkpoints triggered so far, which with ids counting from 1 and no restore is
+   *     also the newest id handed out
+   */
+  public record CheckpointStats(
+      long completed,
+      long triggered,
+      long latestId,
+      long latestStateSize,
+      long latestCheckpointedSize,
+      long maxDurationMillis) {}
+
+  /** {@code GET /jobs/<id>/checkpoints}, with sizes and durations. */
+  public CheckpointStats checkpointStats(String jobId) {
+    JsonNode c = get("jobs/" + jobId + "/checkpoints");
+    JsonNode latest = c.path("latest").path("completed");
+    return new CheckpointStats(
+        c.path("counts").path("completed").asLong(),
+        c.path("counts").path("total").asLong(),
+        latest.path("id").asLong(0),
+        latest.path("state_size").asLong(0),
+        latest.path("checkpointed_size").asLong(0),
+        c.path("summary").path("end_to_end_duration").path("max").asLong(0));
+  }
+
+  /**
    * Stops the job with a savepoint ({@code POST /jobs/<id>/stop}) and waits for it; returns the
    * savepoint's path.
    *
