@@ -2,8 +2,8 @@ package dev.rillet.jobs.bench;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.cluster.FlinkRestClient;
@@ -14,9 +14,9 @@ import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
-import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.OrderedProducers;
+import dev.rillet.kafka.embedded.EmbeddedKafka;
 import dev.rillet.tokenize.WordTokenizer;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -66,7 +66,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * tag, so steps do not overlap. Exactly-once runs then measure the committed latency at one rate
  * per checkpoint interval.
  */
-public final class E2eBenchCommand implements Rillet.Command {
+public final class E2eBenchCommand implements Command {
   static final ConfigOption<String> PARALLELISMS =
       ConfigOptions.key("parallelisms")
           .stringType()

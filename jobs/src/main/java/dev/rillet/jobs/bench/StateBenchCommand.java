@@ -1,8 +1,8 @@
 package dev.rillet.jobs.bench;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cluster.FlinkRestClient;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
@@ -50,7 +50,7 @@ import org.apache.flink.util.FileUtils;
  * for a checkpoint that completes after the last token was tagged and reads its size from the
  * MiniCluster's REST API.
  */
-public final class StateBenchCommand implements Rillet.Command {
+public final class StateBenchCommand implements Command {
   static final ConfigOption<Integer> STREAMS =
       ConfigOptions.key("streams")
           .intType()

@@ -1,8 +1,8 @@
 package dev.rillet.jobs.bench;
 
 import ai.onnxruntime.OrtEnvironment;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.onnx.RecurrentModelPackage;
@@ -47,7 +47,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * size 1 is token-by-token stepping, the tagger as it was before long runs were chunked. The
  * network buffer timeout is 0, so records do not wait in Flink's buffers.
  */
-public final class TaggerBenchCommand implements Rillet.Command {
+public final class TaggerBenchCommand implements Command {
   static final ConfigOption<Integer> STREAMS =
       ConfigOptions.key("streams")
           .intType()

@@ -2,7 +2,7 @@ package dev.rillet.jobs.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package dev.rillet.kafka;
+package dev.rillet.kafka.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
