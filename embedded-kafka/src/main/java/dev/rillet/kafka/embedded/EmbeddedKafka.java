@@ -14,7 +14,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
-import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -23,6 +22,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * A real, in-process, single-node Kafka (KRaft, combined broker + controller) for the demo and for
@@ -192,7 +192,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     if (temporary) {
       try {
-        FileUtils.deleteDirectory(logDir().toFile());
+        Utils.delete(logDir().toFile());
       } catch (IOException e) {
         throw new UncheckedIOException("cannot delete Kafka log dir " + logDir(), e);
       }
