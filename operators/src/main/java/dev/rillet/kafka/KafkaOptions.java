@@ -30,6 +30,16 @@ public final class KafkaOptions {
           .defaultValue("rillet.text")
           .withDescription("Topic of the input TextEvents (Avro, key = streamId).");
 
+  public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
+      ConfigOptions.key("model-updates-topic")
+          .stringType()
+          .defaultValue("rillet.model-updates")
+          .withDescription(
+              "Model-control topic of the live job: ModelUpdate records (written by ./rillet"
+                  + " model-update) switch the tagger to another model package while the job"
+                  + " runs. Read from the job's launch time on (from a checkpoint or savepoint: from"
+                  + " where it was). The topic may be created later. Empty: no model updates.");
+
   public static final ConfigOption<String> TAGS_TOPIC =
       ConfigOptions.key("tags-topic")
           .stringType()
@@ -118,6 +128,7 @@ public final class KafkaOptions {
     return List.of(
         BOOTSTRAP_SERVERS,
         INPUT_TOPIC,
+        MODEL_UPDATES_TOPIC,
         TAGS_TOPIC,
         SENTIMENT_TOPIC,
         SENTENCES_TOPIC,

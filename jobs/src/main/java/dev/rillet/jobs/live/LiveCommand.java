@@ -105,7 +105,12 @@ public final class LiveCommand implements Rillet.Command {
     // Loaded once here to fail fast; on a local MiniCluster the operators share this copy.
     try (var elmo = stage == null ? null : stage.check()) {
       StreamExecutionEnvironment env = LiveEnvironment.create(conf, flink);
-      LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
+      LiveJob.build(
+          env,
+          conf,
+          model.dir(),
+          LiveJob.liveSource(conf),
+          LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
       JobClient client = env.executeAsync("rillet-live");
       System.err.println(
           "rillet live: job "
