@@ -35,6 +35,12 @@ public final class ModelRecord {
    */
   public String startModelId;
 
+  /**
+   * For the active model: the policy of the update that installed it (RESET for the job's --model),
+   * which streams still on an older model follow at their next event; null otherwise.
+   */
+  public String policy;
+
   public ModelRecord() {}
 
   ModelRecord(
@@ -64,12 +70,13 @@ public final class ModelRecord {
         && Objects.equals(packageDir, r.packageDir)
         && Objects.equals(role, r.role)
         && Objects.equals(updateId, r.updateId)
-        && Objects.equals(startModelId, r.startModelId);
+        && Objects.equals(startModelId, r.startModelId)
+        && Objects.equals(policy, r.policy);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(modelId, packageDir, role, updateId, updateTime, startModelId);
+    return Objects.hash(modelId, packageDir, role, updateId, updateTime, startModelId, policy);
   }
 
   @Override

@@ -27,6 +27,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -95,7 +96,10 @@ import org.slf4j.LoggerFactory;
  * models are released at once); {@code DRAIN} lets a stream that has state on an older model keep
  * it until it ends or expires, while new streams start on the new model; the older model stays
  * loaded until its last stream is gone. {@code streams} in the metric group {@code model=<id>}
- * counts the stream states per model id. {@code REPLAY} is refused by this version.
+ * counts the stream states per model id. {@code REPLAY} works like RESET, except that the zero
+ * state is first run through the stream's last {@code replayTokens} tokens (kept in keyed state for
+ * this purpose only when {@code replayTokens > 0}; without them REPLAY is refused), so its tags
+ * continue with that context.
  *
  * <p><b>Restoring.</b> The operator state records the loaded models ({@link ModelRecord}: id,
  * package folder, role, the update that installed it, the model the job was started with) and, as
@@ -118,6 +122,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   static final String STATE_NAME = "recurrent-state";
   static final String MODEL_STATE_NAME = "recurrent-model";
   static final String MODELS_STATE_NAME = "recurrent-models";
+  static final String RECENT_STATE_NAME = "recurrent-recent-tokens";
 
   private static final Logger LOG = LoggerFactory.getLogger(RecurrentTagger.class);
 
@@ -125,6 +130,15 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private final int maxBatchSize;
   private final int maxChunkTokens;
   private final int intraOpThreads;
+  private final int replayTokens;
+
+  /** The policy of the update that installed the active model (RESET for the job's --model). */
+  private transient ModelUpdatePolicy switchPolicy;
+
+  /** Each stream's last {@link #replayTokens} token texts; null when replayTokens is 0. */
+  private transient ValueState<String[]> recentState;
+
+  private transient Counter replayedTokens;
 
   /** The model serving new streams (and every stream after a RESET). */
   private transient ModelRuntime active;
@@ -183,6 +197,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     this.maxBatchSize = b.maxBatchSize;
     this.maxChunkTokens = b.maxChunkTokens;
     this.intraOpThreads = b.intraOpThreads;
+    this.replayTokens = b.replayTokens;
   }
 
   public static Builder builder() {
@@ -234,6 +249,12 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     state =
         getPartitionedState(
             new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE));
+    if (replayTokens > 0) {
+      recentState =
+          getPartitionedState(
+              new ValueStateDescriptor<>(
+                  RECENT_STATE_NAME, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO));
+    }
     bundle = new LinkedHashMap<>();
     round = new ArrayList<>(maxBatchSize);
     batch = new ArrayList<>(maxBatchSize);
@@ -244,6 +265,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     stateResets = getMetricGroup().counter("stateResetsOnModelChange");
     updatesApplied = getMetricGroup().counter("modelUpdatesApplied");
     updatesRefused = getMetricGroup().counter("modelUpdatesRefused");
+    replayedTokens = getMetricGroup().counter("replayedTokens");
     getMetricGroup().gauge("modelSwapMillis", () -> lastSwapMillis);
     batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     chunkLengths =
@@ -266,6 +288,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
    */
   private ModelRuntime restoreActive(ModelRuntime flag) {
     startModelId = flag.modelId;
+    switchPolicy = ModelUpdatePolicy.RESET;
     ModelRecord restored =
         restoredModels.stream()
             .filter(ModelRecord::isActive)
@@ -285,6 +308,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       return flag;
     }
     startModelId = restored.startModelId;
+    if (restored.policy != null) {
+      switchPolicy = ModelUpdatePolicy.valueOf(restored.policy);
+    }
     ModelRuntime serving;
     if (restored.modelId.equals(flag.modelId)) {
       serving = flag;
@@ -367,7 +393,8 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
    * counted; otherwise every state is read once.
    */
   private void countRestoredStreams() throws Exception {
-    if (restoredModels.isEmpty()) {
+    boolean updated = restoredModels.stream().anyMatch(r -> r.updateId != null || !r.isActive());
+    if (!updated) {
       try (var keys = getKeyedStateBackend().getKeys(STATE_NAME, VoidNamespace.INSTANCE)) {
         activeStreams = keys.count();
       }
@@ -431,8 +458,11 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     ModelUpdate update = element.getValue();
     String id = update.getUpdateId();
     ModelUpdatePolicy policy = update.getPolicy();
-    if (policy == ModelUpdatePolicy.REPLAY) {
-      refuse(update, "policy REPLAY is not supported by this version; send RESET or DRAIN");
+    if (policy == ModelUpdatePolicy.REPLAY && replayTokens == 0) {
+      refuse(
+          update,
+          "policy REPLAY needs the streams' recent tokens, which this job does not keep: start it"
+              + " with --replay-tokens N (e.g. 32), or send RESET or DRAIN");
       return;
     }
     if (update.getModelId().equals(active.modelId)) {
@@ -477,13 +507,14 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     next.updateId = id;
     next.updateTime = update.getCreatedAt();
     active = next;
+    switchPolicy = policy;
     registerModelGauge(next.modelId);
     if (policy == ModelUpdatePolicy.DRAIN && streams(old.modelId) > 0) {
       draining.put(old.modelId, old);
     } else {
       old.close();
     }
-    if (policy == ModelUpdatePolicy.RESET) {
+    if (policy != ModelUpdatePolicy.DRAIN) {
       // Every stream moves at its next event: nothing runs on the older models any more.
       draining.values().forEach(ModelRuntime::close);
       draining.clear();
@@ -561,7 +592,11 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   }
 
   private ModelRecord record(ModelRuntime m, String role) {
-    return new ModelRecord(m.modelId, m.dir, role, m.updateId, m.updateTime, startModelId);
+    ModelRecord r = new ModelRecord(m.modelId, m.dir, role, m.updateId, m.updateTime, startModelId);
+    if (m == active) {
+      r.policy = switchPolicy.name();
+    }
+    return r;
   }
 
   @Override
@@ -625,6 +660,13 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         slot.state = state.value();
         slot.hadState = slot.state != null;
         slot.loaded = true;
+        if (recentState != null) {
+          String[] recent = recentState.value();
+          slot.recent = new ArrayDeque<>(replayTokens);
+          if (recent != null) {
+            slot.recent.addAll(List.of(recent));
+          }
+        }
       }
       slot.chunked = false;
     }
@@ -678,8 +720,14 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         if (slot.hadState) {
           state.clear();
         }
+        if (recentState != null) {
+          recentState.clear();
+        }
       } else {
         state.update(slot.state);
+        if (recentState != null) {
+          recentState.update(slot.recent.toArray(new String[0]));
+        }
       }
       it.remove();
     }
@@ -722,7 +770,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
    * Emits the slot's finished events and starts the next ones until the head event has a token
    * waiting for a step. Returns false when the slot has nothing left to step.
    */
-  private boolean advanceToNextToken(StreamSlot slot) {
+  private boolean advanceToNextToken(StreamSlot slot) throws OrtException {
     while (!slot.queue.isEmpty()) {
       PendingEvent head = slot.queue.peek();
       if (!head.started) {
@@ -737,7 +785,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     return false;
   }
 
-  private void begin(StreamSlot slot, PendingEvent p) {
+  private void begin(StreamSlot slot, PendingEvent p) throws OrtException {
     p.started = true;
     SegmentedEvent e = p.event;
     p.model = active;
@@ -754,6 +802,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         slot.state.reset(active.modelId, active.packedStateSize());
       }
       countStream(active.modelId, 1);
+      if (slot.recent != null) {
+        slot.recent.clear();
+      }
     } else if (!active.modelId.equals(slot.state.modelId)) {
       ModelRuntime own = draining.get(slot.state.modelId);
       if (own != null && fits(slot.state, own)) {
@@ -765,6 +816,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         countStream(slot.state.modelId, -1);
         countStream(active.modelId, 1);
         slot.state.switchModel(active.modelId, active.packedStateSize());
+        if (switchPolicy == ModelUpdatePolicy.REPLAY && slot.recent != null) {
+          replay(slot, active);
+        }
         p.modelSwitched = true;
       }
     } else if (!fits(slot.state, active)) {
@@ -775,6 +829,41 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     p.allocate();
     slot.state.lastSeq = e.seq;
     slot.state.lastActivity = e.eventTime;
+  }
+
+  /**
+   * Runs the stream's recent tokens through {@code model} from its (zero) state, outputs unused, so
+   * the stream's next token continues with that context. Called while a round is being gathered,
+   * before any step of it has set the runner's inputs.
+   */
+  private void replay(StreamSlot slot, ModelRuntime model) throws OrtException {
+    String[] tokens = slot.recent.toArray(new String[0]);
+    RecurrentStepRunner runner = model.runner;
+    for (int from = 0; from < tokens.length; from += model.chunkTokens) {
+      int steps = Math.min(model.chunkTokens, tokens.length - from);
+      runner.putState(1, 0, slot.state.tensors);
+      if (model.chunkTokens > 1) {
+        for (int t = 0; t < steps; t++) {
+          runner.setChunkToken(t, model.vocabulary.id(tokens[from + t]));
+        }
+        runner.runChunk(steps);
+      } else {
+        runner.setToken(0, model.vocabulary.id(tokens[from]));
+        runner.run(1);
+      }
+      runner.getState(1, 0, slot.state.tensors);
+    }
+    replayedTokens.inc(tokens.length);
+  }
+
+  /** Keeps the last {@link #replayTokens} token texts of the stream, when REPLAY is possible. */
+  private void remember(StreamSlot slot, String token) {
+    if (slot.recent != null) {
+      if (slot.recent.size() == replayTokens) {
+        slot.recent.pollFirst();
+      }
+      slot.recent.addLast(token);
+    }
   }
 
   private static boolean fits(RecurrentState s, ModelRuntime m) {
@@ -833,6 +922,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       StreamSlot slot = slots.get(from + row);
       PendingEvent p = slot.queue.peek();
       runner.getState(b, row, slot.state.tensors);
+      remember(slot, p.event.tokens[p.next].text);
       int i = p.next++;
       p.tags[i] = tagLabels[runner.bestTag(row, p.tagProbabilities, i)];
       slot.state.nextPosition++;
@@ -866,6 +956,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     runner.getState(1, 0, slot.state.tensors);
     for (int t = 0; t < steps; t++) {
       p.tags[first + t] = model.tagLabels[runner.bestTag(t, p.tagProbabilities, first + t)];
+      remember(slot, tokens[first + t].text);
     }
     p.next = first + steps;
     slot.state.nextPosition += steps;
@@ -905,6 +996,10 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     final Object key;
     final ArrayDeque<PendingEvent> queue = new ArrayDeque<>(4);
     RecurrentState state;
+
+    /** The stream's last token texts (for REPLAY); null when the tagger keeps none. */
+    ArrayDeque<String> recent;
+
     boolean hadState;
 
     /** {@link #state} was read from keyed state; it stays in memory while the slot is bundled. */
@@ -957,6 +1052,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     private int maxChunkTokens = 256;
     private Duration maxDelay = Duration.ofMillis(5);
     private int intraOpThreads = 1;
+    private int replayTokens = 0;
 
     private Builder() {}
 
@@ -999,6 +1095,16 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       return this;
     }
 
+    /**
+     * Keep each stream's last {@code n} tokens in keyed state, so that a model update with policy
+     * REPLAY can rebuild the stream's state on the new model from them. Default 0: none kept (no
+     * cost per token), and REPLAY updates are refused.
+     */
+    public Builder replayTokens(int n) {
+      this.replayTokens = n;
+      return this;
+    }
+
     public RecurrentTagger build() {
       List<String> problems = new ArrayList<>();
       if (modelDir == null) {
@@ -1024,6 +1130,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       }
       if (intraOpThreads < 1) {
         problems.add("intraOpThreads must be >= 1, got " + intraOpThreads);
+      }
+      if (replayTokens < 0) {
+        problems.add("replayTokens must be >= 0, got " + replayTokens);
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

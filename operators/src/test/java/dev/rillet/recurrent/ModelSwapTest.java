@@ -33,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       event on they equal a fresh run of the new model over the tokens after the switch;
  *   <li>DRAIN: a stream that started before the update equals a run of the old model to its end; a
  *       stream that starts after it equals a run of the new model.
+ *   <li>REPLAY: a stream's outputs after the switch equal a run of the new model over its last N
+ *       tokens before the switch followed by its tokens after it.
  * </ul>
  */
 class ModelSwapTest {
@@ -57,9 +59,16 @@ class ModelSwapTest {
   private static KeyedTwoInputStreamOperatorTestHarness<
           String, SegmentedEvent, ModelUpdate, TaggedEvent>
       harness(Path model) throws Exception {
+    return harness(model, 0);
+  }
+
+  private static KeyedTwoInputStreamOperatorTestHarness<
+          String, SegmentedEvent, ModelUpdate, TaggedEvent>
+      harness(Path model, int replayTokens) throws Exception {
     RecurrentTagger tagger =
         RecurrentTagger.builder()
             .modelDir(model)
+            .replayTokens(replayTokens)
             .maxBundleTokens(1000)
             .maxBatchSize(64)
             .maxDelay(Duration.ofMillis(50))
@@ -363,6 +372,54 @@ class ModelSwapTest {
     TaggedEvent moved = out.get(1);
     assertThat(moved.modelSwitched).isTrue();
     assertSameTags(moved, reference(RNN, List.of(ev("a", 1, 2, "sat"))).get(0));
+  }
+
+  @Test
+  void replayRebuildsEachStreamFromItsLastTokensOnTheNewModel() throws Exception {
+    String lstmId = modelIdOf(LSTM);
+    List<SegmentedEvent> before =
+        List.of(
+            ev("a", 0, 0, "the", "cat"),
+            ev("a", 1, 2, "sat", "on", "the"),
+            ev("b", 0, 0, "a", "dog"));
+    List<SegmentedEvent> after = List.of(ev("a", 2, 5, "mat", "today"), ev("b", 1, 2, "barked"));
+
+    // Uninterrupted, and with a checkpoint between the update and the next events.
+    for (boolean restore : new boolean[] {false, true}) {
+      var h = harness(GRU, 4);
+      h.open();
+      before.forEach(e -> process(h, e));
+      h.processElement2(update("u1", LSTM, lstmId, ModelUpdatePolicy.REPLAY), 0);
+      var live = h;
+      if (restore) {
+        h.prepareSnapshotPreBarrier(1);
+        OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        h.close();
+        live = harness(GRU, 4);
+        live.initializeState(snapshot);
+        live.open();
+      }
+      drain(live);
+      var run = live;
+      after.forEach(e -> process(run, e));
+      tagger(live).finish();
+      Map<String, List<TaggedEvent>> actual = byStream(drain(live));
+      live.close();
+
+      // "a": its last 4 tokens (cat sat on the), then the new event, through a fresh LSTM.
+      TaggedEvent a =
+          reference(
+                  LSTM,
+                  List.of(ev("a", 1, 0, "cat", "sat", "on", "the"), ev("a", 2, 4, "mat", "today")))
+              .get(1);
+      // "b" had only 2 tokens.
+      TaggedEvent b =
+          reference(LSTM, List.of(ev("b", 0, 0, "a", "dog"), ev("b", 1, 2, "barked"))).get(1);
+      assertSameTags(actual.get("a").get(0), a);
+      assertSameTags(actual.get("b").get(0), b);
+      assertThat(actual.get("a").get(0).modelSwitched).isTrue();
+      assertThat(actual.get("a").get(0).tokensSeen).isEqualTo(7);
+    }
   }
 
   @Test

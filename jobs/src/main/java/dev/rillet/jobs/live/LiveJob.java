@@ -253,6 +253,7 @@ public final class LiveJob {
             .maxBatchSize(conf.get(PipelineOptions.MAX_BATCH_SIZE))
             .maxDelay(conf.get(PipelineOptions.MAX_BUNDLE_DELAY))
             .intraOpThreads(conf.get(PipelineOptions.INTRA_OP_THREADS))
+            .replayTokens(conf.get(PipelineOptions.REPLAY_TOKENS))
             .build();
     // The segmenter's output is still partitioned by streamId: keep the chain, no re-shuffle.
     var keyed = DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId);

@@ -111,6 +111,15 @@ public final class PipelineOptions {
               "Checkpoint interval. Outputs become visible to read_committed consumers when the"
                   + " checkpoint that covers them completes, so this bounds end-to-end latency.");
 
+  public static final ConfigOption<Integer> REPLAY_TOKENS =
+      ConfigOptions.key("replay-tokens")
+          .intType()
+          .defaultValue(0)
+          .withDescription(
+              "Keep each stream's last N tokens in state, so that a model update with policy"
+                  + " replay rebuilds the stream's hidden state on the new model from them before"
+                  + " its next token. 0 (default): none kept, and replay updates are refused.");
+
   /** Every pipeline option, in the order --help lists them. */
   public static List<ConfigOption<?>> all() {
     return List.of(
@@ -126,6 +135,7 @@ public final class PipelineOptions {
         STREAM_TTL,
         MAX_OUT_OF_ORDERNESS,
         SOURCE_IDLE_TIMEOUT,
-        CHECKPOINT_INTERVAL);
+        CHECKPOINT_INTERVAL,
+        REPLAY_TOKENS);
   }
 }

@@ -48,7 +48,9 @@ public final class ModelUpdateCommand implements Rillet.Command {
               "What happens to running streams. reset: each moves to the new model at its next"
                   + " event, from a zero state (its tags then lack the context before it). drain:"
                   + " each keeps its model until it ends or expires; new streams use the new"
-                  + " model. replay: not supported yet.");
+                  + " model. replay: as reset, but each stream's state is first rebuilt on the"
+                  + " new model from its last tokens (the job must run with --replay-tokens N,"
+                  + " or it refuses the update).");
 
   static final ConfigOption<String> TOPIC =
       ConfigOptions.key("topic")
@@ -129,11 +131,6 @@ public final class ModelUpdateCommand implements Rillet.Command {
       policy = ModelUpdatePolicy.valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--policy " + value + ": expected reset, drain or replay");
-    }
-    if (policy == ModelUpdatePolicy.REPLAY) {
-      throw new IllegalArgumentException(
-          "--policy replay is not supported by this version (the job would refuse it); use reset"
-              + " or drain");
     }
     return policy;
   }

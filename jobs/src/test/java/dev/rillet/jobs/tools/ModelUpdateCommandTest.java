@@ -20,8 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code rillet model-update}: a sound package becomes one ModelUpdate on the topic; a broken one,
- * an unknown policy and the unsupported replay are refused before anything is written.
+ * {@code rillet model-update}: a sound package becomes one ModelUpdate on the topic; a broken one
+ * and an unknown policy are refused before anything is written.
  */
 class ModelUpdateCommandTest {
   @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
@@ -81,19 +81,6 @@ class ModelUpdateCommandTest {
                 servers))
         .contains("--model " + broken)
         .contains("vocab");
-    assertThat(
-            run(
-                2,
-                "model-update",
-                "--model",
-                TestModels.get("test-gru").toString(),
-                "--policy",
-                "replay",
-                "--topic",
-                "updates-bad",
-                "--bootstrap-servers",
-                servers))
-        .contains("replay is not supported");
     assertThat(
             run(
                 2,
