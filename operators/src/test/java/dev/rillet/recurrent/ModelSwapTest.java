@@ -234,6 +234,47 @@ class ModelSwapTest {
   }
 
   @Test
+  void aFailureAfterTheUpdateBeforeTheNextCheckpointReplaysTheUpdateFromTheCheckpointBefore()
+      throws Exception {
+    String lstmId = modelIdOf(LSTM);
+    ModelUpdate update = update("u1", LSTM, lstmId, ModelUpdatePolicy.RESET);
+    List<SegmentedEvent> after = List.of(ev("a", 1, 2, "on", "the", "mat"), ev("b", 0, 0, "hi"));
+
+    var first = harness(GRU);
+    first.open();
+    process(first, ev("a", 0, 0, "the", "cat"));
+    first.prepareSnapshotPreBarrier(1);
+    OperatorSubtaskState beforeUpdate = first.snapshot(1, 1);
+    drain(first);
+    // The update and more events, then the task fails before the next checkpoint: these outputs
+    // are never committed (the sinks commit with checkpoints).
+    first.processElement2(update, 0);
+    after.forEach(e -> process(first, e));
+    tagger(first).finish();
+    List<TaggedEvent> failedAttempt = drain(first);
+    first.close();
+
+    // The restart restores the checkpoint before the update: the GRU serves, and the sources
+    // replay the update and the events after that checkpoint.
+    var second = harness(GRU);
+    second.initializeState(beforeUpdate);
+    second.open();
+    assertThat(tagger(second).activeModelId()).isEqualTo(GRU_ID);
+    second.processElement2(update, 0);
+    after.forEach(e -> process(second, e));
+    tagger(second).finish();
+    List<TaggedEvent> replayed = drain(second);
+    second.close();
+
+    assertThat(replayed).hasSameSizeAs(failedAttempt);
+    for (int i = 0; i < replayed.size(); i++) {
+      assertSameTags(replayed.get(i), failedAttempt.get(i));
+      assertThat(replayed.get(i).modelSwitched).isEqualTo(failedAttempt.get(i).modelSwitched);
+    }
+    assertThat(replayed).extracting(t -> t.modelId).containsOnly(lstmId);
+  }
+
+  @Test
   void aStateWithoutUpdatesIsStillRefusedByAnotherModel() throws Exception {
     var gru = harness(GRU);
     gru.open();
