@@ -87,19 +87,19 @@ import org.slf4j.LoggerFactory;
  * applied where it stands in the subtask's input: the package is loaded and validated synchronously
  * in {@link #processElement2}, then the bundle is flushed on the old model, then the new one serves
  * every event that comes after the update. Loading on the task thread stalls the subtask once for
- * the load time (tens of milliseconds for the shipped packages; see docs/operations.md), which
- * updates, rare by nature, can afford; loading in the background and switching "when ready" would
- * put the switch at a point that depends on timing, not on the input. A package that cannot be
- * loaded, is invalid, or is not the model the update names is refused: a log line names the
- * problem, {@code modelUpdatesRefused} counts it, the old model keeps serving. Policies (per
- * update): {@code RESET} moves every stream to the new model at its next event (see above; older
- * models are released at once); {@code DRAIN} lets a stream that has state on an older model keep
- * it until it ends or expires, while new streams start on the new model; the older model stays
- * loaded until its last stream is gone. {@code streams} in the metric group {@code model=<id>}
- * counts the stream states per model id. {@code REPLAY} works like RESET, except that the zero
- * state is first run through the stream's last {@code replayTokens} tokens (kept in keyed state for
- * this purpose only when {@code replayTokens > 0}; without them REPLAY is refused), so its tags
- * continue with that context.
+ * the load time (tens to hundreds of milliseconds for the shipped packages; see
+ * docs/operations.md), which updates, rare by nature, can afford; loading in the background and
+ * switching "when ready" would put the switch at a point that depends on timing, not on the input.
+ * A package that cannot be loaded, is invalid, or is not the model the update names is refused: a
+ * log line names the problem, {@code modelUpdatesRefused} counts it, the old model keeps serving.
+ * Policies (per update): {@code RESET} moves every stream to the new model at its next event (see
+ * above; older models are released at once); {@code DRAIN} lets a stream that has state on an older
+ * model keep it until it ends or expires, while new streams start on the new model; the older model
+ * stays loaded until its last stream is gone. {@code streams} in the metric group {@code
+ * model=<id>} counts the stream states per model id. {@code REPLAY} works like RESET, except that
+ * the zero state is first run through the stream's last {@code replayTokens} tokens (kept in keyed
+ * state for this purpose only when {@code replayTokens > 0}; without them REPLAY is refused), so
+ * its tags continue with that context.
  *
  * <p><b>Restoring.</b> The operator state records the loaded models ({@link ModelRecord}: id,
  * package folder, role, the update that installed it, the model the job was started with) and, as
