@@ -123,12 +123,14 @@ public final class KafkaOptions {
                   + " retention check, so backfill old ranges with WRITE_TIME or a longer"
                   + " retention.");
 
-  /** Every option above, for help output. */
+  /**
+   * Every option above but {@link #MODEL_UPDATES_TOPIC} (only the live job reads it), for help
+   * output.
+   */
   public static List<ConfigOption<?>> all() {
     return List.of(
         BOOTSTRAP_SERVERS,
         INPUT_TOPIC,
-        MODEL_UPDATES_TOPIC,
         TAGS_TOPIC,
         SENTIMENT_TOPIC,
         SENTENCES_TOPIC,

@@ -55,6 +55,9 @@ public final class LiveCommand implements Rillet.Command {
     List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
     options.addAll(PipelineOptions.all());
     options.addAll(SentenceOptions.all());
+    // Model updates: a live job's alone (backfill and the demo run one model).
+    options.add(KafkaOptions.MODEL_UPDATES_TOPIC);
+    options.add(PipelineOptions.REPLAY_TOKENS);
     return options;
   }
 

@@ -120,7 +120,10 @@ public final class PipelineOptions {
                   + " replay rebuilds the stream's hidden state on the new model from them before"
                   + " its next token. 0 (default): none kept, and replay updates are refused.");
 
-  /** Every pipeline option, in the order --help lists them. */
+  /**
+   * Every pipeline option but {@link #REPLAY_TOKENS} (it serves model updates, which only the live
+   * job takes), in the order --help lists them.
+   */
   public static List<ConfigOption<?>> all() {
     return List.of(
         MODEL,
@@ -135,7 +138,6 @@ public final class PipelineOptions {
         STREAM_TTL,
         MAX_OUT_OF_ORDERNESS,
         SOURCE_IDLE_TIMEOUT,
-        CHECKPOINT_INTERVAL,
-        REPLAY_TOKENS);
+        CHECKPOINT_INTERVAL);
   }
 }
