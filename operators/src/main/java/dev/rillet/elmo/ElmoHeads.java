@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rillet.onnx.Logits;
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.Vocabulary;
 import dev.rillet.onnx.VocabularySection;
 import java.io.IOException;
@@ -118,9 +119,7 @@ public final class ElmoHeads implements AutoCloseable {
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     OrtSession s = null;
     try {
-      o.setIntraOpNumThreads(intraOpThreads);
-      o.setInterOpNumThreads(1);
-      o.addConfigEntry("session.intra_op.allow_spinning", "0");
+      OrtSettings.configure(o, intraOpThreads);
       s = OrtEnvironment.getEnvironment().createSession(file.toString(), o);
       check(s);
     } catch (OrtException e) {
@@ -148,6 +147,7 @@ public final class ElmoHeads implements AutoCloseable {
    *
    * @throws ModelPackageException when the manifest or graph is missing, invalid or inconsistent,
    *     or the package lacks {@code head} (its labels or its graph output); the message names it
+   * @throws IllegalArgumentException when intraOpThreads &lt; 1
    */
   public static ElmoHeads load(Path dir, int intraOpThreads, SentimentHead head) {
     Path manifest = dir.resolve("manifest.json");

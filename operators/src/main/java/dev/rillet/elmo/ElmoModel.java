@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.rillet.onnx.OrtSettings;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -112,11 +113,7 @@ public final class ElmoModel implements AutoCloseable {
     OrtSession e = null;
     String where = main.where();
     try {
-      options.setIntraOpNumThreads(intraOpThreads);
-      options.setInterOpNumThreads(1);
-      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      // Spinning pool threads would take the cores other operators need between calls.
-      options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      OrtSettings.configure(options, intraOpThreads);
       s = main.open(env, options);
       Map<String, NodeInfo> inputs = s.getInputInfo();
       Map<String, NodeInfo> outputs = s.getOutputInfo();

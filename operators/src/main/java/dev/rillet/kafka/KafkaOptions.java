@@ -33,12 +33,13 @@ public final class KafkaOptions {
   public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
       ConfigOptions.key("model-updates-topic")
           .stringType()
-          .defaultValue("rillet.model-updates")
+          .noDefaultValue()
           .withDescription(
-              "Model-control topic of the live job: ModelUpdate records (written by ./rillet"
-                  + " model-update) switch the tagger to another model package while the job"
-                  + " runs. Read from the job's launch time on (from a checkpoint or savepoint: from"
-                  + " where it was). The topic may be created later. Empty: no model updates.");
+              "Model-control topic of the live job, e.g. rillet.model-updates: ModelUpdate"
+                  + " records (written by ./rillet model-update) switch the tagger to another model"
+                  + " package while the job runs. Read from the job's launch time on (from a"
+                  + " checkpoint or savepoint: from where it was). The topic may be created later."
+                  + " Not set (default): the job takes no model updates.");
 
   public static final ConfigOption<String> TAGS_TOPIC =
       ConfigOptions.key("tags-topic")

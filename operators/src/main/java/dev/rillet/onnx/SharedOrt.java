@@ -28,8 +28,7 @@ public final class SharedOrt {
 
   /**
    * Returns a lease on the package in {@code dir}, loading it on first use with a session of {@code
-   * intraOpThreads} intra-op threads (inter-op 1, sequential execution, no spinning: idle pool
-   * threads would otherwise burn the cores other subtasks need).
+   * intraOpThreads} intra-op threads and the other {@link OrtSettings}.
    *
    * @throws ModelPackageException when the package cannot be loaded or is invalid
    * @throws IllegalArgumentException when intraOpThreads &lt; 1
@@ -50,11 +49,7 @@ public final class SharedOrt {
   private static Loaded load(Key key) {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     try {
-      options.setIntraOpNumThreads(key.intraOpThreads);
-      options.setInterOpNumThreads(1);
-      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      OrtSettings.configure(options, key.intraOpThreads);
       RecurrentModelPackage pkg =
           RecurrentModelPackage.load(key.dir, OrtEnvironment.getEnvironment(), options);
       return new Loaded(pkg, options);

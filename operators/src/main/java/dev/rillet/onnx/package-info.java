@@ -6,6 +6,7 @@
  * fields, normalization) is documented in {@code docs/model-packages.md} and on {@link
  * dev.rillet.onnx.RecurrentModelPackage} and {@link dev.rillet.onnx.RecurrentModelManifest}. {@link
  * dev.rillet.onnx.RecurrentModelPackage#load} validates a package against its ONNX graph; {@link
- * dev.rillet.onnx.SharedOrt} shares loaded packages between operator subtasks of one JVM.
+ * dev.rillet.onnx.SharedOrt} shares loaded packages between operator subtasks of one JVM. {@link
+ * dev.rillet.onnx.OrtSettings} holds the ONNX Runtime session settings of every model, ELMo's too.
  */
 package dev.rillet.onnx;

@@ -67,12 +67,13 @@ import org.slf4j.LoggerFactory;
  * event (a 1 MB text of 200,000 tokens) must not hold up the other streams either, so the size and
  * delay triggers run only part of the bundle: every short stream's tokens and at most one chunk of
  * each long run. What is left stays in the bundle, with its state in memory, and the operator
- * continues it through the task's mailbox, one part per mail, so the input records that arrived
- * meanwhile (another stream's short event) are read and tagged between two chunks: another stream
- * waits at most its bundle delay plus one part. Watermarks that arrive meanwhile are held back
- * until the long event is done (see {@link BundlingOperator}); the checkpoint barrier and {@link
- * #finish()} still run everything. {@code maxChunkTokens} 1 turns chunking off: every token is a
- * {@code [B,1]} step and every flush runs its whole bundle, as before chunking existed.
+ * continues it through the task's mailbox once the input is quiet (see {@link #continueLongRuns}),
+ * so the input records that arrived meanwhile (other streams' short events) are read and tagged
+ * between two chunks: another stream waits at most its bundle delay plus one part. Watermarks that
+ * arrive meanwhile are held back until the long event is done (see {@link BundlingOperator}); the
+ * checkpoint barrier and {@link #finish()} still run everything. {@code maxChunkTokens} 1 turns
+ * chunking off: every token is a {@code [B,1]} step and every flush runs its whole bundle, as
+ * before chunking existed.
  *
  * <p><b>Lifecycle of a stream's state.</b> Created fresh on the stream's first event (or when the
  * segmenter says {@code freshStream}), released after an end-of-stream event or an expiry marker
@@ -175,6 +176,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private transient MailboxExecutor mailbox;
 
   private transient boolean continuationPending;
+
+  /** An input record arrived since the last part flush or continuation mail. */
+  private transient boolean inputArrived;
 
   private transient StreamRecord<TaggedEvent> reuse;
 
@@ -574,6 +578,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
     slot.queue.add(
         new PendingEvent(event, element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE));
+    inputArrived = true;
     // A token-less event (close marker, empty end of stream) still occupies the bundle: count it,
     // or a bundle of markers would wait for the delay timer.
     bundled(Math.max(1, event.tokens.length));
@@ -624,8 +629,15 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   /** Processes every short run in the bundle and at most one chunk of each long run. */
   @Override
   protected void flushPart() throws Exception {
+    inputArrived = false;
     run(true);
-    if (unfinished && !continuationPending) {
+    if (unfinished) {
+      continueLater();
+    }
+  }
+
+  private void continueLater() {
+    if (!continuationPending) {
       continuationPending = true;
       mailbox.execute(this::continueLongRuns, "RecurrentTagger: next chunk of a long event");
     }
@@ -636,11 +648,24 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     return unfinished;
   }
 
-  /** A mail: the next part of the long runs, after the input records that arrived meanwhile. */
+  /**
+   * A mail: the next part of the long runs once the input is quiet. The task runs one input record
+   * between two mails, so running a chunk in every mail would let the long event take one chunk per
+   * record of the other streams and starve them (a burst of 20 queued short events would wait 20
+   * chunks). While records keep arriving, the mail only steps aside; the long run then advances
+   * with the bundle's own size and delay flushes (the other streams' bundle plus one chunk), and
+   * chunk after chunk once the input has nothing waiting.
+   */
   private void continueLongRuns() throws Exception {
     continuationPending = false;
     // A full flush (checkpoint, finish) may have run the rest already, or the operator closed.
-    if (unfinished && active != null) {
+    if (!unfinished || active == null) {
+      return;
+    }
+    if (inputArrived) {
+      inputArrived = false;
+      continueLater();
+    } else {
       flushBundlePart();
     }
   }

@@ -255,14 +255,17 @@ class RecurrentTaggerTest {
     h.processElement(longEvent("huge", 0, 5000), 0);
     assertThat(h.extractOutputValues()).as("only a first chunk ran").isEmpty();
     h.processElement(ev("small", 0, 0, "the", "cat", "sat", "on", "it", "."), 0);
+    // The first mail steps aside for the input (a record arrived), the second runs a part: all of
+    // "small" and the second chunk of "huge".
     assertThat(TaggerHarness.runMails(h)).isEqualTo(1);
-    // One mail later (one more chunk of "huge"), "small" is tagged and "huge" is not.
+    assertThat(h.extractOutputValues()).isEmpty();
+    assertThat(TaggerHarness.runMails(h)).isEqualTo(1);
     assertThat(h.extractOutputValues()).extracting(t -> t.event.streamId).containsExactly("small");
     int mails = 0;
     while (h.getTaskMailbox().hasMail()) {
       mails += TaggerHarness.runMails(h);
     }
-    // "huge" had 18 chunks left after "small" was tagged.
+    // "huge" had 18 chunks left after "small" was tagged, one per mail.
     assertThat(mails).isEqualTo(18);
     List<TaggedEvent> out = TaggerHarness.outputs(h);
     assertThat(out).extracting(t -> t.event.streamId).containsExactly("small", "huge");
@@ -282,6 +285,22 @@ class RecurrentTaggerTest {
     assertSameTags(out.get(1), steppedOut.get(0));
     assertSameTags(out.get(0), steppedOut.get(1));
     stepped.close();
+    h.close();
+  }
+
+  @Test
+  void recordsArrivingWhileAHugeEventRunsAreReadBeforeItsNextChunk() throws Exception {
+    // A burst of 20 short events queued behind the huge one: each mail lets one record in
+    // without running a chunk, so all 20 are tagged together by the first part after the burst.
+    var h = TaggerHarness.open(GRU, 256, 64, 256);
+    h.processElement(longEvent("huge", 0, 5000), 0);
+    for (int s = 0; s < 20; s++) {
+      h.processElement(ev("s" + s, 0, 0, "a", "dog", "ran"), 0);
+      assertThat(TaggerHarness.runMails(h)).isEqualTo(1);
+      assertThat(h.extractOutputValues()).isEmpty();
+    }
+    TaggerHarness.runMails(h);
+    assertThat(h.extractOutputValues()).hasSize(20).noneMatch(t -> t.event.streamId.equals("huge"));
     h.close();
   }
 

@@ -1,7 +1,7 @@
 package dev.rillet.jobs.backfill;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.live.LiveJob;
@@ -39,7 +39,7 @@ import org.apache.kafka.clients.admin.NewTopic;
  * topic (or a file), in Flink BATCH mode, and writes the outputs for [from, to) to the backfill
  * topics, exactly once. See {@link BackfillEnvironment} for why the outputs equal the live job's.
  */
-public final class BackfillCommand implements Rillet.Command {
+public final class BackfillCommand implements Command {
   /** The output topic options: the ones a suffix applies to. */
   private static final List<ConfigOption<String>> OUTPUT_TOPICS =
       List.of(

@@ -2,17 +2,21 @@ package dev.rillet.jobs.bench;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
+import dev.rillet.jobs.cluster.ClusterOptions;
+import dev.rillet.jobs.cluster.ClusterSubmission;
+import dev.rillet.jobs.cluster.FlinkRestClient;
+import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
-import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.OrderedProducers;
+import dev.rillet.kafka.embedded.EmbeddedKafka;
 import dev.rillet.tokenize.WordTokenizer;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -30,11 +34,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -62,7 +66,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * tag, so steps do not overlap. Exactly-once runs then measure the committed latency at one rate
  * per checkpoint interval.
  */
-public final class E2eBenchCommand implements Rillet.Command {
+public final class E2eBenchCommand implements Command {
   static final ConfigOption<String> PARALLELISMS =
       ConfigOptions.key("parallelisms")
           .stringType()
@@ -152,14 +156,15 @@ public final class E2eBenchCommand implements Rillet.Command {
           .withDescription(
               "After a step's feeding ends, wait at most this long for its last outputs.");
 
-  static final ConfigOption<Duration> BUFFER_TIMEOUT =
-      ConfigOptions.key("buffer-timeout")
-          .durationType()
-          .noDefaultValue()
+  static final ConfigOption<String> BUFFER_TIMEOUTS =
+      ConfigOptions.key("compare-buffer-timeouts")
+          .stringType()
+          .defaultValue("100ms,10ms,1ms")
           .withDescription(
-              "Flink's execution.buffer-timeout for the bench's jobs: how long a network buffer"
-                  + " between tasks waits to fill before it is sent. Default: Flink's (100 ms), as"
-                  + " the live job runs.");
+              "Comma-separated buffer timeouts compared side by side after the ramps: one job"
+                  + " each (first parallelism, delivery guarantee none) fed at"
+                  + " --committed-fraction of its sustained rate for --step-duration. Empty:"
+                  + " none.");
 
   static final ConfigOption<Integer> PARTITIONS =
       ConfigOptions.key("partitions")
@@ -202,8 +207,9 @@ public final class E2eBenchCommand implements Rillet.Command {
                 COMMITTED_FRACTION,
                 COMMITTED_DURATION,
                 DRAIN_TIMEOUT,
-                BUFFER_TIMEOUT,
-                PARTITIONS));
+                BUFFER_TIMEOUTS,
+                PARTITIONS,
+                ClusterOptions.JOBMANAGER));
     options.addAll(StatelessBaseline.options());
     for (ConfigOption<?> o : PipelineOptions.all()) {
       if (o != PipelineOptions.PARALLELISM && o != PipelineOptions.CHECKPOINT_INTERVAL) {
@@ -226,22 +232,15 @@ public final class E2eBenchCommand implements Rillet.Command {
       }
       parallelisms.add(value);
     }
-    List<Double> fractions = new ArrayList<>();
-    for (String f : conf.get(FRACTIONS).split(",")) {
-      if (!f.isBlank()) {
-        fractions.add(Double.parseDouble(f.trim()));
-      }
-    }
-    List<Duration> intervals = new ArrayList<>();
-    for (String i : conf.get(CHECKPOINT_INTERVALS).split(",")) {
-      if (!i.isBlank()) {
-        intervals.add(parseDuration(i.trim()));
-      }
-    }
+    List<Double> fractions = parseList(conf.get(FRACTIONS), Double::parseDouble);
+    List<Duration> intervals =
+        parseList(conf.get(CHECKPOINT_INTERVALS), E2eBenchCommand::parseDuration);
+    List<Duration> bufferTimeouts =
+        parseList(conf.get(BUFFER_TIMEOUTS), E2eBenchCommand::parseDuration);
     List<String> words = alphabeticWords(Files.readAllLines(model.dir().resolve("vocab.txt")));
     int tokensPerEvent = conf.get(WORDS_PER_EVENT) + 1;
     System.out.printf(
-        "bench e2e: model %s, sentence stage %s, %d streams, %d tokens per event, %d cores;"
+        "bench e2e: model %s, sentence stage %s, %d streams, %d tokens per event, %d cores, %s;"
             + " latency from the input record's timestamp (its scheduled send time) to the tag"
             + " record's LogAppendTime (emit) and to the bench consumer's receipt under"
             + " read_committed (seen)%n",
@@ -249,7 +248,10 @@ public final class E2eBenchCommand implements Rillet.Command {
         stage == null ? "off" : "on (" + stage.describe() + ")",
         conf.get(STREAMS),
         tokensPerEvent,
-        Runtime.getRuntime().availableProcessors());
+        Runtime.getRuntime().availableProcessors(),
+        conf.getOptional(ClusterOptions.JOBMANAGER)
+            .map(jm -> "jobs on the cluster at " + jm)
+            .orElse("jobs on a MiniCluster in this process"));
 
     List<Row> rows = new ArrayList<>();
     Map<Integer, Double> sustained = new HashMap<>();
@@ -260,7 +262,16 @@ public final class E2eBenchCommand implements Rillet.Command {
       for (int p : parallelisms) {
         JobRun job =
             new JobRun(
-                kafka, conf, model, stage != null, feed, ++run, p, DeliveryGuarantee.NONE, null);
+                kafka,
+                conf,
+                model,
+                stage != null,
+                feed,
+                ++run,
+                p,
+                DeliveryGuarantee.NONE,
+                null,
+                null);
         try {
           job.warmUp();
           double best = 0;
@@ -299,10 +310,8 @@ public final class E2eBenchCommand implements Rillet.Command {
       }
       int p = parallelisms.get(0);
       double committedRate = sustained.getOrDefault(p, 0.0) * conf.get(COMMITTED_FRACTION);
-      for (Duration interval : intervals) {
-        if (committedRate <= 0) {
-          break;
-        }
+      String phase = String.format(Locale.ROOT, "%.0f%%", conf.get(COMMITTED_FRACTION) * 100);
+      for (Duration interval : committedRate > 0 ? intervals : List.<Duration>of()) {
         JobRun job =
             new JobRun(
                 kafka,
@@ -313,19 +322,24 @@ public final class E2eBenchCommand implements Rillet.Command {
                 ++run,
                 p,
                 DeliveryGuarantee.EXACTLY_ONCE,
-                interval);
-        try {
-          job.warmUp();
-          Row row =
-              job.step(
-                  String.format(Locale.ROOT, "%.0f%%", conf.get(COMMITTED_FRACTION) * 100),
-                  committedRate,
-                  conf.get(COMMITTED_DURATION));
-          rows.add(row);
-          System.out.println(row);
-        } finally {
-          job.close();
-        }
+                interval,
+                null);
+        rows.add(oneStep(job, phase, committedRate, conf.get(COMMITTED_DURATION)));
+      }
+      for (Duration bufferTimeout : committedRate > 0 ? bufferTimeouts : List.<Duration>of()) {
+        JobRun job =
+            new JobRun(
+                kafka,
+                conf,
+                model,
+                stage != null,
+                feed,
+                ++run,
+                p,
+                DeliveryGuarantee.NONE,
+                null,
+                bufferTimeout);
+        rows.add(oneStep(job, phase, committedRate, conf.get(STEP_DURATION)));
       }
     }
     System.out.println();
@@ -337,6 +351,35 @@ public final class E2eBenchCommand implements Rillet.Command {
     StatelessBaseline.Result baseline =
         StatelessBaseline.runIfAsked(conf, model, sustained.get(parallelisms.get(0)), rows);
     return rows.isEmpty() || (baseline != null && baseline.failed()) ? 1 : 0;
+  }
+
+  /** Warms {@code job} up, feeds it one step at {@code rate}, prints the row and closes it. */
+  private static Row oneStep(JobRun job, String phase, double rate, Duration duration)
+      throws Exception {
+    try {
+      job.warmUp();
+      Row row = job.step(phase, rate, duration);
+      System.out.println(row);
+      return row;
+    } finally {
+      job.close();
+    }
+  }
+
+  /** The non-blank entries of a comma-separated list, each parsed by {@code parse}. */
+  static <T> List<T> parseList(String list, Function<String, T> parse) {
+    List<T> out = new ArrayList<>();
+    for (String entry : list.split(",")) {
+      if (!entry.isBlank()) {
+        out.add(parse.apply(entry.trim()));
+      }
+    }
+    return out;
+  }
+
+  /** "2s", "500ms": a duration as the table prints it. */
+  static String shortDuration(Duration d) {
+    return d.toMillis() % 1000 == 0 && !d.isZero() ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
   static Duration parseDuration(String text) {
@@ -398,6 +441,7 @@ public final class E2eBenchCommand implements Rillet.Command {
     int parallelism;
     String guarantee;
     String checkpoint;
+    String bufferTimeout;
     String phase;
     double target;
     double achieved;
@@ -411,10 +455,11 @@ public final class E2eBenchCommand implements Rillet.Command {
     static String header() {
       return String.format(
           Locale.ROOT,
-          "%-2s %-12s %-5s %-5s %9s %9s %7s | %6s %6s %6s %6s | %6s %6s %6s %6s | %8s %6s %4s",
+          "%-2s %-12s %-5s %-5s %-5s %9s %9s %7s | %6s %6s %6s %6s | %6s %6s %6s %6s | %8s %6s %4s",
           "p",
           "guarantee",
           "ckpt",
+          "buf",
           "phase",
           "target/s",
           "tokens/s",
@@ -436,10 +481,11 @@ public final class E2eBenchCommand implements Rillet.Command {
     public String toString() {
       return String.format(
           Locale.ROOT,
-          "%-2d %-12s %-5s %-5s %9.0f %9.0f %7s | %6d %6d %6d %6d | %6d %6d %6d %6d | %8d %6.0f %4s",
+          "%-2d %-12s %-5s %-5s %-5s %9.0f %9.0f %7s | %6d %6d %6d %6d | %6d %6d %6d %6d | %8d %6.0f %4s",
           parallelism,
           guarantee,
           checkpoint,
+          bufferTimeout,
           phase,
           target,
           achieved,
@@ -465,12 +511,20 @@ public final class E2eBenchCommand implements Rillet.Command {
     private final int parallelism;
     private final DeliveryGuarantee guarantee;
     private final Duration interval;
+    private final Duration bufferTimeout;
     private final boolean sentences;
     private final String inputTopic;
     private final String tagsTopic;
     private final String sentencesTopic;
     private final String servers;
+
+    /** The job in this process's MiniCluster; null when it runs on a cluster. */
     private final JobClient client;
+
+    /** The cluster the job was submitted to and its id; null when it runs in this process. */
+    private final FlinkRestClient cluster;
+
+    private final String clusterJobId;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
 
@@ -486,7 +540,8 @@ public final class E2eBenchCommand implements Rillet.Command {
         int run,
         int parallelism,
         DeliveryGuarantee guarantee,
-        Duration interval)
+        Duration interval,
+        Duration bufferTimeout)
         throws Exception {
       this.feed = feed;
       this.parallelism = parallelism;
@@ -518,13 +573,25 @@ public final class E2eBenchCommand implements Rillet.Command {
       Properties p = OrderedProducers.properties(servers);
       p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
       producer = OrderedProducers.create(p);
-      Configuration flink = new Configuration();
-      options
-          .getOptional(BUFFER_TIMEOUT)
-          .ifPresent(t -> flink.set(ExecutionOptions.BUFFER_TIMEOUT, t));
-      StreamExecutionEnvironment env = LiveEnvironment.create(conf, flink);
-      LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
-      client = env.executeAsync("rillet-bench-e2e-" + run);
+      if (bufferTimeout != null) {
+        conf.set(PipelineOptions.BUFFER_TIMEOUT, bufferTimeout);
+      }
+      this.bufferTimeout = conf.get(PipelineOptions.BUFFER_TIMEOUT);
+      if (conf.getOptional(ClusterOptions.JOBMANAGER).isPresent()) {
+        // As ./rillet live --jobmanager submits it: the job jar, over REST, detached.
+        ClusterSubmission.Submitted submitted =
+            ClusterSubmission.submitLive(
+                conf, LiveCommand.jobOptions(), new PrintStream(OutputStream.nullOutputStream()));
+        cluster = new FlinkRestClient(conf.get(ClusterOptions.JOBMANAGER));
+        clusterJobId = submitted.jobId();
+        client = null;
+      } else {
+        StreamExecutionEnvironment env = LiveEnvironment.create(conf);
+        LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
+        client = env.executeAsync("rillet-bench-e2e-" + run);
+        cluster = null;
+        clusterJobId = null;
+      }
     }
 
     private void createTopics(int partitions, String prefix) {
@@ -635,12 +702,8 @@ public final class E2eBenchCommand implements Rillet.Command {
       Row row = new Row();
       row.parallelism = parallelism;
       row.guarantee = guarantee.toString().toLowerCase(Locale.ROOT).replace('_', '-');
-      row.checkpoint =
-          interval == null
-              ? "-"
-              : interval.toMillis() % 1000 == 0
-                  ? interval.toSeconds() + "s"
-                  : interval.toMillis() + "ms";
+      row.checkpoint = interval == null ? "-" : shortDuration(interval);
+      row.bufferTimeout = shortDuration(bufferTimeout);
       row.phase = phase;
       row.target = tokensPerSecond;
       // The output's own rate: its tokens over the time from its first to its last tag (at least
@@ -674,7 +737,11 @@ public final class E2eBenchCommand implements Rillet.Command {
     @Override
     public void close() throws Exception {
       try {
-        client.cancel().get(60, TimeUnit.SECONDS);
+        if (client != null) {
+          client.cancel().get(60, TimeUnit.SECONDS);
+        } else {
+          cluster.cancel(clusterJobId);
+        }
       } finally {
         consumer.close();
         producer.close();

@@ -1,8 +1,8 @@
 package dev.rillet.jobs.bench;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cluster.FlinkRestClient;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
@@ -16,12 +16,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.connector.source.lib.NumberSequenceSource.NumberSequenceSplit;
@@ -37,6 +35,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.FileUtils;
 
 /**
  * {@code rillet bench state}: what a stream costs. Runs the tagging chain of the live job
@@ -51,7 +50,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * for a checkpoint that completes after the last token was tagged and reads its size from the
  * MiniCluster's REST API.
  */
-public final class StateBenchCommand implements Rillet.Command {
+public final class StateBenchCommand implements Command {
   static final ConfigOption<Integer> STREAMS =
       ConfigOptions.key("streams")
           .intType()
@@ -77,6 +76,15 @@ public final class StateBenchCommand implements Rillet.Command {
           .durationType()
           .defaultValue(Duration.ofSeconds(10))
           .withDescription("Checkpoint interval of both runs.");
+
+  static final ConfigOption<String> ROCKSDB_SETTINGS =
+      ConfigOptions.key("rocksdb-settings")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Flink settings for the RocksDB run only, as key=value pairs separated by commas,"
+                  + " e.g. taskmanager.memory.managed.size=1g,"
+                  + "state.backend.rocksdb.timer-service.factory=HEAP.");
 
   private static final int TOKENS_PER_EVENT = 4;
   private static final long FIRST_EVENT_TIME = 1_700_000_000_000L;
@@ -113,6 +121,7 @@ public final class StateBenchCommand implements Rillet.Command {
             BASELINE_STREAMS,
             EVENTS_PER_STREAM,
             CHECKPOINT_INTERVAL,
+            ROCKSDB_SETTINGS,
             PipelineOptions.MAX_BUNDLE_TOKENS,
             PipelineOptions.MAX_BATCH_SIZE));
   }
@@ -142,8 +151,13 @@ public final class StateBenchCommand implements Rillet.Command {
     String[] words = vocabulary(model.dir());
     long events = (long) conf.get(STREAMS) * conf.get(EVENTS_PER_STREAM);
     System.out.printf(
-        "model %s, %d events of %d words per run, parallelism 1, %d core(s)%n",
-        model.modelId(), events, TOKENS_PER_EVENT, Runtime.getRuntime().availableProcessors());
+        "model %s, %d events of %d words per run, parallelism 1, %d core(s), rocksdb settings:"
+            + " %s%n",
+        model.modelId(),
+        events,
+        TOKENS_PER_EVENT,
+        Runtime.getRuntime().availableProcessors(),
+        conf.get(ROCKSDB_SETTINGS).isBlank() ? "Flink's defaults" : conf.get(ROCKSDB_SETTINGS));
     Result heap =
         run(conf, model, words, conf.get(BASELINE_STREAMS), events, StateOptions.Backend.HASHMAP);
     Result rocks = run(conf, model, words, conf.get(STREAMS), events, StateOptions.Backend.ROCKSDB);
@@ -193,6 +207,18 @@ public final class StateBenchCommand implements Rillet.Command {
       Configuration flink = LiveEnvironment.durableState(new StateDirectory(dir), backend, null);
       flink.set(RestOptions.BIND_PORT, Integer.toString(port));
       flink.set(RestOptions.ADDRESS, "127.0.0.1");
+      if (backend == StateOptions.Backend.ROCKSDB) {
+        for (String setting : conf.get(ROCKSDB_SETTINGS).split(",")) {
+          if (!setting.isBlank()) {
+            String[] kv = setting.split("=", 2);
+            if (kv.length != 2) {
+              throw new IllegalArgumentException(
+                  "--" + ROCKSDB_SETTINGS.key() + ": '" + setting + "' is not key=value");
+            }
+            flink.setString(kv[0].trim(), kv[1].trim());
+          }
+        }
+      }
       StreamExecutionEnvironment env = LiveEnvironment.create(options, flink);
 
       TAGGED.set(0);
@@ -244,7 +270,7 @@ public final class StateBenchCommand implements Rillet.Command {
         job.cancel().get();
       }
     } finally {
-      deleteRecursively(dir);
+      FileUtils.deleteDirectory(dir.toFile());
     }
   }
 
@@ -264,14 +290,6 @@ public final class StateBenchCommand implements Rillet.Command {
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 

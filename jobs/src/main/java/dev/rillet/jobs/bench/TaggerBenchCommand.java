@@ -1,22 +1,33 @@
 package dev.rillet.jobs.bench;
 
+import ai.onnxruntime.OrtEnvironment;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.onnx.RecurrentModelPackage;
+import dev.rillet.onnx.SharedCache;
+import dev.rillet.onnx.SharedOrt;
+import dev.rillet.recurrent.RecurrentStepRunner;
 import dev.rillet.recurrent.RecurrentTagger;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
@@ -24,8 +35,19 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * {@code rillet bench tagger}: tokens per second of the {@link RecurrentTagger} on a local
  * MiniCluster for several bundle sizes, run side by side in one process so the ratios compare like
  * with like. Input: many interleaved streams of vocabulary words, a few tokens per event.
+ *
+ * <p>With {@code --long-event-tokens N}: one event of N tokens for one stream, followed by a short
+ * event (6 tokens) from each of {@code --streams} other streams, once per {@code --chunk-sizes}
+ * entry, side by side. It prints how long the long event took to tag (from the tagger's task
+ * receiving its record to its tags leaving the tagger) and how long the other streams' events
+ * waited for their tags, per stream (min, median, max), in two spans: from their record leaving the
+ * source, which includes handing the long record to the tagger's task (network, deserializing
+ * 200,000 tokens), and from when the tagger's task had the long event in hand (or the short record
+ * left the source, if later): the wait the tagger itself causes while the long event runs. Chunk
+ * size 1 is token-by-token stepping, the tagger as it was before long runs were chunked. The
+ * network buffer timeout is 0, so records do not wait in Flink's buffers.
  */
-public final class TaggerBenchCommand implements Rillet.Command {
+public final class TaggerBenchCommand implements Command {
   static final ConfigOption<Integer> STREAMS =
       ConfigOptions.key("streams")
           .intType()
@@ -46,6 +68,36 @@ public final class TaggerBenchCommand implements Rillet.Command {
               "Comma-separated max-bundle-tokens values to compare; max-batch-size is the bundle"
                   + " size capped at 64.");
 
+  static final ConfigOption<Integer> LONG_EVENT_TOKENS =
+      ConfigOptions.key("long-event-tokens")
+          .intType()
+          .defaultValue(0)
+          .withDescription(
+              "When > 0: measure one event of this many tokens (200000 is a 1 MB text) followed by"
+                  + " a short event from each of --streams other streams, per --chunk-sizes entry,"
+                  + " instead of the bundle sizes.");
+
+  static final ConfigOption<String> CHUNK_SIZES =
+      ConfigOptions.key("chunk-sizes")
+          .stringType()
+          .defaultValue("1,256")
+          .withDescription(
+              "With --long-event-tokens: comma-separated max-chunk-tokens values to compare (1 is"
+                  + " token-by-token stepping); max-bundle-tokens 256, max-batch-size 64.");
+
+  /** The short events' tokens, and how many of them each other stream sends. */
+  private static final int SHORT_EVENT_TOKENS = 6;
+
+  /**
+   * Per stream, when its record left the source, when the tagger's task received it and when its
+   * tags left the tagger (nanos).
+   */
+  private static final Map<String, Long> SENT_AT = new ConcurrentHashMap<>();
+
+  private static final Map<String, Long> RECEIVED_AT = new ConcurrentHashMap<>();
+
+  private static final Map<String, Long> TAGGED_AT = new ConcurrentHashMap<>();
+
   @Override
   public String name() {
     return "bench tagger";
@@ -61,13 +113,23 @@ public final class TaggerBenchCommand implements Rillet.Command {
     return new CommandLine(
         name(),
         summary(),
-        List.of(PipelineOptions.MODEL, STREAMS, TOKENS, BUNDLES, PipelineOptions.INTRA_OP_THREADS));
+        List.of(
+            PipelineOptions.MODEL,
+            STREAMS,
+            TOKENS,
+            BUNDLES,
+            LONG_EVENT_TOKENS,
+            CHUNK_SIZES,
+            PipelineOptions.INTRA_OP_THREADS));
   }
 
   @Override
   public int run(Configuration conf) throws Exception {
     ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
     List<String> vocabulary = Files.readAllLines(model.dir().resolve("vocab.txt"));
+    if (conf.get(LONG_EVENT_TOKENS) > 0) {
+      return runLongEvent(conf, model, vocabulary);
+    }
     List<SegmentedEvent> events =
         events(vocabulary, conf.get(STREAMS), conf.get(TOKENS), new Random(1));
     long tokens = events.stream().mapToLong(e -> e.tokens.length).sum();
@@ -118,6 +180,241 @@ public final class TaggerBenchCommand implements Rillet.Command {
     long start = System.nanoTime();
     env.execute("bench-tagger-" + bundle);
     return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static int runLongEvent(
+      Configuration conf, ModelLocator.CheckedModel model, List<String> vocabulary)
+      throws Exception {
+    int longTokens = conf.get(LONG_EVENT_TOKENS);
+    int streams = conf.get(STREAMS);
+    int threads = conf.get(PipelineOptions.INTRA_OP_THREADS);
+    Random random = new Random(1);
+    List<SegmentedEvent> events = new ArrayList<>(streams + 1);
+    events.add(event("long", 0, words(vocabulary, longTokens, random)));
+    for (int s = 0; s < streams; s++) {
+      events.add(event("s" + s, 0, words(vocabulary, SHORT_EVENT_TOKENS, random)));
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "model %s, one event of %d tokens (%d chars) then %d streams' %d-token events, bundle 256,"
+            + " batch 64, parallelism 1, %d intra-op thread(s), %d cores%n",
+        model.modelId(),
+        longTokens,
+        events.get(0).text.length(),
+        streams,
+        SHORT_EVENT_TOKENS,
+        threads,
+        Runtime.getRuntime().availableProcessors());
+    System.out.printf(
+        Locale.ROOT,
+        "%-6s %14s %12s %8s | %-32s | %s%n",
+        "chunk",
+        "long event ms",
+        "tokens/s",
+        "speed-up",
+        "others waited from source, ms",
+        "while the long event ran, ms");
+    System.out.printf(
+        Locale.ROOT,
+        "%-6s %14s %12s %8s | %-32s | %s%n",
+        "",
+        "",
+        "",
+        "",
+        "min / median / max",
+        "min / median / max");
+    // Warm-up run (JIT, session creation, MiniCluster paths) on a short long event.
+    runLongEvent(
+        model, List.of(event("long", 0, words(vocabulary, 2_000, random))), 256, threads, false);
+    double base = 0;
+    for (String c : conf.get(CHUNK_SIZES).split(",")) {
+      int chunk = Integer.parseInt(c.trim());
+      runLongEvent(model, events, chunk, threads, true);
+      double longMillis = (TAGGED_AT.get("long") - RECEIVED_AT.get("long")) / 1e6;
+      double rate = longTokens / (longMillis / 1e3);
+      if (base == 0) {
+        base = rate;
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "%-6d %14.0f %12.0f %7.1fx | %-32s | %s%n",
+          chunk,
+          longMillis,
+          rate,
+          rate / base,
+          waits(streams, Long.MIN_VALUE),
+          waits(streams, RECEIVED_AT.get("long")));
+    }
+    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), threads);
+    return 0;
+  }
+
+  /**
+   * The same long event through the model alone (no Flink, no operator), on the session the tagger
+   * uses, as {@code [1,T]} calls per chunk size: the most chunking can give on this machine.
+   */
+  private static void modelCallsAlone(
+      ModelLocator.CheckedModel model, SegmentedEvent event, String chunkSizes, int threads)
+      throws Exception {
+    int[] chunks =
+        Arrays.stream(chunkSizes.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
+    System.out.printf(
+        Locale.ROOT,
+        "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
+        event.tokens.length);
+    try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), threads);
+        RecurrentStepRunner runner = runner(lease.get(), Arrays.stream(chunks).max().orElse(1))) {
+      RecurrentModelPackage pkg = lease.get();
+      long[] ids = new long[event.tokens.length];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = pkg.vocabulary().id(event.tokens[i].text);
+      }
+      float[] state = new float[runner.packedStateSize()];
+      float[] probabilities = new float[ids.length];
+      double base = 0;
+      for (int chunk : chunks) {
+        Arrays.fill(state, 0f);
+        long start = System.nanoTime();
+        for (int from = 0; from < ids.length; from += chunk) {
+          int steps = Math.min(chunk, ids.length - from);
+          for (int t = 0; t < steps; t++) {
+            runner.setChunkToken(t, ids[from + t]);
+          }
+          runner.putState(1, 0, state);
+          runner.runChunk(steps);
+          runner.getState(1, 0, state);
+          for (int t = 0; t < steps; t++) {
+            runner.bestTag(t, probabilities, from + t);
+          }
+        }
+        double millis = (System.nanoTime() - start) / 1e6;
+        double rate = ids.length / (millis / 1e3);
+        if (base == 0) {
+          base = rate;
+        }
+        System.out.printf(
+            Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
+      }
+    }
+  }
+
+  private static RecurrentStepRunner runner(RecurrentModelPackage pkg, int maxChunk) {
+    return new RecurrentStepRunner(
+        OrtEnvironment.getEnvironment(),
+        pkg.session(),
+        pkg.tokenIdsInput(),
+        pkg.stateInputs().toArray(new String[0]),
+        pkg.stateOutputs().toArray(new String[0]),
+        pkg.tagLogitsOutput(),
+        pkg.sentimentLogitsOutput(),
+        pkg.layers(),
+        pkg.hidden(),
+        pkg.tagLabels().size(),
+        pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
+        1,
+        maxChunk);
+  }
+
+  /**
+   * Min / median / max of the other streams' waits for their tags, from their record leaving the
+   * source or from {@code notBefore} (nanos), whichever is later.
+   */
+  private static String waits(int streams, long notBefore) {
+    List<Double> waits = new ArrayList<>();
+    for (int s = 0; s < streams; s++) {
+      long since = Math.max(SENT_AT.get("s" + s), notBefore);
+      waits.add((TAGGED_AT.get("s" + s) - since) / 1e6);
+    }
+    waits.sort(Double::compare);
+    return String.format(
+        Locale.ROOT,
+        "%.1f / %.1f / %.1f",
+        waits.get(0),
+        waits.get(waits.size() / 2),
+        waits.get(waits.size() - 1));
+  }
+
+  private static void runLongEvent(
+      ModelLocator.CheckedModel model,
+      List<SegmentedEvent> events,
+      int chunk,
+      int threads,
+      boolean measured)
+      throws Exception {
+    SENT_AT.clear();
+    RECEIVED_AT.clear();
+    TAGGED_AT.clear();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+    // Records leave the source's buffers at once rather than after Flink's buffer timeout.
+    env.setBufferTimeout(0);
+    DataStream<SegmentedEvent> received =
+        env.fromData(events, TypeInformation.of(SegmentedEvent.class))
+            .map(new Clock(SENT_AT), TypeInformation.of(SegmentedEvent.class))
+            .keyBy(e -> e.streamId)
+            // Chained to the tagger: notes when the tagger's task has read the record.
+            .map(new Clock(RECEIVED_AT), TypeInformation.of(SegmentedEvent.class));
+    DataStreamUtils.reinterpretAsKeyedStream(received, e -> e.streamId)
+        .transform(
+            "recurrent-tagger",
+            TypeInformation.of(TaggedEvent.class),
+            RecurrentTagger.builder()
+                .modelDir(model.dir())
+                .maxBundleTokens(256)
+                .maxBatchSize(64)
+                .maxChunkTokens(chunk)
+                .intraOpThreads(threads)
+                .build())
+        .map(new TaggedClock(), TypeInformation.of(TaggedEvent.class))
+        .sinkTo(new DiscardingSink<>());
+    env.execute("bench-tagger-long-event-" + chunk + (measured ? "" : "-warm-up"));
+  }
+
+  /**
+   * Notes when each stream's (first) record passes, in {@link #SENT_AT} or {@link #RECEIVED_AT}.
+   */
+  private static final class Clock implements MapFunction<SegmentedEvent, SegmentedEvent> {
+    private final boolean received;
+
+    Clock(Map<String, Long> times) {
+      // The maps are static (one JVM, the local MiniCluster): the function names which one.
+      this.received = times == RECEIVED_AT;
+    }
+
+    @Override
+    public SegmentedEvent map(SegmentedEvent e) {
+      (received ? RECEIVED_AT : SENT_AT).putIfAbsent(e.streamId, System.nanoTime());
+      return e;
+    }
+  }
+
+  /** Notes when each stream's (first) tagged event leaves the tagger. */
+  private static final class TaggedClock implements MapFunction<TaggedEvent, TaggedEvent> {
+    @Override
+    public TaggedEvent map(TaggedEvent t) {
+      TAGGED_AT.putIfAbsent(t.event.streamId, System.nanoTime());
+      return t;
+    }
+  }
+
+  private static List<String> words(List<String> vocabulary, int n, Random random) {
+    List<String> words = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      words.add(vocabulary.get(2 + random.nextInt(vocabulary.size() - 2)));
+    }
+    return words;
+  }
+
+  private static SegmentedEvent event(String stream, long seq, List<String> words) {
+    SegmentedToken[] tokens = new SegmentedToken[words.size()];
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < tokens.length; i++) {
+      String word = words.get(i);
+      int begin = text.length();
+      text.append(word).append(' ');
+      tokens[i] = new SegmentedToken(word, begin, begin + word.length(), i, 0, null);
+    }
+    return new SegmentedEvent(
+        stream, seq, 0L, text.toString(), false, true, false, null, 0, tokens);
   }
 
   static List<SegmentedEvent> events(

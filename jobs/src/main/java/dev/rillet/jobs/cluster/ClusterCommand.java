@@ -1,7 +1,7 @@
 package dev.rillet.jobs.cluster;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +13,7 @@ import org.apache.flink.configuration.Configuration;
  * {@code rillet cluster start|status|stop}: a {@link LocalCluster} of real Flink processes on this
  * machine. {@code start} on a cluster that is already running adds TaskManagers to it.
  */
-public final class ClusterCommand implements Rillet.Command {
+public final class ClusterCommand implements Command {
   private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
 
   /** The three actions, each its own two-word command. */

@@ -1,7 +1,7 @@
 package dev.rillet.jobs.cluster;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
@@ -10,7 +10,7 @@ import org.apache.flink.configuration.Configuration;
  * {@code rillet stop}: stops a job on a Flink cluster with a savepoint (prints its path), or
  * cancels it with {@code --cancel}.
  */
-public final class StopCommand implements Rillet.Command {
+public final class StopCommand implements Command {
   private static final Duration SAVEPOINT_TIMEOUT = Duration.ofMinutes(5);
 
   @Override

@@ -7,8 +7,8 @@ import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.elmo.SharedElmo;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cli.TextEventFiles;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
@@ -17,9 +17,9 @@ import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.live.SentenceStage;
 import dev.rillet.kafka.AvroJson;
-import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.OrderedProducers;
+import dev.rillet.kafka.embedded.EmbeddedKafka;
 import dev.rillet.onnx.SharedCache;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -55,7 +55,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code rillet demo}: a real Kafka broker in-process, the live job on a local MiniCluster, sample
  * streams fed at a steady rate, and the committed outputs shown as they arrive.
  */
-public final class DemoCommand implements Rillet.Command {
+public final class DemoCommand implements Command {
   /** Stop waiting for outputs when nothing new was committed for this long after feeding ended. */
   private static final Duration QUIET_LIMIT = Duration.ofSeconds(60);
 

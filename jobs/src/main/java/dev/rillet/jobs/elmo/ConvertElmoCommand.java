@@ -3,8 +3,8 @@ package dev.rillet.jobs.elmo;
 import dev.rillet.elmo.ElmoOnnxConverter;
 import dev.rillet.elmo.ElmoOptions;
 import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.onnx.graph.OnnxModelWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +17,7 @@ import org.apache.flink.configuration.Configuration;
  * {@code rillet convert-elmo --options F --weights F --output elmo.onnx [--stateful]}: writes the
  * ONNX model of {@link ElmoOnnxConverter} for an AllenNLP / bilm-tf ELMo.
  */
-public final class ConvertElmoCommand implements Rillet.Command {
+public final class ConvertElmoCommand implements Command {
   static final ConfigOption<String> OUTPUT =
       ConfigOptions.key("output")
           .stringType()

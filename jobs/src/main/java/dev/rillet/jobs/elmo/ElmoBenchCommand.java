@@ -4,8 +4,8 @@ import dev.rillet.elmo.ElmoModel;
 import dev.rillet.elmo.ElmoOnnxConverter;
 import dev.rillet.elmo.ElmoOptions;
 import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.onnx.graph.OnnxModelWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +27,7 @@ import org.apache.flink.configuration.Configuration;
  * weights.hdf5 folder (e.g. the fixture), with the fraction of the machine's fp32 peak that the
  * model's FLOPs per token reach (counting the char CNN of every token, cached or not).
  */
-public final class ElmoBenchCommand implements Rillet.Command {
+public final class ElmoBenchCommand implements Command {
   static final ConfigOption<String> MODELS =
       ConfigOptions.key("models")
           .stringType()

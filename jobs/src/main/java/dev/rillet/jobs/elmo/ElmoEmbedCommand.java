@@ -6,8 +6,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.rillet.elmo.ElmoLayers;
 import dev.rillet.elmo.ElmoModel;
 import dev.rillet.elmo.ElmoState;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,7 +28,7 @@ import org.apache.flink.configuration.Configuration;
  * line from zero state, run in batches. {@code --stateful}: one stream, the LSTM states carried
  * from each line to the next.
  */
-public final class ElmoEmbedCommand implements Rillet.Command {
+public final class ElmoEmbedCommand implements Command {
   static final ConfigOption<String> INPUT =
       ConfigOptions.key("input")
           .stringType()

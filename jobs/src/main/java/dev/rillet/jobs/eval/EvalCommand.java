@@ -4,8 +4,8 @@ import dev.rillet.elmo.ElmoHeads;
 import dev.rillet.elmo.EmbeddingsMode;
 import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
@@ -35,7 +35,7 @@ import org.apache.flink.configuration.Configuration;
  * not there, only the recurrent model is scored, with a one-line note; a biLM path given on the
  * command line that does not exist is an error.
  */
-public final class EvalCommand implements Rillet.Command {
+public final class EvalCommand implements Command {
   private final PrintStream out;
   private final PrintStream err;
 

@@ -1,7 +1,7 @@
 package dev.rillet.jobs.live;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.cluster.RilletJob;
@@ -25,7 +25,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 /** {@code rillet live}: runs the live job against a Kafka cluster until cancelled. */
-public final class LiveCommand implements Rillet.Command {
+public final class LiveCommand implements Command {
   @Override
   public String name() {
     return "live";

@@ -2,13 +2,17 @@ package dev.rillet.jobs.live;
 
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-/** The Flink environment every Rillet job runs in: checkpointing on, no Kryo fallback. */
+/**
+ * The Flink environment every Rillet job runs in: checkpointing on, no Kryo fallback, the network
+ * buffer timeout of {@link PipelineOptions#BUFFER_TIMEOUT}.
+ */
 public final class LiveEnvironment {
   private LiveEnvironment() {}
 
@@ -35,6 +39,7 @@ public final class LiveEnvironment {
     Configuration flink = new Configuration();
     // Every type on the wire and in state has an explicit serializer; fail loudly otherwise.
     flink.set(org.apache.flink.configuration.PipelineOptions.GENERIC_TYPES, false);
+    flink.set(ExecutionOptions.BUFFER_TIMEOUT, options.get(PipelineOptions.BUFFER_TIMEOUT));
     flink.addAll(flinkSettings);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
     env.setParallelism(options.get(PipelineOptions.PARALLELISM));

@@ -251,6 +251,7 @@ public final class LiveJob {
             .modelDir(modelDir)
             .maxBundleTokens(conf.get(PipelineOptions.MAX_BUNDLE_TOKENS))
             .maxBatchSize(conf.get(PipelineOptions.MAX_BATCH_SIZE))
+            .maxChunkTokens(conf.get(PipelineOptions.MAX_CHUNK_TOKENS))
             .maxDelay(conf.get(PipelineOptions.MAX_BUNDLE_DELAY))
             .intraOpThreads(conf.get(PipelineOptions.INTRA_OP_THREADS))
             .replayTokens(conf.get(PipelineOptions.REPLAY_TOKENS))

@@ -40,6 +40,15 @@ public final class PipelineOptions {
           .defaultValue(64)
           .withDescription("At most this many streams' steps go into one ONNX Runtime call.");
 
+  public static final ConfigOption<Integer> MAX_CHUNK_TOKENS =
+      ConfigOptions.key("max-chunk-tokens")
+          .intType()
+          .defaultValue(256)
+          .withDescription(
+              "A stream's long run of tokens (a long event) goes into ONNX Runtime calls of at"
+                  + " most this many tokens, interleaved with other streams' steps; 1 steps every"
+                  + " token on its own.");
+
   public static final ConfigOption<Duration> MAX_BUNDLE_DELAY =
       ConfigOptions.key("max-bundle-delay")
           .durationType()
@@ -120,6 +129,16 @@ public final class PipelineOptions {
                   + " replay rebuilds the stream's hidden state on the new model from them before"
                   + " its next token. 0 (default): none kept, and replay updates are refused.");
 
+  public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+      ConfigOptions.key("buffer-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMillis(10))
+          .withDescription(
+              "How long a network buffer between the job's tasks waits to fill before it is sent"
+                  + " (Flink's execution.buffer-timeout; Flink's default is 100 ms). It adds up to"
+                  + " this much to a token's latency at each of the job's network hops; lower"
+                  + " costs some throughput. docs/performance.md measures both.");
+
   /**
    * Every pipeline option but {@link #REPLAY_TOKENS} (it serves model updates, which only the live
    * job takes), in the order --help lists them.
@@ -130,7 +149,9 @@ public final class PipelineOptions {
         PARALLELISM,
         MAX_BUNDLE_TOKENS,
         MAX_BATCH_SIZE,
+        MAX_CHUNK_TOKENS,
         MAX_BUNDLE_DELAY,
+        BUFFER_TIMEOUT,
         INTRA_OP_THREADS,
         MAX_EVENT_CHARS,
         IDLE_GAP,

@@ -5,8 +5,8 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.kafka.AvroJson;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -34,7 +34,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * by partition in offset order, and stops at the end offsets seen at start. Values are decoded as
  * whichever Rillet record type their Avro header names.
  */
-public final class DumpCommand implements Rillet.Command {
+public final class DumpCommand implements Command {
   static final ConfigOption<String> OUTPUT =
       ConfigOptions.key("output")
           .stringType()

@@ -1,9 +1,9 @@
 package dev.rillet.jobs.tools;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
-import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.embedded.EmbeddedKafka;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.List;
@@ -16,7 +16,7 @@ import org.apache.flink.configuration.Configuration;
  * {@code rillet kafka}: a local single-node Kafka broker (the in-process one the demo uses) that
  * runs until Ctrl-C, with the default topics created. For trying live and backfill side by side.
  */
-public final class KafkaCommand implements Rillet.Command {
+public final class KafkaCommand implements Command {
   static final ConfigOption<Integer> PORT =
       ConfigOptions.key("port")
           .intType()

@@ -2,8 +2,8 @@ package dev.rillet.jobs.tools;
 
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.live.ModelLocator;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.ModelUpdates;
@@ -31,7 +31,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * running jobs switch to it (see docs/operations.md, "Swapping models in a running job"). The topic
  * is created with one partition when missing: updates must keep their order.
  */
-public final class ModelUpdateCommand implements Rillet.Command {
+public final class ModelUpdateCommand implements Command {
   static final ConfigOption<String> MODEL =
       ConfigOptions.key("model")
           .stringType()
@@ -55,11 +55,11 @@ public final class ModelUpdateCommand implements Rillet.Command {
   static final ConfigOption<String> TOPIC =
       ConfigOptions.key("topic")
           .stringType()
-          .defaultValue(KafkaOptions.MODEL_UPDATES_TOPIC.defaultValue())
+          .defaultValue("rillet.model-updates")
           .withDescription(
               "The model-control topic: the live job's --"
                   + KafkaOptions.MODEL_UPDATES_TOPIC.key()
-                  + ".");
+                  + ", which the job must have been started with.");
 
   @Override
   public String name() {

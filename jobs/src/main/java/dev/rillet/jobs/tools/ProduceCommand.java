@@ -1,8 +1,8 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.cli.TextEventFiles;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,7 +14,7 @@ import org.apache.flink.configuration.Configuration;
  * {@code rillet produce}: writes a file of TextEvents (JSON lines, or an Avro container file) to a
  * topic as the live job reads them: Avro values, key = streamId, record timestamp = eventTime.
  */
-public final class ProduceCommand implements Rillet.Command {
+public final class ProduceCommand implements Command {
   static final ConfigOption<String> INPUT =
       ConfigOptions.key("input")
           .stringType()

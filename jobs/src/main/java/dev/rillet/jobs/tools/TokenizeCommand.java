@@ -1,7 +1,7 @@
 package dev.rillet.jobs.tools;
 
+import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.Rillet;
 import dev.rillet.jobs.eval.Sst;
 import dev.rillet.jobs.eval.SstSentence;
 import dev.rillet.tokenize.TokenSink;
@@ -25,7 +25,7 @@ import org.apache.flink.configuration.Configuration;
  * <p>The training recipes read SST through it ({@code --format sst}), so the real-time model and
  * the ELMo heads learn from exactly the tokens {@code rillet eval} and the live job give them.
  */
-public final class TokenizeCommand implements Rillet.Command {
+public final class TokenizeCommand implements Command {
   /** How input lines are read. */
   public enum Format {
     /** Each line is plain text; blank lines give blank lines. */

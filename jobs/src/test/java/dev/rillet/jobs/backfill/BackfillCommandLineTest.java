@@ -3,7 +3,7 @@ package dev.rillet.jobs.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

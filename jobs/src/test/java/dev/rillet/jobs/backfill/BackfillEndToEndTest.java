@@ -9,7 +9,7 @@ import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.jobs.live.PipelineOptions;
 import dev.rillet.jobs.live.SentenceOptions;
 import dev.rillet.jobs.tools.TextEventProducer;

@@ -2,7 +2,7 @@ package dev.rillet.jobs.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -52,7 +52,9 @@ class E2eBenchCommandTest {
               "--baseline-windows",
               "4",
               "--baseline-duration",
-              "100ms");
+              "100ms",
+              "--compare-buffer-timeouts",
+              "5ms");
     } finally {
       System.setOut(screen);
     }
@@ -73,15 +75,18 @@ class E2eBenchCommandTest {
       }
     }
     assertThat(rows).isNotEmpty();
-    assertThat(rows.get(0)[3]).isEqualTo("ramp");
+    assertThat(rows.get(0)[4]).isEqualTo("ramp");
     for (String[] r : rows) {
-      // p guarantee ckpt phase target tokens/s sent/s emit(4) seen(4) lag behind ok
-      assertThat(r).hasSize(18);
-      assertThat(Double.parseDouble(r[5])).as("tokens/s of %s", String.join(" ", r)).isPositive();
-      assertThat(Long.parseLong(r[10])).as("emit max").isGreaterThanOrEqualTo(Long.parseLong(r[7]));
-      assertThat(Long.parseLong(r[14])).as("seen max").isPositive();
-      assertThat(r[17]).isIn("yes", "NO");
+      // p guarantee ckpt buf phase target tokens/s sent/s emit(4) seen(4) lag behind ok
+      assertThat(r).hasSize(19);
+      assertThat(Double.parseDouble(r[6])).as("tokens/s of %s", String.join(" ", r)).isPositive();
+      assertThat(Long.parseLong(r[11])).as("emit max").isGreaterThanOrEqualTo(Long.parseLong(r[8]));
+      assertThat(Long.parseLong(r[15])).as("seen max").isPositive();
+      assertThat(r[18]).isIn("yes", "NO");
     }
+    // The main jobs run the live job's buffer timeout; the comparison adds one job per value.
+    assertThat(rows.get(0)[3]).isEqualTo("10ms");
+    assertThat(rows.stream().map(r -> r[3])).contains("5ms");
     assertThat(rows.stream().map(r -> r[1])).contains("none");
     if (rows.stream().anyMatch(r -> r[1].equals("exactly-once"))) {
       String[] committed = rows.stream().filter(r -> r[1].equals("exactly-once")).findFirst().get();

@@ -71,31 +71,4 @@ class CommandLineTest {
     }
     assertThat(help).contains("default: rillet.text").contains("default: 5 ms");
   }
-
-  @Test
-  void launcherReportsUsageErrorsWithExitCode2() {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        Rillet.run(
-            new String[] {"live", "--model", "/nonexistent/model"},
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--bootstrap-servers is required");
-
-    err.reset();
-    code =
-        Rillet.run(
-            new String[] {"live", "--bootstrap-servers", "h:1", "--model", "/nonexistent/model"},
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("--model /nonexistent/model: no model package there")
-        .contains("models/rillet-gru");
-
-    assertThat(Rillet.run(new String[] {"frobnicate"}, new PrintStream(out), new PrintStream(err)))
-        .isEqualTo(2);
-  }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.testutils.TestData;
 import dev.rillet.testutils.TestModels;
 import dev.rillet.tokenize.WordTokenizer;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.rillet.elmo.ElmoFixture;
 import dev.rillet.elmo.ElmoModel;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.cli.RilletTestAccess;
 import dev.rillet.testutils.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;

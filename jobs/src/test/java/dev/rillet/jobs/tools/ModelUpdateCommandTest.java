@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
 import dev.rillet.testutils.TestModels;

@@ -3,7 +3,7 @@ package dev.rillet.jobs.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rillet.avro.TextEvent;
-import dev.rillet.jobs.cli.RilletTestAccess;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.TextEventJson;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;

@@ -1,7 +1,7 @@
 package dev.rillet.kafka.testutils;
 
-import dev.rillet.kafka.EmbeddedKafka;
 import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.embedded.EmbeddedKafka;
 import java.net.ServerSocket;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.extension.AfterAllCallback;

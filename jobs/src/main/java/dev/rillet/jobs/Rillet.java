@@ -1,9 +1,11 @@
-package dev.rillet.jobs.cli;
+package dev.rillet.jobs;
 
 import dev.rillet.jobs.backfill.BackfillCommand;
 import dev.rillet.jobs.bench.E2eBenchCommand;
 import dev.rillet.jobs.bench.StateBenchCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
+import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterCommand;
 import dev.rillet.jobs.cluster.StopCommand;
 import dev.rillet.jobs.demo.DemoCommand;
@@ -23,20 +25,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Entry point of the shaded jar: {@code rillet <command> [options]}. */
+/**
+ * Entry point of the shaded jar: {@code rillet <command> [options]}. It holds the list of commands;
+ * {@link Command} and {@link CommandLine} are in {@code jobs.cli}, below every command package.
+ */
 public final class Rillet {
-  /** One subcommand of the launcher. */
-  public interface Command {
-    String name();
-
-    String summary();
-
-    CommandLine commandLine();
-
-    /** Runs the command; returns the process exit code. */
-    int run(org.apache.flink.configuration.Configuration conf) throws Exception;
-  }
-
   private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
   static {

@@ -1,4 +1,4 @@
-package dev.rillet.kafka;
+package dev.rillet.kafka.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,6 +22,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * A real, in-process, single-node Kafka (KRaft, combined broker + controller) for the demo and for
@@ -191,17 +191,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("error stopping embedded Kafka", e);
     }
     if (temporary) {
-      deleteRecursively(logDir());
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
+      try {
+        Utils.delete(logDir().toFile());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete Kafka log dir " + logDir(), e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete Kafka log dir " + dir, e);
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.rillet.jobs.cli;
+package dev.rillet.jobs;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
