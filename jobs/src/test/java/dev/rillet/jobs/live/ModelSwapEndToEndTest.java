@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
@@ -25,22 +26,32 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A model swap with policy RESET in a running live job, on the in-process broker and a MiniCluster
+ * A model swap under each policy in a running live job, on the in-process broker and a MiniCluster
  * at parallelism 2: streams are tagged by the GRU, {@code rillet model-update} writes an update to
- * the LSTM on the model-control topic, and after the job has switched (probe streams show the
- * LSTM's id) the same streams go on. Checked record by record against the policy's definition:
- * every token before the switch has the GRU's tag over the stream from its start; every token after
- * it has the LSTM's tag over the tokens after the switch only (a zero state); positions continue;
- * the first token and the first sentiment after the switch are marked modelSwitched.
+ * the LSTM on the model-control topic, and after the job has switched (new probe streams show the
+ * LSTM's id) the same streams go on. Checked record by record against the policy's definition;
+ * every token before the switch has the GRU's tag over the stream from its start, and after it:
+ *
+ * <ul>
+ *   <li>RESET: the LSTM's tag over the tokens after the switch only (a zero state);
+ *   <li>REPLAY (the job keeps {@value #REPLAY_TOKENS} tokens): the LSTM's tag over the stream's
+ *       last {@value #REPLAY_TOKENS} tokens before the switch followed by the tokens after it;
+ *   <li>DRAIN: the GRU's tag over the whole stream, as if there had been no update.
+ * </ul>
+ *
+ * Positions continue; under RESET and REPLAY the first token and the first sentiment after the
+ * switch are marked modelSwitched, under DRAIN nothing is.
  */
 class ModelSwapEndToEndTest {
   @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
@@ -50,11 +61,14 @@ class ModelSwapEndToEndTest {
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
   private static final int STREAMS = 12;
   private static final int PROBES = 16;
+  private static final int REPLAY_TOKENS = 4;
 
-  @Test
-  void resetSwapMidStream() throws Exception {
-    String prefix = "swap";
+  @ParameterizedTest
+  @EnumSource(ModelUpdatePolicy.class)
+  void swapMidStream(ModelUpdatePolicy policy) throws Exception {
+    String prefix = "swap-" + policy.name().toLowerCase(Locale.ROOT);
     Configuration conf = KAFKA.jobOptions(prefix);
+    conf.set(PipelineOptions.REPLAY_TOKENS, REPLAY_TOKENS);
     conf.set(KafkaOptions.MODEL_UPDATES_TOPIC, prefix + ".model-updates");
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 16);
     conf.set(PipelineOptions.PARALLELISM, 2);
@@ -95,23 +109,26 @@ class ModelSwapEndToEndTest {
                       new String[] {
                         "--model", LSTM.toString(),
                         "--topic", prefix + ".model-updates",
+                        "--policy", policy.name().toLowerCase(Locale.ROOT),
                         "--bootstrap-servers", KAFKA.bootstrapServers()
                       }));
       assertThat(rc).isZero();
 
-      // Probe streams on both subtasks until every one is tagged by the LSTM: then the update
-      // has passed every tagger subtask, and the streams' next events come after it.
+      // New probe streams on both subtasks until every one is tagged by the LSTM: then the
+      // update has passed every tagger subtask, and the streams' next events come after it.
+      // (New streams each round: under DRAIN a stream keeps the model it started with.)
       String lstmId = modelId(LSTM);
       boolean switched = false;
       for (int round = 0; round < 60 && !switched; round++) {
         Map<String, List<TextEvent>> probes = new LinkedHashMap<>();
         for (int p = 0; p < PROBES; p++) {
+          String id = "probe-" + round + "-" + p;
           probes.put(
-              "probe-" + p,
+              id,
               List.of(
                   TextEvent.newBuilder()
-                      .setStreamId("probe-" + p)
-                      .setSeq(round)
+                      .setStreamId(id)
+                      .setSeq(0)
                       .setEventTime(2_000_000L + round)
                       .setText("the end .")
                       .build()));
@@ -122,7 +139,7 @@ class ModelSwapEndToEndTest {
         int r = round;
         switched =
             all.stream()
-                    .filter(t -> t.getStreamId().startsWith("probe-") && t.getSeq() == r)
+                    .filter(t -> t.getStreamId().startsWith("probe-" + r + "-"))
                     .filter(t -> t.getModelId().equals(lstmId))
                     .map(TokenTag::getStreamId)
                     .distinct()
@@ -139,7 +156,7 @@ class ModelSwapEndToEndTest {
         byStream.computeIfAbsent(t.getStreamId(), k -> new ArrayList<>()).add(t);
       }
       for (String id : before.keySet()) {
-        check(byStream.get(id), tokens(before.get(id)), tokens(after.get(id)));
+        check(policy, byStream.get(id), tokens(before.get(id)), tokens(after.get(id)));
       }
 
       List<KafkaTestClient.Received<StreamSentiment>> sentiment =
@@ -152,10 +169,11 @@ class ModelSwapEndToEndTest {
                 .filter(v -> v.getStreamId().equals(id))
                 .toList();
         assertThat(readings).hasSize(6);
+        boolean moves = policy != ModelUpdatePolicy.DRAIN;
         assertThat(readings)
             .extracting(StreamSentiment::getModelSwitched)
-            .containsExactly(false, false, false, true, false, false);
-        assertThat(readings.get(3).getModelId()).isEqualTo(lstmId);
+            .containsExactly(false, false, false, moves, false, false);
+        assertThat(readings.get(3).getModelId()).isEqualTo(moves ? lstmId : modelId(GRU));
       }
     } finally {
       job.cancel().get();
@@ -218,30 +236,43 @@ class ModelSwapEndToEndTest {
         .toList();
   }
 
-  /** A stream's tags: the GRU over {@code before}, then a fresh LSTM over {@code after}. */
-  private static void check(List<TokenTag> got, List<String> before, List<String> after)
+  /**
+   * A stream's tags against the policy's definition: the GRU over {@code before}, then over {@code
+   * after} the GRU continued (DRAIN), a fresh LSTM (RESET) or an LSTM that first ran the last
+   * {@value #REPLAY_TOKENS} tokens of {@code before} (REPLAY).
+   */
+  private static void check(
+      ModelUpdatePolicy policy, List<TokenTag> got, List<String> before, List<String> after)
       throws Exception {
     assertThat(got).hasSize(before.size() + after.size());
+    List<String> all = new ArrayList<>(before);
+    all.addAll(after);
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         RecurrentModelPackage gru =
             RecurrentModelPackage.load(GRU, OrtEnvironment.getEnvironment(), options);
         RecurrentModelPackage lstm =
             RecurrentModelPackage.load(LSTM, OrtEnvironment.getEnvironment(), options)) {
-      SequenceReference old = SequenceReference.run(gru, before);
-      SequenceReference fresh = SequenceReference.run(lstm, after);
+      SequenceReference old = SequenceReference.run(gru, all);
+      // The new model's run and where the tokens after the switch start in it.
+      int context = policy == ModelUpdatePolicy.REPLAY ? Math.min(REPLAY_TOKENS, before.size()) : 0;
+      List<String> onLstm = new ArrayList<>(before.subList(before.size() - context, before.size()));
+      onLstm.addAll(after);
+      SequenceReference fresh = SequenceReference.run(lstm, onLstm);
       for (int i = 0; i < got.size(); i++) {
         TokenTag g = got.get(i);
-        boolean onNew = i >= before.size();
+        boolean onNew = i >= before.size() && policy != ModelUpdatePolicy.DRAIN;
         RecurrentModelPackage model = onNew ? lstm : gru;
-        float[] logits = onNew ? fresh.tagLogits[i - before.size()] : old.tagLogits[i];
+        float[] logits = onNew ? fresh.tagLogits[i - before.size() + context] : old.tagLogits[i];
         float[] p = SequenceReference.softmax(logits);
         int best = SequenceReference.argmax(p);
         assertThat(g.getPosition()).as("position").isEqualTo(i);
-        assertThat(g.getToken()).isEqualTo(onNew ? after.get(i - before.size()) : before.get(i));
-        assertThat(g.getModelId()).isEqualTo(model.modelId());
+        assertThat(g.getToken()).isEqualTo(all.get(i));
+        assertThat(g.getModelId()).as("model at %d", i).isEqualTo(model.modelId());
         assertThat(g.getTag()).isEqualTo(model.tagLabels().get(best));
         assertThat(g.getProbability()).isCloseTo(p[best], within(1e-5f));
-        assertThat(g.getModelSwitched()).as("switch mark at %d", i).isEqualTo(i == before.size());
+        assertThat(g.getModelSwitched())
+            .as("switch mark at %d", i)
+            .isEqualTo(onNew && i == before.size());
       }
     }
   }
