@@ -16,6 +16,7 @@ import dev.rillet.jobs.eval.EvalCommand;
 import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.tools.DumpCommand;
 import dev.rillet.jobs.tools.KafkaCommand;
+import dev.rillet.jobs.tools.ModelUpdateCommand;
 import dev.rillet.jobs.tools.ProduceCommand;
 import dev.rillet.jobs.tools.TokenizeCommand;
 import dev.rillet.recurrent.RestoredModelMismatchException;
@@ -37,6 +38,7 @@ public final class Rillet {
           new DemoCommand(),
           new LiveCommand(),
           new StopCommand(),
+          new ModelUpdateCommand(),
           new BackfillCommand(),
           new EvalCommand(),
           new KafkaCommand(),

@@ -30,6 +30,17 @@ public final class KafkaOptions {
           .defaultValue("rillet.text")
           .withDescription("Topic of the input TextEvents (Avro, key = streamId).");
 
+  public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
+      ConfigOptions.key("model-updates-topic")
+          .stringType()
+          .noDefaultValue()
+          .withDescription(
+              "Model-control topic of the live job, e.g. rillet.model-updates: ModelUpdate"
+                  + " records (written by ./rillet model-update) switch the tagger to another model"
+                  + " package while the job runs. Read from the job's launch time on (from a"
+                  + " checkpoint or savepoint: from where it was). The topic may be created later."
+                  + " Not set (default): the job takes no model updates.");
+
   public static final ConfigOption<String> TAGS_TOPIC =
       ConfigOptions.key("tags-topic")
           .stringType()
@@ -113,7 +124,10 @@ public final class KafkaOptions {
                   + " retention check, so backfill old ranges with WRITE_TIME or a longer"
                   + " retention.");
 
-  /** Every option above, for help output. */
+  /**
+   * Every option above but {@link #MODEL_UPDATES_TOPIC} (only the live job reads it), for help
+   * output.
+   */
   public static List<ConfigOption<?>> all() {
     return List.of(
         BOOTSTRAP_SERVERS,

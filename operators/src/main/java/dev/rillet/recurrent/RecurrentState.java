@@ -56,6 +56,19 @@ public final class RecurrentState {
     lastActivity = Long.MIN_VALUE;
   }
 
+  /**
+   * Moves this stream to another model: zero state for {@code modelId}, while its positions and
+   * event bookkeeping continue (the stream goes on; only the model's memory of it starts over).
+   */
+  void switchModel(String modelId, int packedSize) {
+    this.modelId = modelId;
+    if (tensors == null || tensors.length != packedSize) {
+      tensors = new float[packedSize];
+    } else {
+      Arrays.fill(tensors, 0f);
+    }
+  }
+
   public RecurrentState copy() {
     return new RecurrentState(
         modelId, tensors == null ? null : tensors.clone(), nextPosition, lastSeq, lastActivity);

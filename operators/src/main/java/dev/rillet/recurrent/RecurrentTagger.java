@@ -1,13 +1,11 @@
 package dev.rillet.recurrent;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.TensorInfo;
+import dev.rillet.avro.ModelUpdate;
+import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.bundle.BundlingOperator;
-import dev.rillet.onnx.RecurrentModelPackage;
-import dev.rillet.onnx.SharedCache;
+import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.SharedOrt;
-import dev.rillet.onnx.Vocabulary;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
 import java.nio.file.Files;
@@ -15,16 +13,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
@@ -32,7 +36,13 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keyed (by streamId), bundled operator that advances a recurrent model through each token, with
@@ -67,38 +77,88 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *
  * <p><b>Lifecycle of a stream's state.</b> Created fresh on the stream's first event (or when the
  * segmenter says {@code freshStream}), released after an end-of-stream event or an expiry marker
- * from the segmenter (which owns the event-time TTL). State written by another model id is not
- * continued: the stream restarts from zero state and {@code stateResetsOnModelChange} counts it.
+ * from the segmenter (which owns the event-time TTL). State written by a model that is no longer
+ * loaded is not continued: at the stream's next event with tokens it restarts from zero state on
+ * the active model, its positions continue, the event is marked {@link TaggedEvent#modelSwitched}
+ * and {@code stateResetsOnModelChange} counts it.
  *
- * <p><b>Restoring with another model.</b> The operator state records the model id of every
- * snapshot. Restoring a checkpoint or savepoint whose streams were tagged by another model fails
- * the job once, without restarts, with a {@link RestoredModelMismatchException} that names both ids
- * and the fix: a hidden state is meaningful only to the model that wrote it.
+ * <p><b>Model updates.</b> As a two-input operator the tagger takes {@link ModelUpdate}s on its
+ * second input (the model-control topic, broadcast to every subtask); as a one-input operator (no
+ * control topic wired: evaluation, benchmarks) it serves its {@code --model} only. An update is
+ * applied where it stands in the subtask's input: the package is loaded and validated synchronously
+ * in {@link #processElement2}, then the bundle is flushed on the old model, then the new one serves
+ * every event that comes after the update. Loading on the task thread stalls the subtask once for
+ * the load time (tens to hundreds of milliseconds for the shipped packages; see
+ * docs/operations.md), which updates, rare by nature, can afford; loading in the background and
+ * switching "when ready" would put the switch at a point that depends on timing, not on the input.
+ * A package that cannot be loaded, is invalid, or is not the model the update names is refused: a
+ * log line names the problem, {@code modelUpdatesRefused} counts it, the old model keeps serving.
+ * Policies (per update): {@code RESET} moves every stream to the new model at its next event (see
+ * above; older models are released at once); {@code DRAIN} lets a stream that has state on an older
+ * model keep it until it ends or expires, while new streams start on the new model; the older model
+ * stays loaded until its last stream is gone. {@code streams} in the metric group {@code
+ * model=<id>} counts the stream states per model id. {@code REPLAY} works like RESET, except that
+ * the zero state is first run through the stream's last {@code replayTokens} tokens (kept in keyed
+ * state for this purpose only when {@code replayTokens > 0}; without them REPLAY is refused), so
+ * its tags continue with that context.
  *
- * <p><b>Model.</b> Loaded in {@link #open()} from a model package directory through {@link
- * SharedOrt}, so all subtasks in a TaskManager share one ONNX session; the package's manifest is
- * validated against the ONNX graph there.
+ * <p><b>Restoring.</b> The operator state records the loaded models ({@link ModelRecord}: id,
+ * package folder, role, the update that installed it, the model the job was started with) and, as
+ * before model updates existed, the active model id. On restore the active model is: the restored
+ * one when {@code --model} is that model; the restored one, loaded from its recorded folder, when
+ * it was installed by an update and {@code --model} is the model the job was started with (a
+ * failover, or a restart with the unchanged command line); anything else fails the job once,
+ * without restarts, with a {@link RestoredModelMismatchException} that names both ids and the fix:
+ * a hidden state is meaningful only to the model that wrote it. A draining model whose folder is
+ * gone is not loaded; its streams restart on the active model at their next event.
+ *
+ * <p><b>Model.</b> Loaded from a model package directory through {@link SharedOrt}, so all subtasks
+ * in a TaskManager share one ONNX session per package; the package's manifest is validated against
+ * the ONNX graph there.
  */
-public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, TaggedEvent> {
+public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, TaggedEvent>
+    implements TwoInputStreamOperator<SegmentedEvent, ModelUpdate, TaggedEvent> {
   private static final long serialVersionUID = 1L;
 
   static final String STATE_NAME = "recurrent-state";
   static final String MODEL_STATE_NAME = "recurrent-model";
+  static final String MODELS_STATE_NAME = "recurrent-models";
+  static final String RECENT_STATE_NAME = "recurrent-recent-tokens";
+
+  private static final Logger LOG = LoggerFactory.getLogger(RecurrentTagger.class);
 
   private final String modelDir;
   private final int maxBatchSize;
   private final int maxChunkTokens;
   private final int intraOpThreads;
+  private final int replayTokens;
 
-  private transient SharedCache.Lease<RecurrentModelPackage> lease;
-  private transient RecurrentStepRunner runner;
-  private transient Vocabulary vocabulary;
-  private transient String modelId;
-  private transient String[] tagLabels;
-  private transient String[] sentimentLabels;
+  /** The policy of the update that installed the active model (RESET for the job's --model). */
+  private transient ModelUpdatePolicy switchPolicy;
+
+  /** Each stream's last {@link #replayTokens} token texts; null when replayTokens is 0. */
+  private transient ValueState<String[]> recentState;
+
+  private transient Counter replayedTokens;
+
+  /** The model serving new streams (and every stream after a RESET). */
+  private transient ModelRuntime active;
+
+  /** Older models kept for the streams still on them (policy DRAIN), by model id. */
+  private transient Map<String, ModelRuntime> draining;
+
+  /** The id of the model the job was first started with, carried through snapshots. */
+  private transient String startModelId;
+
+  /** Stream states per model id that wrote them (the {@code streams} gauges). */
+  private transient Map<String, Long> streamsPerModel;
+
+  private transient Set<String> modelGauges;
   private transient ValueState<RecurrentState> state;
   private transient ListState<String> modelState;
+  private transient ListState<ModelRecord> modelsState;
   private transient List<String> restoredModelIds;
+  private transient List<ModelRecord> restoredModels;
 
   /** Streams in the bundle, in order of first arrival (keeps flushes deterministic). */
   private transient Map<Object, StreamSlot> bundle;
@@ -108,12 +168,6 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
 
   /** Slots stepping a {@code [1,T]} chunk in the current round; reused. */
   private transient List<StreamSlot> chunks;
-
-  /**
-   * The longest chunk: {@code maxChunkTokens}, or 1 when the model's graph fixes T to 1 (it cannot
-   * take a chunk).
-   */
-  private transient int chunkTokens;
 
   /** True while a part flush has left long runs in the bundle (see the class javadoc). */
   private transient boolean unfinished;
@@ -133,7 +187,13 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private transient Histogram batchSizes;
   private transient Histogram chunkLengths;
   private transient Histogram inferenceMicros;
+  private transient Counter updatesApplied;
+  private transient Counter updatesRefused;
+  private transient long lastSwapMillis;
   private transient long activeStreams;
+
+  /** Rows of one model in the current round; reused. */
+  private transient List<StreamSlot> batch;
 
   private RecurrentTagger(Builder b) {
     super(b.maxBundleTokens, b.maxDelay);
@@ -141,6 +201,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     this.maxBatchSize = b.maxBatchSize;
     this.maxChunkTokens = b.maxChunkTokens;
     this.intraOpThreads = b.intraOpThreads;
+    this.replayTokens = b.replayTokens;
   }
 
   public static Builder builder() {
@@ -155,44 +216,34 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         context
             .getOperatorStateStore()
             .getUnionListState(new ListStateDescriptor<>(MODEL_STATE_NAME, String.class));
+    modelsState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new ListStateDescriptor<>(
+                    MODELS_STATE_NAME, TypeInformation.of(ModelRecord.class)));
     restoredModelIds = new ArrayList<>();
+    restoredModels = new ArrayList<>();
     if (context.isRestored()) {
       modelState.get().forEach(restoredModelIds::add);
+      modelsState.get().forEach(restoredModels::add);
     }
   }
 
   @Override
   public void open() throws Exception {
     super.open();
-    lease = SharedOrt.acquire(Path.of(modelDir), intraOpThreads);
-    RecurrentModelPackage model = lease.get();
-    vocabulary = model.vocabulary();
-    modelId = model.modelId();
-    for (String restored : restoredModelIds) {
-      if (!restored.equals(modelId)) {
-        // Restarting would restore the same state and fail the same way: fail the job once.
-        throw new SuppressRestartsException(
-            new RestoredModelMismatchException(restored, modelId, modelDir));
+    draining = new LinkedHashMap<>();
+    streamsPerModel = new HashMap<>();
+    modelGauges = new HashSet<>();
+    ModelRuntime flag = load(Path.of(modelDir));
+    try {
+      active = restoreActive(flag);
+    } finally {
+      if (active != flag) {
+        flag.close();
       }
     }
-    tagLabels = model.tagLabels().toArray(new String[0]);
-    sentimentLabels = model.sentimentLabels().toArray(new String[0]);
-    chunkTokens = takesRuns(model) ? maxChunkTokens : 1;
-    runner =
-        new RecurrentStepRunner(
-            OrtEnvironment.getEnvironment(),
-            model.session(),
-            model.tokenIdsInput(),
-            model.stateInputs().toArray(new String[0]),
-            model.stateOutputs().toArray(new String[0]),
-            model.tagLogitsOutput(),
-            model.sentimentLogitsOutput(),
-            model.layers(),
-            model.hidden(),
-            tagLabels.length,
-            sentimentLabels.length,
-            maxBatchSize,
-            chunkTokens);
     // The operator's chain index is the priority its mails run at (as for yielding operators).
     mailbox =
         getContainingTask()
@@ -202,23 +253,318 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     state =
         getPartitionedState(
             new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE));
+    if (replayTokens > 0) {
+      recentState =
+          getPartitionedState(
+              new ValueStateDescriptor<>(
+                  RECENT_STATE_NAME, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO));
+    }
     bundle = new LinkedHashMap<>();
     round = new ArrayList<>(maxBatchSize);
+    batch = new ArrayList<>(maxBatchSize);
     chunks = new ArrayList<>();
     reuse = new StreamRecord<>(null);
 
     tokensProcessed = getMetricGroup().counter("tokensProcessed");
     stateResets = getMetricGroup().counter("stateResetsOnModelChange");
+    updatesApplied = getMetricGroup().counter("modelUpdatesApplied");
+    updatesRefused = getMetricGroup().counter("modelUpdatesRefused");
+    replayedTokens = getMetricGroup().counter("replayedTokens");
+    getMetricGroup().gauge("modelSwapMillis", () -> lastSwapMillis);
     batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     chunkLengths =
         getMetricGroup().histogram("chunkLength", new DescriptiveStatisticsHistogram(1000));
     inferenceMicros =
         getMetricGroup()
             .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
-    try (var keys = getKeyedStateBackend().getKeys(STATE_NAME, VoidNamespace.INSTANCE)) {
-      activeStreams = keys.count();
-    }
+    countRestoredStreams();
     getMetricGroup().gauge("activeStreams", () -> activeStreams);
+    registerModelGauge(active.modelId);
+  }
+
+  private ModelRuntime load(Path dir) {
+    return ModelRuntime.open(dir, intraOpThreads, maxBatchSize, maxChunkTokens);
+  }
+
+  /**
+   * The model to serve after a restore, by the rules in the class javadoc; {@code flag} (the job's
+   * --model, loaded) when there is nothing restored. Also loads the restored draining models.
+   */
+  private ModelRuntime restoreActive(ModelRuntime flag) {
+    startModelId = flag.modelId;
+    switchPolicy = ModelUpdatePolicy.RESET;
+    ModelRecord restored =
+        restoredModels.stream()
+            .filter(ModelRecord::isActive)
+            .max(
+                Comparator.comparingLong((ModelRecord r) -> r.updateTime)
+                    .thenComparing(r -> r.modelId))
+            .orElse(null);
+    if (restored == null) {
+      // Fresh, or a snapshot from before model updates: every model id in it must be --model's.
+      for (String id : restoredModelIds) {
+        if (!id.equals(flag.modelId)) {
+          // Restarting would restore the same state and fail the same way: fail the job once.
+          throw new SuppressRestartsException(
+              new RestoredModelMismatchException(id, flag.modelId, modelDir));
+        }
+      }
+      return flag;
+    }
+    startModelId = restored.startModelId;
+    if (restored.policy != null) {
+      switchPolicy = ModelUpdatePolicy.valueOf(restored.policy);
+    }
+    ModelRuntime serving;
+    if (restored.modelId.equals(flag.modelId)) {
+      serving = flag;
+    } else if (restored.updateId != null && flag.modelId.equals(restored.startModelId)) {
+      try {
+        serving = load(Path.of(restored.packageDir));
+      } catch (ModelPackageException e) {
+        throw new ModelPackageException(
+            "the restored state is on model "
+                + restored.modelId
+                + ", installed by model update "
+                + restored.updateId
+                + " from "
+                + restored.packageDir
+                + ", and that package cannot be loaded: "
+                + e.getMessage()
+                + ". Put the package back at that path on every TaskManager, or restart with"
+                + " --model set to a copy of it",
+            e);
+      }
+      if (!serving.modelId.equals(restored.modelId)) {
+        String found = serving.modelId;
+        serving.close();
+        throw new SuppressRestartsException(
+            new RestoredModelMismatchException(restored.modelId, found, restored.packageDir));
+      }
+      LOG.info(
+          "Continuing on model {} (installed by model update {} from {}), not on --model {}: the"
+              + " restored state was written after that update",
+          restored.modelId,
+          restored.updateId,
+          restored.packageDir,
+          flag.modelId);
+    } else {
+      throw new SuppressRestartsException(
+          new RestoredModelMismatchException(
+              restored.modelId,
+              flag.modelId,
+              modelDir,
+              restored.updateId,
+              restored.packageDir,
+              restored.startModelId));
+    }
+    serving.updateId = restored.updateId;
+    serving.updateTime = restored.updateTime;
+    for (ModelRecord r : restoredModels) {
+      if (r.isActive() || r.modelId.equals(serving.modelId) || draining.containsKey(r.modelId)) {
+        continue;
+      }
+      try {
+        ModelRuntime old = load(Path.of(r.packageDir));
+        if (old.modelId.equals(r.modelId)) {
+          old.updateId = r.updateId;
+          old.updateTime = r.updateTime;
+          draining.put(old.modelId, old);
+        } else {
+          old.close();
+          LOG.warn(
+              "Draining model {} not restored: {} now holds {}; its streams restart on {} at"
+                  + " their next event",
+              r.modelId,
+              r.packageDir,
+              old.modelId,
+              serving.modelId);
+        }
+      } catch (ModelPackageException e) {
+        LOG.warn(
+            "Draining model {} not restored ({}); its streams restart on {} at their next event",
+            r.modelId,
+            e.getMessage(),
+            serving.modelId);
+      }
+    }
+    return serving;
+  }
+
+  /**
+   * Counts the restored stream states per model. Without model updates in the restored state every
+   * stream is the active model's (another model's state was refused above), so only the keys are
+   * counted; otherwise every state is read once.
+   */
+  private void countRestoredStreams() throws Exception {
+    boolean updated = restoredModels.stream().anyMatch(r -> r.updateId != null || !r.isActive());
+    if (!updated) {
+      try (var keys = getKeyedStateBackend().getKeys(STATE_NAME, VoidNamespace.INSTANCE)) {
+        activeStreams = keys.count();
+      }
+      if (activeStreams > 0) {
+        streamsPerModel.put(active.modelId, activeStreams);
+      }
+    } else {
+      getKeyedStateBackend()
+          .applyToAllKeys(
+              VoidNamespace.INSTANCE,
+              VoidNamespaceSerializer.INSTANCE,
+              new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE),
+              (key, value) -> {
+                RecurrentState s = value.value();
+                if (s != null) {
+                  activeStreams++;
+                  streamsPerModel.merge(s.modelId, 1L, Long::sum);
+                }
+              });
+    }
+    for (Iterator<ModelRuntime> it = draining.values().iterator(); it.hasNext(); ) {
+      ModelRuntime m = it.next();
+      if (streamsPerModel.getOrDefault(m.modelId, 0L) == 0) {
+        m.close();
+        it.remove();
+      } else {
+        registerModelGauge(m.modelId);
+      }
+    }
+  }
+
+  private void registerModelGauge(String id) {
+    if (modelGauges.add(id)) {
+      getMetricGroup().addGroup("model", id).gauge("streams", () -> streams(id));
+    }
+  }
+
+  private long streams(String id) {
+    return streamsPerModel.getOrDefault(id, 0L);
+  }
+
+  private void countStream(String id, long delta) {
+    long n = streamsPerModel.merge(id, delta, Long::sum);
+    if (n <= 0) {
+      streamsPerModel.remove(id);
+    }
+  }
+
+  /** The data input of the two-input form: the same as {@link #processElement}. */
+  @Override
+  public void processElement1(StreamRecord<SegmentedEvent> element) throws Exception {
+    processElement(element);
+  }
+
+  /**
+   * A model update, applied at this point of the input (see the class javadoc): loads and validates
+   * the package, flushes the bundle on the old model, then switches by the policy.
+   */
+  @Override
+  public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
+    ModelUpdate update = element.getValue();
+    String id = update.getUpdateId();
+    ModelUpdatePolicy policy = update.getPolicy();
+    if (policy == ModelUpdatePolicy.REPLAY && replayTokens == 0) {
+      refuse(
+          update,
+          "policy REPLAY needs the streams' recent tokens, which this job does not keep: start it"
+              + " with --replay-tokens N (e.g. 32), or send RESET or DRAIN");
+      return;
+    }
+    if (update.getModelId().equals(active.modelId)) {
+      LOG.info(
+          "Model update {} ignored: model {} already serves (from {})",
+          id,
+          active.modelId,
+          active.dir);
+      return;
+    }
+    long start = System.nanoTime();
+    ModelRuntime next = draining.get(update.getModelId());
+    if (next == null) {
+      try {
+        next = load(Path.of(update.getPackageDir()));
+      } catch (RuntimeException e) {
+        refuse(update, e.getMessage());
+        return;
+      }
+      if (!next.modelId.equals(update.getModelId())) {
+        String found = next.modelId;
+        next.close();
+        refuse(
+            update,
+            "the package in "
+                + update.getPackageDir()
+                + " is "
+                + found
+                + ", not "
+                + update.getModelId()
+                + " as the update says (it changed since the update was written); validate it"
+                + " again with ./rillet model-update");
+        return;
+      }
+    } else {
+      draining.remove(next.modelId);
+    }
+    long loadMillis = (System.nanoTime() - start) / 1_000_000;
+    // Everything that arrived before the update is tagged by the old model.
+    flushBundle();
+    ModelRuntime old = active;
+    next.updateId = id;
+    next.updateTime = update.getCreatedAt();
+    active = next;
+    switchPolicy = policy;
+    registerModelGauge(next.modelId);
+    if (policy == ModelUpdatePolicy.DRAIN && streams(old.modelId) > 0) {
+      draining.put(old.modelId, old);
+    } else {
+      old.close();
+    }
+    if (policy != ModelUpdatePolicy.DRAIN) {
+      // Every stream moves at its next event: nothing runs on the older models any more.
+      draining.values().forEach(ModelRuntime::close);
+      draining.clear();
+    }
+    lastSwapMillis = (System.nanoTime() - start) / 1_000_000;
+    updatesApplied.inc();
+    LOG.info(
+        "Model update {} applied ({}): {} serves from {} instead of {}; loaded and validated in"
+            + " {} ms; {} stream states on older models{}",
+        id,
+        policy,
+        next.modelId,
+        next.dir,
+        old.modelId,
+        loadMillis,
+        activeStreams - streams(next.modelId),
+        draining.isEmpty() ? "" : "; draining " + draining.keySet());
+  }
+
+  private void refuse(ModelUpdate update, String problem) {
+    updatesRefused.inc();
+    LOG.error(
+        "Model update {} refused, model {} keeps serving: {} (update: model {}, package {},"
+            + " policy {})",
+        update.getUpdateId(),
+        active.modelId,
+        problem,
+        update.getModelId(),
+        update.getPackageDir(),
+        update.getPolicy());
+  }
+
+  /** The control input takes no part in event time: the data input's watermark passes alone. */
+  @Override
+  public void processWatermark1(Watermark mark) throws Exception {
+    processWatermark(mark);
+  }
+
+  @Override
+  public void processWatermark2(Watermark mark) {}
+
+  @Override
+  protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
+    if (index == 0) {
+      processWatermarkStatus(status);
+    }
   }
 
   @Override
@@ -241,34 +587,37 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
-    modelState.update(List.of(modelId));
+    modelState.update(List.of(active.modelId));
+    List<ModelRecord> models = new ArrayList<>(1 + draining.size());
+    models.add(record(active, ModelRecord.ACTIVE));
+    for (ModelRuntime m : draining.values()) {
+      models.add(record(m, ModelRecord.DRAINING));
+    }
+    modelsState.update(models);
+  }
+
+  private ModelRecord record(ModelRuntime m, String role) {
+    ModelRecord r = new ModelRecord(m.modelId, m.dir, role, m.updateId, m.updateTime, startModelId);
+    if (m == active) {
+      r.policy = switchPolicy.name();
+    }
+    return r;
   }
 
   @Override
   public void close() throws Exception {
     try {
-      if (runner != null) {
-        runner.close();
-        runner = null;
+      if (draining != null) {
+        draining.values().forEach(ModelRuntime::close);
+        draining.clear();
       }
-      if (lease != null) {
-        lease.close();
-        lease = null;
+      if (active != null) {
+        active.close();
+        active = null;
       }
     } finally {
       super.close();
     }
-  }
-
-  /**
-   * True when the model's token ids input takes more than one step per call: its T dimension is
-   * dynamic or larger than 1. A graph exported with T fixed to 1 still works, one step per call.
-   */
-  private static boolean takesRuns(RecurrentModelPackage model) throws OrtException {
-    TensorInfo ids =
-        (TensorInfo) model.session().getInputInfo().get(model.tokenIdsInput()).getInfo();
-    long steps = ids.getShape()[1];
-    return steps < 0 || steps > 1;
   }
 
   /** Processes everything in the bundle. See the class javadoc for the round structure. */
@@ -310,7 +659,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private void continueLongRuns() throws Exception {
     continuationPending = false;
     // A full flush (checkpoint, finish) may have run the rest already, or the operator closed.
-    if (!unfinished || runner == null) {
+    if (!unfinished || active == null) {
       return;
     }
     if (inputArrived) {
@@ -336,6 +685,13 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         slot.state = state.value();
         slot.hadState = slot.state != null;
         slot.loaded = true;
+        if (recentState != null) {
+          String[] recent = recentState.value();
+          slot.recent = new ArrayDeque<>(replayTokens);
+          if (recent != null) {
+            slot.recent.addAll(List.of(recent));
+          }
+        }
       }
       slot.chunked = false;
     }
@@ -350,12 +706,12 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       if (round.isEmpty()) {
         break;
       }
-      if (chunkTokens > 1) {
+      if (maxChunkTokens > 1) {
         int streams = round.size();
         int kept = 0;
         for (StreamSlot slot : round) {
           PendingEvent head = slot.queue.peek();
-          if (head.event.tokens.length - head.next > streams) {
+          if (head.model.chunkTokens > 1 && head.event.tokens.length - head.next > streams) {
             chunks.add(slot);
           } else {
             round.set(kept++, slot);
@@ -363,8 +719,14 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         }
         round.subList(kept, streams).clear();
       }
-      for (int from = 0; from < round.size(); from += maxBatchSize) {
-        step(from, Math.min(round.size(), from + maxBatchSize));
+      if (draining.isEmpty()) {
+        stepAll(active, round);
+      } else {
+        // One call holds the streams of one model.
+        stepModel(active);
+        for (ModelRuntime m : draining.values()) {
+          stepModel(m);
+        }
       }
       for (StreamSlot slot : chunks) {
         chunk(slot);
@@ -383,10 +745,49 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         if (slot.hadState) {
           state.clear();
         }
+        if (recentState != null) {
+          recentState.clear();
+        }
       } else {
         state.update(slot.state);
+        if (recentState != null) {
+          recentState.update(slot.recent.toArray(new String[0]));
+        }
       }
       it.remove();
+    }
+    releaseDrained();
+  }
+
+  /** Steps the streams of {@code round} whose head event runs on {@code model}. */
+  private void stepModel(ModelRuntime model) throws OrtException {
+    batch.clear();
+    for (StreamSlot slot : round) {
+      if (slot.queue.peek().model == model) {
+        batch.add(slot);
+      }
+    }
+    stepAll(model, batch);
+  }
+
+  private void stepAll(ModelRuntime model, List<StreamSlot> slots) throws OrtException {
+    for (int from = 0; from < slots.size(); from += maxBatchSize) {
+      step(model, slots, from, Math.min(slots.size(), from + maxBatchSize));
+    }
+  }
+
+  /** Closes the draining models whose last stream has ended. */
+  private void releaseDrained() {
+    if (draining.isEmpty()) {
+      return;
+    }
+    for (Iterator<ModelRuntime> it = draining.values().iterator(); it.hasNext(); ) {
+      ModelRuntime m = it.next();
+      if (streams(m.modelId) == 0) {
+        LOG.info("Model {} released: its last stream has ended", m.modelId);
+        m.close();
+        it.remove();
+      }
     }
   }
 
@@ -394,7 +795,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
    * Emits the slot's finished events and starts the next ones until the head event has a token
    * waiting for a step. Returns false when the slot has nothing left to step.
    */
-  private boolean advanceToNextToken(StreamSlot slot) {
+  private boolean advanceToNextToken(StreamSlot slot) throws OrtException {
     while (!slot.queue.isEmpty()) {
       PendingEvent head = slot.queue.peek();
       if (!head.started) {
@@ -409,35 +810,105 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     return false;
   }
 
-  private void begin(StreamSlot slot, PendingEvent p) {
+  private void begin(StreamSlot slot, PendingEvent p) throws OrtException {
     p.started = true;
     SegmentedEvent e = p.event;
+    p.model = active;
     if (e.isCloseMarker()) {
+      p.allocate();
       return;
     }
     if (slot.state == null || e.freshStream) {
       if (slot.state == null) {
         activeStreams++;
-        slot.state = RecurrentState.fresh(modelId, runner.packedStateSize());
+        slot.state = RecurrentState.fresh(active.modelId, active.packedStateSize());
       } else {
-        slot.state.reset(modelId, runner.packedStateSize());
+        countStream(slot.state.modelId, -1);
+        slot.state.reset(active.modelId, active.packedStateSize());
       }
-    } else if (!modelId.equals(slot.state.modelId)
-        || slot.state.tensors == null
-        || slot.state.tensors.length != runner.packedStateSize()) {
+      countStream(active.modelId, 1);
+      if (slot.recent != null) {
+        slot.recent.clear();
+      }
+    } else if (!active.modelId.equals(slot.state.modelId)) {
+      ModelRuntime own = draining.get(slot.state.modelId);
+      if (own != null && fits(slot.state, own)) {
+        p.model = own;
+      } else if (e.tokens.length > 0) {
+        // RESET, or a model no longer loaded: the next tokens start from zero on the active
+        // model. A token-less event leaves the state as it is (there is nothing to tag yet).
+        stateResets.inc();
+        countStream(slot.state.modelId, -1);
+        countStream(active.modelId, 1);
+        slot.state.switchModel(active.modelId, active.packedStateSize());
+        if (switchPolicy == ModelUpdatePolicy.REPLAY && slot.recent != null) {
+          replay(slot, active);
+        }
+        p.modelSwitched = true;
+      }
+    } else if (!fits(slot.state, active)) {
       stateResets.inc();
-      slot.state.reset(modelId, runner.packedStateSize());
+      slot.state.switchModel(active.modelId, active.packedStateSize());
+      p.modelSwitched = true;
     }
+    p.allocate();
     slot.state.lastSeq = e.seq;
     slot.state.lastActivity = e.eventTime;
+  }
+
+  /**
+   * Runs the stream's recent tokens through {@code model} from its (zero) state, outputs unused, so
+   * the stream's next token continues with that context. Called while a round is being gathered,
+   * before any step of it has set the runner's inputs.
+   */
+  private void replay(StreamSlot slot, ModelRuntime model) throws OrtException {
+    String[] tokens = slot.recent.toArray(new String[0]);
+    RecurrentStepRunner runner = model.runner;
+    for (int from = 0; from < tokens.length; from += model.chunkTokens) {
+      int steps = Math.min(model.chunkTokens, tokens.length - from);
+      runner.putState(1, 0, slot.state.tensors);
+      if (model.chunkTokens > 1) {
+        for (int t = 0; t < steps; t++) {
+          runner.setChunkToken(t, model.vocabulary.id(tokens[from + t]));
+        }
+        runner.runChunk(steps);
+      } else {
+        runner.setToken(0, model.vocabulary.id(tokens[from]));
+        runner.run(1);
+      }
+      runner.getState(1, 0, slot.state.tensors);
+    }
+    replayedTokens.inc(tokens.length);
+  }
+
+  /** Keeps the last {@link #replayTokens} token texts of the stream, when REPLAY is possible. */
+  private void remember(StreamSlot slot, String token) {
+    if (slot.recent != null) {
+      if (slot.recent.size() == replayTokens) {
+        slot.recent.pollFirst();
+      }
+      slot.recent.addLast(token);
+    }
+  }
+
+  private static boolean fits(RecurrentState s, ModelRuntime m) {
+    return s.tensors != null && s.tensors.length == m.packedStateSize();
   }
 
   private void end(StreamSlot slot, PendingEvent p) {
     SegmentedEvent e = p.event;
     long seen = slot.state == null ? 0 : slot.state.nextPosition;
-    reuse.replace(
+    TaggedEvent tagged =
         new TaggedEvent(
-            e, p.tags, p.tagProbabilities, p.sentiment, sentimentLabels, seen, modelId));
+            e,
+            p.tags,
+            p.tagProbabilities,
+            p.sentiment,
+            p.model.sentimentLabels,
+            seen,
+            p.model.modelId);
+    tagged.modelSwitched = p.modelSwitched;
+    reuse.replace(tagged);
     if (p.timestamp == Long.MIN_VALUE) {
       reuse.eraseTimestamp();
     } else {
@@ -445,19 +916,26 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
     output.collect(reuse);
     if ((e.endOfStream || e.expired) && slot.state != null) {
+      countStream(slot.state.modelId, -1);
       slot.state = null;
       activeStreams--;
     }
   }
 
-  /** One ONNX call over {@code round[from, to)}: one token step for each of those streams. */
-  private void step(int from, int to) throws OrtException {
+  /**
+   * One ONNX call of {@code model} over {@code slots[from, to)}: one token step for each of those
+   * streams.
+   */
+  private void step(ModelRuntime model, List<StreamSlot> slots, int from, int to)
+      throws OrtException {
+    RecurrentStepRunner runner = model.runner;
+    String[] tagLabels = model.tagLabels;
     int b = to - from;
     for (int row = 0; row < b; row++) {
-      StreamSlot slot = round.get(from + row);
+      StreamSlot slot = slots.get(from + row);
       PendingEvent p = slot.queue.peek();
       SegmentedToken token = p.event.tokens[p.next];
-      runner.setToken(row, vocabulary.id(token.text));
+      runner.setToken(row, model.vocabulary.id(token.text));
       runner.putState(b, row, slot.state.tensors);
     }
     long start = System.nanoTime();
@@ -466,9 +944,10 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     batchSizes.update(b);
     tokensProcessed.inc(b);
     for (int row = 0; row < b; row++) {
-      StreamSlot slot = round.get(from + row);
+      StreamSlot slot = slots.get(from + row);
       PendingEvent p = slot.queue.peek();
       runner.getState(b, row, slot.state.tensors);
+      remember(slot, p.event.tokens[p.next].text);
       int i = p.next++;
       p.tags[i] = tagLabels[runner.bestTag(row, p.tagProbabilities, i)];
       slot.state.nextPosition++;
@@ -479,16 +958,18 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   }
 
   /**
-   * One {@code [1,T]} call over the next {@code T <= chunkTokens} tokens of the slot's head event,
-   * from and back into the slot's state.
+   * One {@code [1,T]} call over the next {@code T <= model.chunkTokens} tokens of the slot's head
+   * event, from and back into the slot's state.
    */
   private void chunk(StreamSlot slot) throws OrtException {
     PendingEvent p = slot.queue.peek();
+    ModelRuntime model = p.model;
+    RecurrentStepRunner runner = model.runner;
     SegmentedToken[] tokens = p.event.tokens;
     int first = p.next;
-    int steps = Math.min(chunkTokens, tokens.length - first);
+    int steps = Math.min(model.chunkTokens, tokens.length - first);
     for (int t = 0; t < steps; t++) {
-      runner.setChunkToken(t, vocabulary.id(tokens[first + t].text));
+      runner.setChunkToken(t, model.vocabulary.id(tokens[first + t].text));
     }
     runner.putState(1, 0, slot.state.tensors);
     long start = System.nanoTime();
@@ -499,7 +980,8 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     tokensProcessed.inc(steps);
     runner.getState(1, 0, slot.state.tensors);
     for (int t = 0; t < steps; t++) {
-      p.tags[first + t] = tagLabels[runner.bestTag(t, p.tagProbabilities, first + t)];
+      p.tags[first + t] = model.tagLabels[runner.bestTag(t, p.tagProbabilities, first + t)];
+      remember(slot, tokens[first + t].text);
     }
     p.next = first + steps;
     slot.state.nextPosition += steps;
@@ -507,6 +989,26 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       // Sentiment is read after the event's last token: the chunk's last step.
       runner.sentimentSoftmax(steps - 1, p.sentiment);
     }
+  }
+
+  /** The model serving new streams; for tests. */
+  String activeModelId() {
+    return active.modelId;
+  }
+
+  /** The models loaded for streams draining off them; for tests. */
+  Set<String> drainingModelIds() {
+    return Set.copyOf(draining.keySet());
+  }
+
+  /** Stream states written by model {@code id}; for tests. */
+  long streamsOn(String id) {
+    return streams(id);
+  }
+
+  /** Updates refused since open; for tests. */
+  long modelUpdatesRefused() {
+    return updatesRefused.getCount();
   }
 
   /** Reads the stored state of {@code key}; for tests. */
@@ -519,6 +1021,10 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     final Object key;
     final ArrayDeque<PendingEvent> queue = new ArrayDeque<>(4);
     RecurrentState state;
+
+    /** The stream's last token texts (for REPLAY); null when the tagger keeps none. */
+    ArrayDeque<String> recent;
+
     boolean hadState;
 
     /** {@link #state} was read from keyed state; it stays in memory while the slot is bundled. */
@@ -537,9 +1043,18 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     final long timestamp;
     final String[] tags;
     final float[] tagProbabilities;
-    final float[] sentiment;
+
+    /** Sized for {@link #model}'s sentiment labels in {@link #allocate()}. */
+    float[] sentiment;
+
     int next;
     boolean started;
+
+    /** The model that runs this event; set when it starts. */
+    ModelRuntime model;
+
+    /** The stream moved to {@link #model} from another model's state at this event. */
+    boolean modelSwitched;
 
     PendingEvent(SegmentedEvent event, long timestamp) {
       this.event = event;
@@ -547,7 +1062,10 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       int n = event.tokens.length;
       this.tags = new String[n];
       this.tagProbabilities = new float[n];
-      this.sentiment = new float[n > 0 ? sentimentLabels.length : 0];
+    }
+
+    void allocate() {
+      sentiment = new float[event.tokens.length > 0 ? model.sentimentLabels.length : 0];
     }
   }
 
@@ -559,6 +1077,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     private int maxChunkTokens = 256;
     private Duration maxDelay = Duration.ofMillis(5);
     private int intraOpThreads = 1;
+    private int replayTokens = 0;
 
     private Builder() {}
 
@@ -601,6 +1120,16 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       return this;
     }
 
+    /**
+     * Keep each stream's last {@code n} tokens in keyed state, so that a model update with policy
+     * REPLAY can rebuild the stream's state on the new model from them. Default 0: none kept (no
+     * cost per token), and REPLAY updates are refused.
+     */
+    public Builder replayTokens(int n) {
+      this.replayTokens = n;
+      return this;
+    }
+
     public RecurrentTagger build() {
       List<String> problems = new ArrayList<>();
       if (modelDir == null) {
@@ -626,6 +1155,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       }
       if (intraOpThreads < 1) {
         problems.add("intraOpThreads must be >= 1, got " + intraOpThreads);
+      }
+      if (replayTokens < 0) {
+        problems.add("replayTokens must be >= 0, got " + replayTokens);
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

@@ -34,6 +34,12 @@ public final class TaggedEvent {
   /** id@version of the model that tagged the event. */
   public String modelId;
 
+  /**
+   * True when the stream moved to {@link #modelId} at this event from another model's state (a
+   * model update with policy RESET): its tags start from a zero state here.
+   */
+  public boolean modelSwitched;
+
   public TaggedEvent() {}
 
   public TaggedEvent(

@@ -34,6 +34,8 @@ public final class TokenTags {
                 .setTag(t.tags[i])
                 .setProbability(t.tagProbabilities[i])
                 .setModelId(t.modelId)
+                // The first token on the new model carries the mark; the rest continue from it.
+                .setModelSwitched(i == 0 && t.modelSwitched)
                 .build());
       }
     }
@@ -70,6 +72,7 @@ public final class TokenTags {
               .setProbabilities(probabilities)
               .setTokensSeen(t.tokensSeen)
               .setModelId(t.modelId)
+              .setModelSwitched(t.modelSwitched)
               .build());
     }
   }

@@ -24,6 +24,13 @@ class SchemaCompatibilityTest {
   private static final Path CURRENT = Path.of("src", "main", "avro");
   private static final Path RELEASED = Path.of("released");
 
+  /**
+   * Schemas added since the last release: nothing was ever written with an older version of them,
+   * so there is nothing to be compatible with. Move them out of this set when they are released.
+   */
+  private static final java.util.Set<String> NEW_SINCE_RELEASE =
+      java.util.Set.of("ModelUpdate.avsc");
+
   static Stream<String> schemaFiles() throws IOException {
     try (Stream<Path> files = Files.list(CURRENT)) {
       return files
@@ -48,6 +55,12 @@ class SchemaCompatibilityTest {
   @MethodSource("schemaFiles")
   void currentSchemaReadsTheLastReleasedOne(String file) throws IOException {
     Path released = latestRelease().resolve(file);
+    if (NEW_SINCE_RELEASE.contains(file)) {
+      assertThat(released)
+          .as("%s is released: remove it from NEW_SINCE_RELEASE", file)
+          .doesNotExist();
+      return;
+    }
     assertThat(released)
         .as(
             "every schema needs a released version to be checked against; copy new schemas"

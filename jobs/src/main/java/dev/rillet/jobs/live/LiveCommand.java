@@ -55,6 +55,9 @@ public final class LiveCommand implements Command {
     List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
     options.addAll(PipelineOptions.all());
     options.addAll(SentenceOptions.all());
+    // Model updates: a live job's alone (backfill and the demo run one model).
+    options.add(KafkaOptions.MODEL_UPDATES_TOPIC);
+    options.add(PipelineOptions.REPLAY_TOKENS);
     return options;
   }
 
@@ -105,7 +108,12 @@ public final class LiveCommand implements Command {
     // Loaded once here to fail fast; on a local MiniCluster the operators share this copy.
     try (var elmo = stage == null ? null : stage.check()) {
       StreamExecutionEnvironment env = LiveEnvironment.create(conf, flink);
-      LiveJob.build(env, conf, model.dir(), LiveJob.liveSource(conf));
+      LiveJob.build(
+          env,
+          conf,
+          model.dir(),
+          LiveJob.liveSource(conf),
+          LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
       JobClient client = env.executeAsync("rillet-live");
       System.err.println(
           "rillet live: job "

@@ -1,5 +1,6 @@
 package dev.rillet.jobs.live;
 
+import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
@@ -7,6 +8,7 @@ import dev.rillet.avro.TokenTag;
 import dev.rillet.kafka.InputWatermarks;
 import dev.rillet.kafka.KafkaInputRecord;
 import dev.rillet.kafka.KafkaOptions;
+import dev.rillet.kafka.ModelUpdates;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.TextEventDecoder;
 import dev.rillet.recurrent.RecurrentTagger;
@@ -31,7 +33,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * The live pipeline: Kafka text topic (event-time watermarks per partition, inside the source) ->
  * decode (bad records to the dead-letter topic) -> keyBy streamId -> {@link Segmenter} -> {@link
  * RecurrentTagger} (same key, no re-shuffle) -> token tags and running sentiment -> Kafka, exactly
- * once.
+ * once. A live job also reads the model-control topic and broadcasts its {@link ModelUpdate}s to
+ * every tagger subtask ({@link #modelUpdates}).
  */
 public final class LiveJob {
   private LiveJob() {}
@@ -52,6 +55,40 @@ public final class LiveJob {
       Path modelDir,
       KafkaSource<KafkaInputRecord> source) {
     build(conf, modelDir, read(env, conf, source), OutputGate.NONE);
+  }
+
+  /**
+   * As {@link #build(StreamExecutionEnvironment, Configuration, Path, KafkaSource)}, the tagger
+   * also taking model updates from {@code updates} (null: none).
+   */
+  public static void build(
+      StreamExecutionEnvironment env,
+      Configuration conf,
+      Path modelDir,
+      KafkaSource<KafkaInputRecord> source,
+      DataStream<ModelUpdate> updates) {
+    build(conf, modelDir, read(env, conf, source), updates, OutputGate.NONE);
+  }
+
+  /**
+   * The model-control stream of a live job: the {@link KafkaOptions#MODEL_UPDATES_TOPIC} read by
+   * one reader from {@code fromMillis} on (see {@link ModelUpdates} for why), with no event time
+   * (the tagger ignores this input's watermarks); null when the option is empty.
+   *
+   * @param fromMillis the job's launch time, taken once by the caller
+   */
+  public static DataStream<ModelUpdate> modelUpdates(
+      StreamExecutionEnvironment env, Configuration conf, long fromMillis) {
+    String topic = conf.get(KafkaOptions.MODEL_UPDATES_TOPIC);
+    if (topic == null || topic.isBlank()) {
+      return null;
+    }
+    return env.fromSource(
+            ModelUpdates.source(conf, fromMillis),
+            WatermarkStrategy.noWatermarks(),
+            "model-updates")
+        .setParallelism(1)
+        .uid("model-updates");
   }
 
   /**
@@ -113,9 +150,22 @@ public final class LiveJob {
    */
   public static Pipeline build(
       Configuration conf, Path modelDir, DataStream<KafkaInputRecord> input, OutputGate gate) {
+    return build(conf, modelDir, input, null, gate);
+  }
+
+  /**
+   * As {@link #build(Configuration, Path, DataStream, OutputGate)}, the tagger also taking model
+   * updates from {@code updates} (null: none).
+   */
+  public static Pipeline build(
+      Configuration conf,
+      Path modelDir,
+      DataStream<KafkaInputRecord> input,
+      DataStream<ModelUpdate> updates,
+      OutputGate gate) {
     SingleOutputStreamOperator<TextEvent> events =
         RilletKafka.decode(input, conf.get(PipelineOptions.MAX_EVENT_CHARS));
-    DataStream<TaggedEvent> tagged = tag(events, conf, modelDir);
+    DataStream<TaggedEvent> tagged = tag(events, conf, modelDir, updates);
 
     DataStream<TokenTag> tokenTags =
         tagged
@@ -172,6 +222,19 @@ public final class LiveJob {
    */
   public static DataStream<TaggedEvent> tag(
       DataStream<TextEvent> events, Configuration conf, Path modelDir) {
+    return tag(events, conf, modelDir, null);
+  }
+
+  /**
+   * As {@link #tag(DataStream, Configuration, Path)}; with {@code updates} (not null) the tagger
+   * gets them on its second input, broadcast to every subtask, and switches models where each
+   * update stands in its input (see {@link RecurrentTagger}).
+   */
+  public static DataStream<TaggedEvent> tag(
+      DataStream<TextEvent> events,
+      Configuration conf,
+      Path modelDir,
+      DataStream<ModelUpdate> updates) {
     DataStream<SegmentedEvent> segmented =
         events
             .keyBy(TextEvent::getStreamId)
@@ -191,10 +254,29 @@ public final class LiveJob {
             .maxChunkTokens(conf.get(PipelineOptions.MAX_CHUNK_TOKENS))
             .maxDelay(conf.get(PipelineOptions.MAX_BUNDLE_DELAY))
             .intraOpThreads(conf.get(PipelineOptions.INTRA_OP_THREADS))
+            .replayTokens(conf.get(PipelineOptions.REPLAY_TOKENS))
             .build();
     // The segmenter's output is still partitioned by streamId: keep the chain, no re-shuffle.
-    return DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId)
-        .transform("recurrent-tagger", TypeInformation.of(TaggedEvent.class), tagger)
+    var keyed = DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId);
+    if (updates == null) {
+      return keyed
+          .transform(
+              "recurrent-tagger",
+              TypeInformation.of(TaggedEvent.class),
+              (org.apache.flink.streaming.api.operators.OneInputStreamOperator<
+                      SegmentedEvent, TaggedEvent>)
+                  tagger)
+          .uid("recurrent-tagger");
+    }
+    // Same uid with or without updates: a savepoint restores into either form.
+    return keyed
+        .connect(updates.broadcast())
+        .transform(
+            "recurrent-tagger",
+            TypeInformation.of(TaggedEvent.class),
+            (org.apache.flink.streaming.api.operators.TwoInputStreamOperator<
+                    SegmentedEvent, ModelUpdate, TaggedEvent>)
+                tagger)
         .uid("recurrent-tagger");
   }
 

@@ -120,6 +120,15 @@ public final class PipelineOptions {
               "Checkpoint interval. Outputs become visible to read_committed consumers when the"
                   + " checkpoint that covers them completes, so this bounds end-to-end latency.");
 
+  public static final ConfigOption<Integer> REPLAY_TOKENS =
+      ConfigOptions.key("replay-tokens")
+          .intType()
+          .defaultValue(0)
+          .withDescription(
+              "Keep each stream's last N tokens in state, so that a model update with policy"
+                  + " replay rebuilds the stream's hidden state on the new model from them before"
+                  + " its next token. 0 (default): none kept, and replay updates are refused.");
+
   public static final ConfigOption<Duration> BUFFER_TIMEOUT =
       ConfigOptions.key("buffer-timeout")
           .durationType()
@@ -130,7 +139,10 @@ public final class PipelineOptions {
                   + " this much to a token's latency at each of the job's network hops; lower"
                   + " costs some throughput. docs/performance.md measures both.");
 
-  /** Every pipeline option, in the order --help lists them. */
+  /**
+   * Every pipeline option but {@link #REPLAY_TOKENS} (it serves model updates, which only the live
+   * job takes), in the order --help lists them.
+   */
   public static List<ConfigOption<?>> all() {
     return List.of(
         MODEL,
