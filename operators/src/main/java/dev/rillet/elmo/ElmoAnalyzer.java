@@ -1,5 +1,6 @@
 package dev.rillet.elmo;
 
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedCache;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,20 +39,21 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
   /** A serializable factory for operators: each {@code create()} takes a lease on the stack. */
   public static Factory factory(
       ElmoSource source, Path headsDir, boolean stateful, int intraOpThreads) {
-    return factory(source, headsDir, stateful, intraOpThreads, SentimentHead.SST2);
+    return factory(source, headsDir, stateful, OrtSettings.of(intraOpThreads), SentimentHead.SST2);
   }
 
   /**
    * As {@link #factory(ElmoSource, Path, boolean, int)}, with the heads' {@code sentimentHead}
-   * giving the sentence sentiment (and {@link #sentimentLabels()}).
+   * giving the sentence sentiment (and {@link #sentimentLabels()}) and sessions made with {@code
+   * settings}.
    */
   public static Factory factory(
       ElmoSource source,
       Path headsDir,
       boolean stateful,
-      int intraOpThreads,
+      OrtSettings settings,
       SentimentHead sentimentHead) {
-    return new Factory(source, headsDir.toString(), stateful, intraOpThreads, sentimentHead);
+    return new Factory(source, headsDir.toString(), stateful, settings, sentimentHead);
   }
 
   @Override
@@ -170,26 +172,26 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
     private final ElmoSource source;
     private final String headsDir;
     private final boolean stateful;
-    private final int intraOpThreads;
+    private final OrtSettings settings;
     private final SentimentHead sentimentHead;
 
     private Factory(
         ElmoSource source,
         String headsDir,
         boolean stateful,
-        int intraOpThreads,
+        OrtSettings settings,
         SentimentHead sentimentHead) {
       this.source = source;
       this.headsDir = headsDir;
       this.stateful = stateful;
-      this.intraOpThreads = intraOpThreads;
+      this.settings = settings;
       this.sentimentHead = sentimentHead;
     }
 
     @Override
     public ElmoAnalyzer create() {
       return new ElmoAnalyzer(
-          SharedElmo.acquire(source, stateful, Path.of(headsDir), sentimentHead, intraOpThreads),
+          SharedElmo.acquire(source, stateful, Path.of(headsDir), sentimentHead, settings),
           source.name());
     }
   }

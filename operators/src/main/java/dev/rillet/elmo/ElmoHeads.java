@@ -80,7 +80,7 @@ public final class ElmoHeads implements AutoCloseable {
   private FloatBuffer maskBuffer;
   private LongBuffer idBuffer;
 
-  private ElmoHeads(Path dir, JsonNode m, int intraOpThreads, SentimentHead head) {
+  private ElmoHeads(Path dir, JsonNode m, OrtSettings settings, SentimentHead head) {
     this.dir = dir;
     this.id = text(m, "id") + "@" + text(m, "version");
     if (!"elmo-heads".equals(m.path("kind").asText())) {
@@ -119,7 +119,7 @@ public final class ElmoHeads implements AutoCloseable {
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     OrtSession s = null;
     try {
-      OrtSettings.configure(o, intraOpThreads);
+      settings.configure(o);
       s = OrtEnvironment.getEnvironment().createSession(file.toString(), o);
       check(s);
     } catch (OrtException e) {
@@ -150,6 +150,15 @@ public final class ElmoHeads implements AutoCloseable {
    * @throws IllegalArgumentException when intraOpThreads &lt; 1
    */
   public static ElmoHeads load(Path dir, int intraOpThreads, SentimentHead head) {
+    return load(dir, OrtSettings.of(intraOpThreads), head);
+  }
+
+  /**
+   * As {@link #load(Path, int, SentimentHead)}, with the session made with {@code settings}.
+   *
+   * @throws ModelPackageException as there
+   */
+  public static ElmoHeads load(Path dir, OrtSettings settings, SentimentHead head) {
     Path manifest = dir.resolve("manifest.json");
     if (!Files.isRegularFile(manifest)) {
       throw new ModelPackageException(
@@ -159,7 +168,7 @@ public final class ElmoHeads implements AutoCloseable {
               + " models/elmo-heads");
     }
     try {
-      return new ElmoHeads(dir, MAPPER.readTree(manifest.toFile()), intraOpThreads, head);
+      return new ElmoHeads(dir, MAPPER.readTree(manifest.toFile()), settings, head);
     } catch (IOException e) {
       throw new ModelPackageException(
           manifest + " is not valid JSON: " + e.getMessage() + "; regenerate the package", e);

@@ -100,10 +100,7 @@ public final class ElmoModel implements AutoCloseable {
     }
   }
 
-  private ElmoModel(Graph main, Graph tokenEncoder, int intraOpThreads, int tokenCacheSize) {
-    if (intraOpThreads < 1) {
-      throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
-    }
+  private ElmoModel(Graph main, Graph tokenEncoder, OrtSettings settings, int tokenCacheSize) {
     if (tokenCacheSize < 0) {
       throw new IllegalArgumentException("tokenCacheSize must be >= 0, got " + tokenCacheSize);
     }
@@ -113,7 +110,7 @@ public final class ElmoModel implements AutoCloseable {
     OrtSession e = null;
     String where = main.where();
     try {
-      OrtSettings.configure(options, intraOpThreads);
+      settings.configure(options);
       s = main.open(env, options);
       Map<String, NodeInfo> inputs = s.getInputInfo();
       Map<String, NodeInfo> outputs = s.getOutputInfo();
@@ -184,8 +181,13 @@ public final class ElmoModel implements AutoCloseable {
    * (for one, load the split form or convert from options + weights).
    */
   public static ElmoModel load(Path onnxFile, int intraOpThreads) {
+    return load(onnxFile, OrtSettings.of(intraOpThreads));
+  }
+
+  /** As {@link #load(Path, int)}, with sessions made with {@code settings}. */
+  public static ElmoModel load(Path onnxFile, OrtSettings settings) {
     requireFile(onnxFile);
-    return new ElmoModel(new Graph(null, onnxFile), null, intraOpThreads, 0);
+    return new ElmoModel(new Graph(null, onnxFile), null, settings, 0);
   }
 
   /**
@@ -200,7 +202,7 @@ public final class ElmoModel implements AutoCloseable {
     return new ElmoModel(
         new Graph(null, contextualFile),
         new Graph(null, tokenEncoderFile),
-        intraOpThreads,
+        OrtSettings.of(intraOpThreads),
         tokenCacheSize);
   }
 
@@ -216,7 +218,14 @@ public final class ElmoModel implements AutoCloseable {
    */
   public static ElmoModel convert(
       Path optionsJson, Path weightsHdf5, boolean stateful, int intraOpThreads) throws IOException {
-    return convert(optionsJson, weightsHdf5, stateful, intraOpThreads, DEFAULT_TOKEN_CACHE_SIZE);
+    return convert(optionsJson, weightsHdf5, stateful, OrtSettings.of(intraOpThreads));
+  }
+
+  /** As {@link #convert(Path, Path, boolean, int)}, with sessions made with {@code settings}. */
+  public static ElmoModel convert(
+      Path optionsJson, Path weightsHdf5, boolean stateful, OrtSettings settings)
+      throws IOException {
+    return convert(optionsJson, weightsHdf5, stateful, settings, DEFAULT_TOKEN_CACHE_SIZE);
   }
 
   /**
@@ -226,12 +235,23 @@ public final class ElmoModel implements AutoCloseable {
   public static ElmoModel convert(
       Path optionsJson, Path weightsHdf5, boolean stateful, int intraOpThreads, int tokenCacheSize)
       throws IOException {
+    return convert(
+        optionsJson, weightsHdf5, stateful, OrtSettings.of(intraOpThreads), tokenCacheSize);
+  }
+
+  private static ElmoModel convert(
+      Path optionsJson,
+      Path weightsHdf5,
+      boolean stateful,
+      OrtSettings settings,
+      int tokenCacheSize)
+      throws IOException {
     if (!Files.isRegularFile(optionsJson)) {
       throw new ElmoFormatException("ELMo options file " + optionsJson + " does not exist");
     }
     ElmoOptions options = ElmoOptions.read(optionsJson);
     return convert(
-        options, ElmoWeights.read(weightsHdf5, options), stateful, intraOpThreads, tokenCacheSize);
+        options, ElmoWeights.read(weightsHdf5, options), stateful, settings, tokenCacheSize);
   }
 
   /**
@@ -240,7 +260,8 @@ public final class ElmoModel implements AutoCloseable {
    */
   public static ElmoModel convert(
       ElmoOptions options, ElmoWeights weights, boolean stateful, int intraOpThreads) {
-    return convert(options, weights, stateful, intraOpThreads, DEFAULT_TOKEN_CACHE_SIZE);
+    return convert(
+        options, weights, stateful, OrtSettings.of(intraOpThreads), DEFAULT_TOKEN_CACHE_SIZE);
   }
 
   /**
@@ -256,15 +277,24 @@ public final class ElmoModel implements AutoCloseable {
       boolean stateful,
       int intraOpThreads,
       int tokenCacheSize) {
+    return convert(options, weights, stateful, OrtSettings.of(intraOpThreads), tokenCacheSize);
+  }
+
+  private static ElmoModel convert(
+      ElmoOptions options,
+      ElmoWeights weights,
+      boolean stateful,
+      OrtSettings settings,
+      int tokenCacheSize) {
     if (tokenCacheSize == 0) {
       byte[] onnx = ElmoOnnxConverter.convert(options, weights, stateful).toByteArray();
-      return new ElmoModel(new Graph(onnx, null), null, intraOpThreads, 0);
+      return new ElmoModel(new Graph(onnx, null), null, settings, 0);
     }
     byte[] encoder = ElmoOnnxConverter.convertTokenEncoder(options, weights).toByteArray();
     byte[] contextual =
         ElmoOnnxConverter.convertContextual(options, weights, stateful).toByteArray();
     return new ElmoModel(
-        new Graph(contextual, null), new Graph(encoder, null), intraOpThreads, tokenCacheSize);
+        new Graph(contextual, null), new Graph(encoder, null), settings, tokenCacheSize);
   }
 
   /**

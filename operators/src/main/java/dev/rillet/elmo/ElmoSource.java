@@ -1,5 +1,6 @@
 package dev.rillet.elmo;
 
+import dev.rillet.onnx.OrtSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -84,8 +85,13 @@ public final class ElmoSource implements Serializable {
 
   /** Loads (or converts) the model. The caller owns the result. */
   public ElmoModel open(boolean stateful, int intraOpThreads) throws IOException {
+    return open(stateful, OrtSettings.of(intraOpThreads));
+  }
+
+  /** Loads (or converts) the model with sessions made with {@code settings}. */
+  public ElmoModel open(boolean stateful, OrtSettings settings) throws IOException {
     if (onnx != null) {
-      ElmoModel model = ElmoModel.load(Path.of(onnx), intraOpThreads);
+      ElmoModel model = ElmoModel.load(Path.of(onnx), settings);
       if (model.stateful() != stateful) {
         model.close();
         throw new ElmoFormatException(
@@ -98,7 +104,7 @@ public final class ElmoSource implements Serializable {
       }
       return model;
     }
-    return ElmoModel.convert(Path.of(options), Path.of(weights), stateful, intraOpThreads);
+    return ElmoModel.convert(Path.of(options), Path.of(weights), stateful, settings);
   }
 
   /**

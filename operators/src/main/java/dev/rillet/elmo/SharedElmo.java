@@ -1,6 +1,7 @@
 package dev.rillet.elmo;
 
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,12 +32,12 @@ public final class SharedElmo {
    */
   public static SharedCache.Lease<Stack> acquire(
       ElmoSource source, boolean stateful, Path headsDir, int intraOpThreads) {
-    return acquire(source, stateful, headsDir, SentimentHead.SST2, intraOpThreads);
+    return acquire(source, stateful, headsDir, SentimentHead.SST2, OrtSettings.of(intraOpThreads));
   }
 
   /**
    * As {@link #acquire(ElmoSource, boolean, Path, int)}, with the heads serving {@code
-   * sentimentHead}.
+   * sentimentHead} and sessions made with {@code settings}.
    *
    * @throws ModelPackageException also when the heads package lacks that sentiment head
    */
@@ -45,27 +46,31 @@ public final class SharedElmo {
       boolean stateful,
       Path headsDir,
       SentimentHead sentimentHead,
-      int intraOpThreads) {
-    return LOADED.acquire(
-        new Key(source, stateful, canonical(headsDir), sentimentHead, intraOpThreads));
+      OrtSettings settings) {
+    return LOADED.acquire(new Key(source, stateful, canonical(headsDir), sentimentHead, settings));
   }
 
   /** Open leases on a stack (0 when not loaded); for diagnostics and tests. */
   public static int references(
       ElmoSource source, boolean stateful, Path headsDir, int intraOpThreads) {
     return LOADED.references(
-        new Key(source, stateful, canonical(headsDir), SentimentHead.SST2, intraOpThreads));
+        new Key(
+            source,
+            stateful,
+            canonical(headsDir),
+            SentimentHead.SST2,
+            OrtSettings.of(intraOpThreads)));
   }
 
   private static Stack load(Key key) {
     ElmoModel elmo;
     try {
-      elmo = key.source.open(key.stateful, key.intraOpThreads);
+      elmo = key.source.open(key.stateful, key.settings);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read ELMo model " + key.source + ": " + e, e);
     }
     try {
-      ElmoHeads heads = ElmoHeads.load(key.heads, key.intraOpThreads, key.sentimentHead);
+      ElmoHeads heads = ElmoHeads.load(key.heads, key.settings, key.sentimentHead);
       try {
         heads.requireCompatible(
             elmo.layers(), elmo.dim(), key.source.name(), key.source.weightsSha256());
@@ -107,5 +112,5 @@ public final class SharedElmo {
       boolean stateful,
       Path heads,
       SentimentHead sentimentHead,
-      int intraOpThreads) {}
+      OrtSettings settings) {}
 }

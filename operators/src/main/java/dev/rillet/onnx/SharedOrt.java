@@ -11,8 +11,8 @@ import java.nio.file.Path;
  * TaskManager JVM that use the same package share one {@link OrtSession} (one copy of the weights,
  * one thread pool) instead of loading it per subtask.
  *
- * <p>Packages are keyed by (canonical folder path, intra-op thread count). The first {@link
- * #acquire} loads the package; later ones return the same instance; closing the last {@link
+ * <p>Packages are keyed by (canonical folder path, {@link OrtSettings}). The first {@link #acquire}
+ * loads the package; later ones return the same instance; closing the last {@link
  * SharedCache.Lease} closes its session, and a later acquire loads it afresh. All sessions use
  * {@link OrtEnvironment#getEnvironment()}, which is never closed. Thread-safe.
  *
@@ -27,29 +27,35 @@ public final class SharedOrt {
   private SharedOrt() {}
 
   /**
-   * Returns a lease on the package in {@code dir}, loading it on first use with a session of {@code
-   * intraOpThreads} intra-op threads and the other {@link OrtSettings}.
+   * {@link #acquire(Path, OrtSettings)} with {@code intraOpThreads} threads on the {@link
+   * ExecutionProvider#AUTO} provider.
    *
-   * @throws ModelPackageException when the package cannot be loaded or is invalid
    * @throws IllegalArgumentException when intraOpThreads &lt; 1
    */
   public static SharedCache.Lease<RecurrentModelPackage> acquire(Path dir, int intraOpThreads) {
-    if (intraOpThreads < 1) {
-      throw new IllegalArgumentException("intraOpThreads must be >= 1, got " + intraOpThreads);
-    }
-    SharedCache.Lease<Loaded> lease = PACKAGES.acquire(new Key(canonical(dir), intraOpThreads));
+    return acquire(dir, OrtSettings.of(intraOpThreads));
+  }
+
+  /**
+   * Returns a lease on the package in {@code dir}, loading it on first use with a session made with
+   * {@code settings}.
+   *
+   * @throws ModelPackageException when the package cannot be loaded or is invalid
+   */
+  public static SharedCache.Lease<RecurrentModelPackage> acquire(Path dir, OrtSettings settings) {
+    SharedCache.Lease<Loaded> lease = PACKAGES.acquire(new Key(canonical(dir), settings));
     return new SharedCache.Lease<>(lease.get().pkg(), lease::close);
   }
 
   /** Number of open leases on a package (0 when it is not loaded); for diagnostics and tests. */
   public static int references(Path dir, int intraOpThreads) {
-    return PACKAGES.references(new Key(canonical(dir), intraOpThreads));
+    return PACKAGES.references(new Key(canonical(dir), OrtSettings.of(intraOpThreads)));
   }
 
   private static Loaded load(Key key) {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     try {
-      OrtSettings.configure(options, key.intraOpThreads);
+      key.settings.configure(options);
       RecurrentModelPackage pkg =
           RecurrentModelPackage.load(key.dir, OrtEnvironment.getEnvironment(), options);
       return new Loaded(pkg, options);
@@ -79,7 +85,7 @@ public final class SharedOrt {
     }
   }
 
-  private record Key(Path dir, int intraOpThreads) {}
+  private record Key(Path dir, OrtSettings settings) {}
 
   private record Loaded(RecurrentModelPackage pkg, OrtSession.SessionOptions options) {}
 }

@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo;
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.onnx.SharedCache;
 import dev.rillet.onnx.SharedOrt;
@@ -73,8 +74,8 @@ final class ModelRuntime implements AutoCloseable {
    *
    * @throws ModelPackageException naming what is wrong with the package
    */
-  static ModelRuntime open(Path dir, int intraOpThreads, int maxBatch, int maxChunk) {
-    SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(dir, intraOpThreads);
+  static ModelRuntime open(Path dir, OrtSettings settings, int maxBatch, int maxChunk) {
+    SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(dir, settings);
     try {
       return new ModelRuntime(dir.toString(), lease, maxBatch, maxChunk);
     } catch (OrtException | RuntimeException e) {

@@ -4,7 +4,9 @@ import ai.onnxruntime.OrtException;
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.bundle.BundlingOperator;
+import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedOrt;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
@@ -130,7 +132,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private final String modelDir;
   private final int maxBatchSize;
   private final int maxChunkTokens;
-  private final int intraOpThreads;
+  private final OrtSettings ortSettings;
   private final int replayTokens;
 
   /** The policy of the update that installed the active model (RESET for the job's --model). */
@@ -200,7 +202,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     this.modelDir = b.modelDir.toString();
     this.maxBatchSize = b.maxBatchSize;
     this.maxChunkTokens = b.maxChunkTokens;
-    this.intraOpThreads = b.intraOpThreads;
+    this.ortSettings = new OrtSettings(b.intraOpThreads, b.executionProvider);
     this.replayTokens = b.replayTokens;
   }
 
@@ -280,10 +282,14 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     countRestoredStreams();
     getMetricGroup().gauge("activeStreams", () -> activeStreams);
     registerModelGauge(active.modelId);
+    // An info metric (value 1): the provider is its label, e.g. executionProvider="cuda".
+    getMetricGroup()
+        .addGroup("executionProvider", ortSettings.resolve().label())
+        .gauge("onnxExecutionProvider", () -> 1);
   }
 
   private ModelRuntime load(Path dir) {
-    return ModelRuntime.open(dir, intraOpThreads, maxBatchSize, maxChunkTokens);
+    return ModelRuntime.open(dir, ortSettings, maxBatchSize, maxChunkTokens);
   }
 
   /**
@@ -1077,6 +1083,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     private int maxChunkTokens = 256;
     private Duration maxDelay = Duration.ofMillis(5);
     private int intraOpThreads = 1;
+    private ExecutionProvider executionProvider = ExecutionProvider.AUTO;
     private int replayTokens = 0;
 
     private Builder() {}
@@ -1121,6 +1128,15 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
 
     /**
+     * Where ONNX Runtime runs the model. Default {@link ExecutionProvider#AUTO}: CUDA where it
+     * works, the CPU elsewhere.
+     */
+    public Builder executionProvider(ExecutionProvider provider) {
+      this.executionProvider = provider;
+      return this;
+    }
+
+    /**
      * Keep each stream's last {@code n} tokens in keyed state, so that a model update with policy
      * REPLAY can rebuild the stream's state on the new model from them. Default 0: none kept (no
      * cost per token), and REPLAY updates are refused.
@@ -1158,6 +1174,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       }
       if (replayTokens < 0) {
         problems.add("replayTokens must be >= 0, got " + replayTokens);
+      }
+      if (executionProvider == null) {
+        problems.add("executionProvider is null: use AUTO, CPU or CUDA");
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

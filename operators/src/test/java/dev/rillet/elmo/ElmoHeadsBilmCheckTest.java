@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.testutils.TestElmo;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
@@ -41,7 +42,8 @@ class ElmoHeadsBilmCheckTest {
     ElmoSource source = ElmoSource.resolve(elmo);
     String sha = source.weightsSha256().orElseThrow();
 
-    assertThatThrownBy(() -> SharedElmo.acquire(source, false, HEADS, SentimentHead.SST2, 1))
+    assertThatThrownBy(
+            () -> SharedElmo.acquire(source, false, HEADS, SentimentHead.SST2, OrtSettings.of(1)))
         .isInstanceOf(ModelPackageException.class)
         .hasMessageContaining("trained on the biLM elmo-fixture (weights sha256 dfdfd300")
         .hasMessageContaining("random-elmo/weights.hdf5 has weights sha256 " + sha)
@@ -49,7 +51,8 @@ class ElmoHeadsBilmCheckTest {
     assertThat(SharedElmo.references(source, false, HEADS, 1)).isZero();
 
     Path matching = TestElmo.headsFor(elmo, HEADS, tmp.resolve("heads"));
-    try (var lease = SharedElmo.acquire(source, false, matching, SentimentHead.SST2, 1)) {
+    try (var lease =
+        SharedElmo.acquire(source, false, matching, SentimentHead.SST2, OrtSettings.of(1))) {
       assertThat(lease.get().heads().tagLabels()).hasSize(17);
     }
   }

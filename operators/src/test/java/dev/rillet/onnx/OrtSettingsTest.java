@@ -1,7 +1,11 @@
 package dev.rillet.onnx;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import dev.rillet.elmo.ElmoHeads;
 import dev.rillet.testutils.TestModels;
@@ -10,11 +14,9 @@ import org.junit.jupiter.api.Test;
 class OrtSettingsTest {
   @Test
   void rejectsFewerThanOneIntraOpThread() {
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      assertThatThrownBy(() -> OrtSettings.configure(options, 0))
-          .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("intraOpThreads must be >= 1, got 0");
-    }
+    assertThatThrownBy(() -> new OrtSettings(0, ExecutionProvider.CPU))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("intraOpThreads must be >= 1, got 0");
   }
 
   /** The ELMo heads used to pass 0 on to ONNX Runtime (its own default pool); now refused too. */
@@ -26,5 +28,48 @@ class OrtSettingsTest {
     assertThatThrownBy(() -> SharedOrt.acquire(TestModels.get("test-gru"), 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("intraOpThreads");
+  }
+
+  @Test
+  void cpuIsUsedWhenAskedFor() throws Exception {
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      assertThat(new OrtSettings(1, ExecutionProvider.CPU).configure(options))
+          .isEqualTo(ExecutionProvider.CPU);
+    }
+  }
+
+  /**
+   * AUTO never fails: it is CUDA exactly where the probe found a working device, else the CPU; and
+   * a session made with it runs the model.
+   */
+  @Test
+  void autoUsesCudaExactlyWhereItWorksAndTheCpuElsewhere() throws Exception {
+    boolean cuda = CudaProbe.answer().usable();
+    assertThat(new OrtSettings(1, ExecutionProvider.AUTO).resolve())
+        .isEqualTo(cuda ? ExecutionProvider.CUDA : ExecutionProvider.CPU);
+    try (var lease =
+        SharedOrt.acquire(TestModels.get("test-gru"), new OrtSettings(1, ExecutionProvider.AUTO))) {
+      assertThat(lease.get().modelId()).isNotEmpty();
+    }
+  }
+
+  /**
+   * Without the CUDA provider in the build (the default artifact), cuda is refused with the fix.
+   */
+  @Test
+  void cudaWithoutTheProviderIsRefusedNamingTheFix() {
+    assumeThat(OrtEnvironment.getAvailableProviders()).doesNotContain(OrtProvider.CUDA);
+    assertThat(CudaProbe.answer().usable()).isFalse();
+    assertThatThrownBy(() -> new OrtSettings(1, ExecutionProvider.CUDA).resolve())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no CUDA provider")
+        .hasMessageContaining("-Pgpu")
+        .hasMessageContaining("--execution-provider auto");
+    assertThatThrownBy(
+            () ->
+                SharedOrt.acquire(
+                    TestModels.get("test-gru"), new OrtSettings(1, ExecutionProvider.CUDA)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("--execution-provider cuda");
   }
 }
