@@ -7,7 +7,6 @@ import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.cluster.FlinkRestClient;
-import dev.rillet.jobs.live.LiveCommand;
 import dev.rillet.jobs.live.LiveEnvironment;
 import dev.rillet.jobs.live.LiveJob;
 import dev.rillet.jobs.live.ModelLocator;
@@ -581,7 +580,7 @@ public final class E2eBenchCommand implements Command {
         // As ./rillet live --jobmanager submits it: the job jar, over REST, detached.
         ClusterSubmission.Submitted submitted =
             ClusterSubmission.submitLive(
-                conf, LiveCommand.jobOptions(), new PrintStream(OutputStream.nullOutputStream()));
+                conf, LiveJob.options(), new PrintStream(OutputStream.nullOutputStream()));
         cluster = new FlinkRestClient(conf.get(ClusterOptions.JOBMANAGER));
         clusterJobId = submitted.jobId();
         client = null;

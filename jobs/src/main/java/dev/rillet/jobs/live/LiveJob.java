@@ -18,9 +18,11 @@ import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.Segmenter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -38,6 +40,21 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class LiveJob {
   private LiveJob() {}
+
+  /**
+   * The options that make a live job: Kafka endpoints and topics, then the pipeline's own. A
+   * cluster job ({@code cluster.RilletJob}) takes exactly these; {@code rillet live} adds where and
+   * how it runs.
+   */
+  public static List<ConfigOption<?>> options() {
+    List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
+    options.addAll(PipelineOptions.all());
+    options.addAll(SentenceOptions.all());
+    // Model updates: a live job's alone (backfill and the demo run one model).
+    options.add(KafkaOptions.MODEL_UPDATES_TOPIC);
+    options.add(PipelineOptions.REPLAY_TOKENS);
+    return options;
+  }
 
   /** The pipeline's main streams, for callers that observe them (backfill counts streams). */
   public record Pipeline(

@@ -137,19 +137,19 @@ class BackfillCommandLineTest {
   @Test
   void outputTopicsGetTheSuffixUnlessLiveTopicsAreAskedFor() {
     Configuration conf = new Configuration();
-    Configuration job = BackfillCommand.outputConfig(conf, "rillet-backfill-x");
+    Configuration job = BackfillJob.outputConfig(conf, "rillet-backfill-x");
     assertThat(job.get(KafkaOptions.TAGS_TOPIC)).isEqualTo("rillet.tags.backfill");
     assertThat(job.get(KafkaOptions.DEAD_LETTER_TOPIC)).isEqualTo("rillet.dead-letters.backfill");
     assertThat(job.get(KafkaOptions.GROUP_ID)).isEqualTo("rillet-backfill-x");
     assertThat(job.get(KafkaOptions.TRANSACTIONAL_ID_PREFIX)).isEqualTo("rillet-backfill-x");
 
     conf.set(BackfillOptions.WRITE_LIVE_TOPICS, true);
-    assertThat(BackfillCommand.outputConfig(conf, "r").get(KafkaOptions.TAGS_TOPIC))
+    assertThat(BackfillJob.outputConfig(conf, "r").get(KafkaOptions.TAGS_TOPIC))
         .isEqualTo("rillet.tags");
 
     Configuration empty = new Configuration();
     empty.set(BackfillOptions.OUTPUT_SUFFIX, "");
-    assertThatThrownBy(() -> BackfillCommand.outputConfig(empty, "r"))
+    assertThatThrownBy(() -> BackfillJob.outputConfig(empty, "r"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--output-suffix")
         .hasMessageContaining("--write-live-topics");

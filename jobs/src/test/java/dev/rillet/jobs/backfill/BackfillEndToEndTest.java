@@ -255,7 +255,7 @@ class BackfillEndToEndTest {
 
   private record Replay(
       BackfillRange range,
-      BackfillCommand.Result result,
+      BackfillJob.Result result,
       List<TokenTag> tags,
       List<StreamSentiment> sentiment,
       List<SentenceAnalysis> sentences) {}
@@ -286,8 +286,8 @@ class BackfillEndToEndTest {
     conf.set(PipelineOptions.MAX_BUNDLE_TOKENS, 32);
     conf.set(PipelineOptions.STREAM_TTL, Duration.ofMinutes(2));
     ByteArrayOutputStream console = new ByteArrayOutputStream();
-    BackfillCommand.Result result =
-        BackfillCommand.run(conf, new PrintStream(console, true, StandardCharsets.UTF_8), false);
+    BackfillJob.Result result =
+        BackfillJob.run(conf, new PrintStream(console, true, StandardCharsets.UTF_8), false);
     String printed = console.toString(StandardCharsets.UTF_8);
     assertThat(printed).contains("records in", "streams", "done in");
     KafkaTestClient client = KAFKA.client();

@@ -6,7 +6,7 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
-import dev.rillet.jobs.backfill.BackfillCommand;
+import dev.rillet.jobs.backfill.BackfillJob;
 import dev.rillet.jobs.backfill.BackfillOptions;
 import dev.rillet.jobs.tools.TextEventProducer;
 import dev.rillet.kafka.KafkaOptions;
@@ -99,7 +99,7 @@ class BacklogCatchUpTest {
         bf.get(KafkaOptions.SENTIMENT_TOPIC) + ".bf",
         bf.get(KafkaOptions.SENTENCES_TOPIC) + ".bf",
         bf.get(KafkaOptions.DEAD_LETTER_TOPIC) + ".bf");
-    BackfillCommand.run(bf, new PrintStream(new ByteArrayOutputStream(), true, "UTF-8"), false);
+    BackfillJob.run(bf, new PrintStream(new ByteArrayOutputStream(), true, "UTF-8"), false);
     Outputs backfill = read(backlog, ".bf");
 
     // 3. The same input fed at a steady rate to a running job, which stops at the same offsets.
