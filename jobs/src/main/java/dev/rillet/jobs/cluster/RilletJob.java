@@ -1,12 +1,12 @@
 package dev.rillet.jobs.cluster;
 
-import dev.rillet.jobs.backfill.BackfillJob;
-import dev.rillet.jobs.backfill.BackfillOptions;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.live.LiveEnvironment;
-import dev.rillet.jobs.live.LiveJob;
-import dev.rillet.jobs.live.ModelLocator;
-import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.pipeline.BackfillJob;
+import dev.rillet.jobs.pipeline.BackfillOptions;
+import dev.rillet.jobs.pipeline.LiveEnvironment;
+import dev.rillet.jobs.pipeline.LiveJob;
+import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.kafka.KafkaOptions;
 import java.util.Arrays;
 import org.apache.flink.configuration.Configuration;
