@@ -7,13 +7,12 @@ import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.cluster.FlinkRestClient;
-import dev.rillet.jobs.live.LiveCommand;
-import dev.rillet.jobs.live.LiveEnvironment;
-import dev.rillet.jobs.live.LiveJob;
-import dev.rillet.jobs.live.ModelLocator;
-import dev.rillet.jobs.live.PipelineOptions;
-import dev.rillet.jobs.live.SentenceOptions;
-import dev.rillet.jobs.live.SentenceStage;
+import dev.rillet.jobs.pipeline.LiveEnvironment;
+import dev.rillet.jobs.pipeline.LiveJob;
+import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.jobs.pipeline.SentenceOptions;
+import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.OrderedProducers;
 import dev.rillet.kafka.embedded.EmbeddedKafka;
@@ -581,7 +580,7 @@ public final class E2eBenchCommand implements Command {
         // As ./rillet live --jobmanager submits it: the job jar, over REST, detached.
         ClusterSubmission.Submitted submitted =
             ClusterSubmission.submitLive(
-                conf, LiveCommand.jobOptions(), new PrintStream(OutputStream.nullOutputStream()));
+                conf, LiveJob.options(), new PrintStream(OutputStream.nullOutputStream()));
         cluster = new FlinkRestClient(conf.get(ClusterOptions.JOBMANAGER));
         clusterJobId = submitted.jobId();
         client = null;

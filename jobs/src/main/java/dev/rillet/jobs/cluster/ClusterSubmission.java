@@ -1,10 +1,10 @@
 package dev.rillet.jobs.cluster;
 
-import dev.rillet.jobs.live.ModelLocator;
-import dev.rillet.jobs.live.PipelineOptions;
-import dev.rillet.jobs.live.SentenceOptions;
-import dev.rillet.jobs.live.SentenceStage;
-import dev.rillet.jobs.live.StateOptions;
+import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.jobs.pipeline.SentenceOptions;
+import dev.rillet.jobs.pipeline.SentenceStage;
+import dev.rillet.jobs.pipeline.StateOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,12 @@
 package dev.rillet.jobs.cluster;
 
-import dev.rillet.jobs.backfill.BackfillCommand;
-import dev.rillet.jobs.backfill.BackfillOptions;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.live.LiveCommand;
-import dev.rillet.jobs.live.LiveEnvironment;
-import dev.rillet.jobs.live.LiveJob;
-import dev.rillet.jobs.live.ModelLocator;
-import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.pipeline.BackfillJob;
+import dev.rillet.jobs.pipeline.BackfillOptions;
+import dev.rillet.jobs.pipeline.LiveEnvironment;
+import dev.rillet.jobs.pipeline.LiveJob;
+import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.kafka.KafkaOptions;
 import java.util.Arrays;
 import org.apache.flink.configuration.Configuration;
@@ -37,9 +36,9 @@ public final class RilletJob {
     String command = args.length == 0 ? "" : args[0];
     String[] flags = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "live" -> live(new CommandLine("live", "", LiveCommand.jobOptions()).parse(flags));
+      case "live" -> live(new CommandLine("live", "", LiveJob.options()).parse(flags));
       case "backfill" ->
-          BackfillCommand.runOnCluster(
+          BackfillJob.runOnCluster(
               new CommandLine("backfill", "", BackfillOptions.all()).parse(flags));
       default ->
           throw new IllegalArgumentException(

@@ -3,7 +3,7 @@ package dev.rillet.jobs.eval;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.elmo.ElmoHeads;
 import dev.rillet.elmo.SentimentHead;
-import dev.rillet.jobs.live.SentenceStage;
+import dev.rillet.jobs.pipeline.SentenceStage;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;

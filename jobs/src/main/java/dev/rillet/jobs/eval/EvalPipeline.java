@@ -3,9 +3,9 @@ package dev.rillet.jobs.eval;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.TextEvent;
-import dev.rillet.jobs.live.LiveEnvironment;
-import dev.rillet.jobs.live.LiveJob;
-import dev.rillet.jobs.live.SentenceStage;
+import dev.rillet.jobs.pipeline.LiveEnvironment;
+import dev.rillet.jobs.pipeline.LiveJob;
+import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.kafka.AvroTrust;
 import dev.rillet.kafka.KafkaInputRecord;
 import dev.rillet.kafka.RilletKafka;
@@ -108,8 +108,9 @@ public final class EvalPipeline {
    * Runs the documents and SST sentences through the pipeline on a local MiniCluster (or the
    * cluster when submitted) and waits for the end of input.
    *
-   * @param conf pipeline options ({@link dev.rillet.jobs.live.PipelineOptions}); defaults otherwise
-   * @param modelDir a model package checked by {@link dev.rillet.jobs.live.ModelLocator}
+   * @param conf pipeline options ({@link dev.rillet.jobs.pipeline.PipelineOptions}); defaults
+   *     otherwise
+   * @param modelDir a model package checked by {@link dev.rillet.jobs.pipeline.ModelLocator}
    */
   public static Predictions run(
       Configuration conf, Path modelDir, List<UdDocument> documents, List<SstSentence> sst)

@@ -4,7 +4,13 @@ import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
-import dev.rillet.jobs.cluster.RilletJob;
+import dev.rillet.jobs.pipeline.LiveEnvironment;
+import dev.rillet.jobs.pipeline.LiveJob;
+import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.jobs.pipeline.SentenceStage;
+import dev.rillet.jobs.pipeline.StateDirectory;
+import dev.rillet.jobs.pipeline.StateOptions;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.PrintStream;
 import java.net.URI;
@@ -48,25 +54,11 @@ public final class LiveCommand implements Command {
                   + " savepoint goes to the state directory. 0 runs until stopped.");
 
   /**
-   * The options that make the job itself: Kafka endpoints and topics, then the pipeline's own. A
-   * cluster job ({@link RilletJob}) takes exactly these.
-   */
-  public static List<ConfigOption<?>> jobOptions() {
-    List<ConfigOption<?>> options = new ArrayList<>(KafkaOptions.all());
-    options.addAll(PipelineOptions.all());
-    options.addAll(SentenceOptions.all());
-    // Model updates: a live job's alone (backfill and the demo run one model).
-    options.add(KafkaOptions.MODEL_UPDATES_TOPIC);
-    options.add(PipelineOptions.REPLAY_TOKENS);
-    return options;
-  }
-
-  /**
-   * Every option of {@code rillet live}: the job's, then where and how it runs (local state, or a
-   * cluster).
+   * Every option of {@code rillet live}: the job's ({@link LiveJob#options}), then where and how it
+   * runs (local state, or a cluster).
    */
   public static List<ConfigOption<?>> options() {
-    List<ConfigOption<?>> options = new ArrayList<>(jobOptions());
+    List<ConfigOption<?>> options = new ArrayList<>(LiveJob.options());
     options.addAll(StateOptions.all());
     options.add(STOP_WHEN_IDLE);
     options.add(ClusterOptions.JOBMANAGER);
@@ -149,7 +141,8 @@ public final class LiveCommand implements Command {
                 + " ./rillet stop stops it with a savepoint");
       }
     }
-    ClusterSubmission.Submitted job = ClusterSubmission.submitLive(conf, jobOptions(), System.out);
+    ClusterSubmission.Submitted job =
+        ClusterSubmission.submitLive(conf, LiveJob.options(), System.out);
     System.out.println(
         "rillet live: job "
             + job.jobId()

@@ -4,7 +4,7 @@ import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
-import dev.rillet.jobs.live.ModelLocator;
+import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.ModelUpdates;
 import dev.rillet.kafka.OrderedProducers;

@@ -2,8 +2,8 @@ package dev.rillet.jobs.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rillet.jobs.live.ModelLocator;
-import dev.rillet.jobs.live.StateOptions;
+import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.StateOptions;
 import dev.rillet.testutils.TestModels;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rillet.jobs.demo.DemoOptions;
 import dev.rillet.jobs.live.LiveCommand;
-import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.backfill.BackfillCommand;
-import dev.rillet.jobs.backfill.BackfillOptions;
 import dev.rillet.jobs.cluster.ClusterScenario.Outputs;
-import dev.rillet.jobs.live.PipelineOptions;
-import dev.rillet.jobs.live.StateOptions;
+import dev.rillet.jobs.pipeline.BackfillOptions;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.jobs.pipeline.StateOptions;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
 import dev.rillet.testutils.TestModels;

@@ -7,11 +7,10 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
-import dev.rillet.jobs.live.LiveCommand;
-import dev.rillet.jobs.live.LiveEnvironment;
-import dev.rillet.jobs.live.LiveJob;
-import dev.rillet.jobs.live.PipelineOptions;
-import dev.rillet.jobs.live.SentenceOptions;
+import dev.rillet.jobs.pipeline.LiveEnvironment;
+import dev.rillet.jobs.pipeline.LiveJob;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.jobs.pipeline.SentenceOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
@@ -135,7 +134,7 @@ final class ClusterScenario {
   static ClusterSubmission.Submitted submit(Configuration live) throws Exception {
     ByteArrayOutputStream console = new ByteArrayOutputStream();
     return ClusterSubmission.submitLive(
-        live, LiveCommand.jobOptions(), new PrintStream(console, true, StandardCharsets.UTF_8));
+        live, LiveJob.options(), new PrintStream(console, true, StandardCharsets.UTF_8));
   }
 
   /** A TaskManager that runs at least one of the job's tasks. */

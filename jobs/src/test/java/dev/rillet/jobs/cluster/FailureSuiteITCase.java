@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cluster.ClusterScenario.Outputs;
-import dev.rillet.jobs.live.PipelineOptions;
-import dev.rillet.jobs.live.StateOptions;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.jobs.pipeline.StateOptions;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import dev.rillet.jobs.live.PipelineOptions;
+import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.testutils.SequenceReference;
 import dev.rillet.testutils.TestData;

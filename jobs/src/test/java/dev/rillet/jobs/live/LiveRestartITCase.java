@@ -9,6 +9,7 @@ import dev.rillet.avro.RejectedRecord;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.pipeline.StateDirectory;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
 import dev.rillet.onnx.RecurrentModelPackage;

@@ -1,0 +1,164 @@
+package dev.rillet.jobs.pipeline;
+
+import dev.rillet.kafka.TextEventDecoder;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Options of the Rillet pipeline itself (model, bundling, segmentation, checkpointing). Their keys
+ * are the command-line flags of {@code rillet live} and {@code rillet demo}.
+ */
+public final class PipelineOptions {
+  private PipelineOptions() {}
+
+  public static final ConfigOption<String> MODEL =
+      ConfigOptions.key("model")
+          .stringType()
+          .defaultValue("models/rillet-gru")
+          .withDescription(
+              "Recurrent model package folder (manifest.json, model.onnx, vocab.txt). A relative"
+                  + " path is resolved against the working directory, then against the Rillet"
+                  + " installation.");
+
+  public static final ConfigOption<Integer> PARALLELISM =
+      ConfigOptions.key("parallelism")
+          .intType()
+          .defaultValue(1)
+          .withDescription("Parallelism of every operator of the job.");
+
+  public static final ConfigOption<Integer> MAX_BUNDLE_TOKENS =
+      ConfigOptions.key("max-bundle-tokens")
+          .intType()
+          .defaultValue(256)
+          .withDescription("The tagger flushes its bundle once it holds this many tokens.");
+
+  public static final ConfigOption<Integer> MAX_BATCH_SIZE =
+      ConfigOptions.key("max-batch-size")
+          .intType()
+          .defaultValue(64)
+          .withDescription("At most this many streams' steps go into one ONNX Runtime call.");
+
+  public static final ConfigOption<Integer> MAX_CHUNK_TOKENS =
+      ConfigOptions.key("max-chunk-tokens")
+          .intType()
+          .defaultValue(256)
+          .withDescription(
+              "A stream's long run of tokens (a long event) goes into ONNX Runtime calls of at"
+                  + " most this many tokens, interleaved with other streams' steps; 1 steps every"
+                  + " token on its own.");
+
+  public static final ConfigOption<Duration> MAX_BUNDLE_DELAY =
+      ConfigOptions.key("max-bundle-delay")
+          .durationType()
+          .defaultValue(Duration.ofMillis(5))
+          .withDescription(
+              "The tagger flushes its bundle at the latest this long (processing time) after its"
+                  + " first token arrived: the latency a token can wait for company.");
+
+  public static final ConfigOption<Integer> INTRA_OP_THREADS =
+      ConfigOptions.key("intra-op-threads")
+          .intType()
+          .defaultValue(1)
+          .withDescription("ONNX Runtime intra-op threads of the session shared per TaskManager.");
+
+  /**
+   * Longest text of an event, in chars (UTF-16 code units); a longer event is a dead letter whose
+   * reason names this flag. Defined with the decoder that applies it (the source reads it too).
+   */
+  public static final ConfigOption<Integer> MAX_EVENT_CHARS = TextEventDecoder.MAX_EVENT_CHARS;
+
+  public static final ConfigOption<Duration> IDLE_GAP =
+      ConfigOptions.key("idle-gap")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(10))
+          .withDescription(
+              "A stream's open sentence closes when no event comes for this long, in event time.");
+
+  public static final ConfigOption<Integer> MAX_SENTENCE_TOKENS =
+      ConfigOptions.key("max-sentence-tokens")
+          .intType()
+          .defaultValue(100)
+          .withDescription("A sentence closes once it has this many tokens.");
+
+  public static final ConfigOption<Duration> STREAM_TTL =
+      ConfigOptions.key("stream-ttl")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(30))
+          .withDescription(
+              "A stream idle for longer than this (event time) is evicted; its next event starts it"
+                  + " fresh.");
+
+  public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
+      ConfigOptions.key("max-out-of-orderness")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(1))
+          .withDescription(
+              "How far behind the newest event time of each input partition its watermark trails;"
+                  + " the job's watermark is the minimum over partitions. Idle-gap closes and"
+                  + " expiry fire when the watermark passes them.");
+
+  public static final ConfigOption<Duration> SOURCE_IDLE_TIMEOUT =
+      ConfigOptions.key("source-idle-timeout")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(30))
+          .withDescription(
+              "An input partition without records for this long stops holding the watermark"
+                  + " back, until its next record. The clock stands still while the source is"
+                  + " back-pressured, as when it reads a backlog, so a partition whose records wait"
+                  + " behind another's is not taken for idle. Shorter: idle-gap closes come sooner"
+                  + " when partitions fall quiet; longer: a partition stalled by its broker is less"
+                  + " likely to be overtaken. 0 turns it off (a partition without traffic then holds"
+                  + " the watermark).");
+
+  public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+      ConfigOptions.key("checkpoint-interval")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(2))
+          .withDescription(
+              "Checkpoint interval. Outputs become visible to read_committed consumers when the"
+                  + " checkpoint that covers them completes, so this bounds end-to-end latency.");
+
+  public static final ConfigOption<Integer> REPLAY_TOKENS =
+      ConfigOptions.key("replay-tokens")
+          .intType()
+          .defaultValue(0)
+          .withDescription(
+              "Keep each stream's last N tokens in state, so that a model update with policy"
+                  + " replay rebuilds the stream's hidden state on the new model from them before"
+                  + " its next token. 0 (default): none kept, and replay updates are refused.");
+
+  public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+      ConfigOptions.key("buffer-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMillis(10))
+          .withDescription(
+              "How long a network buffer between the job's tasks waits to fill before it is sent"
+                  + " (Flink's execution.buffer-timeout; Flink's default is 100 ms). It adds up to"
+                  + " this much to a token's latency at each of the job's network hops; lower"
+                  + " costs some throughput. docs/performance.md measures both.");
+
+  /**
+   * Every pipeline option but {@link #REPLAY_TOKENS} (it serves model updates, which only the live
+   * job takes), in the order --help lists them.
+   */
+  public static List<ConfigOption<?>> all() {
+    return List.of(
+        MODEL,
+        PARALLELISM,
+        MAX_BUNDLE_TOKENS,
+        MAX_BATCH_SIZE,
+        MAX_CHUNK_TOKENS,
+        MAX_BUNDLE_DELAY,
+        BUFFER_TIMEOUT,
+        INTRA_OP_THREADS,
+        MAX_EVENT_CHARS,
+        IDLE_GAP,
+        MAX_SENTENCE_TOKENS,
+        STREAM_TTL,
+        MAX_OUT_OF_ORDERNESS,
+        SOURCE_IDLE_TIMEOUT,
+        CHECKPOINT_INTERVAL);
+  }
+}

@@ -1,0 +1,199 @@
+package dev.rillet.jobs.pipeline;
+
+import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.elmo.ElmoAnalyzer;
+import dev.rillet.elmo.ElmoSource;
+import dev.rillet.elmo.SentenceElmo;
+import dev.rillet.elmo.SentimentHead;
+import dev.rillet.elmo.SharedElmo;
+import dev.rillet.onnx.ModelPackageException;
+import dev.rillet.onnx.SharedCache;
+import dev.rillet.recurrent.TaggedEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+
+/**
+ * The sentence stage of the pipeline: {@link SentenceElmo} over the tagger's output, configured
+ * from {@link SentenceOptions}. {@link #check} resolves and loads the models once at start-up so a
+ * bad path or file fails before the job starts, with a message naming the flag.
+ */
+public final class SentenceStage {
+  private final ElmoSource source;
+  private final Path heads;
+  private final Configuration conf;
+
+  private SentenceStage(ElmoSource source, Path heads, Configuration conf) {
+    this.source = source;
+    this.heads = heads;
+    this.conf = conf;
+  }
+
+  /**
+   * The stage the options ask for, with paths resolved like {@code --model} (working directory,
+   * then {@code $RILLET_HOME}); null when {@code --elmo none}. Does not load anything.
+   *
+   * @throws IllegalArgumentException naming the flag when a path does not exist
+   */
+  public static SentenceStage resolve(Configuration conf) {
+    String options = conf.get(SentenceOptions.ELMO_OPTIONS);
+    String weights = conf.get(SentenceOptions.ELMO_WEIGHTS);
+    ElmoSource source;
+    if (options != null || weights != null) {
+      if (options == null || weights == null) {
+        throw new IllegalArgumentException(
+            "--elmo-options and --elmo-weights go together: give both files of the published"
+                + " model, or use --elmo with a folder");
+      }
+      source = ElmoSource.pair(file("--elmo-options", options), file("--elmo-weights", weights));
+    } else {
+      String elmo = conf.get(SentenceOptions.ELMO);
+      if (SentenceOptions.NONE.equalsIgnoreCase(elmo) || defaultModelsMissing(conf)) {
+        return null;
+      }
+      // Outside the try: its message already names the flag.
+      Path path = located("--elmo", elmo);
+      try {
+        source = ElmoSource.resolve(path);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--elmo " + elmo + ": " + e.getMessage(), e);
+      }
+    }
+    Path heads = located("--elmo-heads", conf.get(SentenceOptions.ELMO_HEADS));
+    return new SentenceStage(source, heads, conf);
+  }
+
+  /**
+   * True when the user gave no ELMo flag and the shipped biLM or heads are not installed: then the
+   * stage is off (the commands say so) rather than failing, so the real-time path runs on its own.
+   * A path the user gave that does not exist is still an error.
+   */
+  public static boolean defaultModelsMissing(Configuration conf) {
+    return !conf.contains(SentenceOptions.ELMO)
+        && !conf.contains(SentenceOptions.ELMO_HEADS)
+        && (find(SentenceOptions.ELMO.defaultValue()).isEmpty()
+            || find(SentenceOptions.ELMO_HEADS.defaultValue()).isEmpty());
+  }
+
+  /** Why the stage is off, for the commands' start-up line. */
+  public static String offReason(Configuration conf) {
+    return defaultModelsMissing(conf)
+        ? "sentence stage off: the shipped ELMo models ("
+            + SentenceOptions.ELMO.defaultValue()
+            + ", "
+            + SentenceOptions.ELMO_HEADS.defaultValue()
+            + ") are not installed; train them (training/README.md) or give --elmo/--elmo-heads"
+        : "sentence stage off (--elmo none)";
+  }
+
+  /**
+   * Loads ELMo and the heads (sharing them with the job's operators when they run in this JVM, as
+   * in a local MiniCluster) and checks they fit together; the caller closes the returned lease when
+   * the job is done.
+   *
+   * @throws IllegalArgumentException naming the flag and the problem
+   */
+  public SharedCache.Lease<SharedElmo.Stack> check() {
+    try {
+      return SharedElmo.acquire(
+          source,
+          conf.get(SentenceOptions.ELMO_STATEFUL),
+          heads,
+          conf.get(SentenceOptions.ELMO_SENTIMENT),
+          conf.get(PipelineOptions.INTRA_OP_THREADS));
+    } catch (ModelPackageException e) {
+      throw new IllegalArgumentException("--elmo-heads: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--elmo " + source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The ELMo heads package folder. */
+  public Path headsFolder() {
+    return heads;
+  }
+
+  /** The biLM's folder when it is an options.json + weights pair, else empty (an .onnx file). */
+  public Optional<Path> elmoFolder() {
+    return source.folder();
+  }
+
+  /** What runs, for the start-up banner. */
+  public String describe() {
+    return source.name()
+        + " + "
+        + heads.getFileName()
+        + (conf.get(SentenceOptions.ELMO_STATEFUL) ? " (stateful)" : "")
+        + (conf.get(SentenceOptions.ELMO_SENTIMENT) == SentimentHead.SST2
+            ? ""
+            : " (" + conf.get(SentenceOptions.ELMO_SENTIMENT) + " sentiment)");
+  }
+
+  /** Adds the stage after the tagger; {@code tagged} must still be partitioned by streamId. */
+  public DataStream<SentenceAnalysis> apply(DataStream<TaggedEvent> tagged) {
+    SentenceElmo op =
+        SentenceElmo.builder()
+            .analyzer(
+                ElmoAnalyzer.factory(
+                    source,
+                    heads,
+                    conf.get(SentenceOptions.ELMO_STATEFUL),
+                    conf.get(PipelineOptions.INTRA_OP_THREADS),
+                    conf.get(SentenceOptions.ELMO_SENTIMENT)))
+            .stateful(conf.get(SentenceOptions.ELMO_STATEFUL))
+            .embeddings(conf.get(SentenceOptions.ELMO_EMBEDDINGS))
+            .maxBundleTokens(conf.get(SentenceOptions.ELMO_MAX_BUNDLE_TOKENS))
+            .maxBatchSize(conf.get(SentenceOptions.ELMO_MAX_BATCH_SIZE))
+            .maxBatchTokens(conf.get(SentenceOptions.ELMO_MAX_BATCH_TOKENS))
+            .maxDelay(conf.get(SentenceOptions.ELMO_MAX_DELAY))
+            .build();
+    // Same key as the tagger: keep the chain, no re-shuffle.
+    return DataStreamUtils.reinterpretAsKeyedStream(tagged, e -> e.event.streamId)
+        .transform("sentence-elmo", new AvroTypeInfo<>(SentenceAnalysis.class), op)
+        .uid("sentence-elmo");
+  }
+
+  private static Path file(String flag, String name) {
+    Path p = Path.of(name);
+    if (!Files.isRegularFile(p)) {
+      throw new IllegalArgumentException(flag + " " + name + ": no such file");
+    }
+    return p.toAbsolutePath().normalize();
+  }
+
+  /**
+   * Where a model path given on the command line lies: as given (working directory) or under {@code
+   * $RILLET_HOME}; empty when in neither.
+   */
+  public static Optional<Path> find(String name) {
+    Path given = Path.of(name);
+    if (Files.exists(given)) {
+      return Optional.of(given.toAbsolutePath().normalize());
+    }
+    String home = System.getenv("RILLET_HOME");
+    if (!given.isAbsolute() && home != null && Files.exists(Path.of(home).resolve(name))) {
+      return Optional.of(Path.of(home).resolve(name).toAbsolutePath().normalize());
+    }
+    return Optional.empty();
+  }
+
+  private static Path located(String flag, String name) {
+    Optional<Path> found = find(name);
+    if (found.isPresent()) {
+      return found.get();
+    }
+    String home = System.getenv("RILLET_HOME");
+    throw new IllegalArgumentException(
+        flag
+            + " "
+            + name
+            + ": not found (looked in the working directory"
+            + (home == null ? "" : " and in " + home)
+            + "). Point it at the model, or turn the sentence stage off with --elmo none;"
+            + " training/README.md says how to regenerate the shipped models.");
+  }
+}
