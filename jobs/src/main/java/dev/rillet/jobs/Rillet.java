@@ -19,6 +19,7 @@ import dev.rillet.jobs.tools.KafkaCommand;
 import dev.rillet.jobs.tools.ModelUpdateCommand;
 import dev.rillet.jobs.tools.ProduceCommand;
 import dev.rillet.jobs.tools.TokenizeCommand;
+import dev.rillet.onnx.ExecutionProviderUnavailableException;
 import dev.rillet.recurrent.RestoredModelMismatchException;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -95,8 +96,10 @@ public final class Rillet {
       return 2;
     } catch (Exception e) {
       for (Throwable c = e; c != null; c = c.getCause()) {
-        if (c instanceof RestoredModelMismatchException) {
-          // A job restored with the wrong model: the message says what to do, a trace would not.
+        if (c instanceof RestoredModelMismatchException
+            || c instanceof ExecutionProviderUnavailableException) {
+          // A job restored with the wrong model, or CUDA asked for where there is none: the
+          // message says what to do, a trace would not.
           err.println("rillet " + command.name() + ": " + c.getMessage());
           return 2;
         }

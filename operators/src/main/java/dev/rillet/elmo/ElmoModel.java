@@ -197,12 +197,18 @@ public final class ElmoModel implements AutoCloseable {
    */
   public static ElmoModel load(
       Path tokenEncoderFile, Path contextualFile, int intraOpThreads, int tokenCacheSize) {
+    return load(tokenEncoderFile, contextualFile, OrtSettings.of(intraOpThreads), tokenCacheSize);
+  }
+
+  /** As {@link #load(Path, Path, int, int)}, with sessions made with {@code settings}. */
+  public static ElmoModel load(
+      Path tokenEncoderFile, Path contextualFile, OrtSettings settings, int tokenCacheSize) {
     requireFile(tokenEncoderFile);
     requireFile(contextualFile);
     return new ElmoModel(
         new Graph(null, contextualFile),
         new Graph(null, tokenEncoderFile),
-        OrtSettings.of(intraOpThreads),
+        settings,
         tokenCacheSize);
   }
 
@@ -280,7 +286,8 @@ public final class ElmoModel implements AutoCloseable {
     return convert(options, weights, stateful, OrtSettings.of(intraOpThreads), tokenCacheSize);
   }
 
-  private static ElmoModel convert(
+  /** As {@link #convert(ElmoOptions, ElmoWeights, boolean, int, int)}, with {@code settings}. */
+  public static ElmoModel convert(
       ElmoOptions options,
       ElmoWeights weights,
       boolean stateful,

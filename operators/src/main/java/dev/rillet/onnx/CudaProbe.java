@@ -22,6 +22,10 @@ final class CudaProbe {
   /** The answer: usable or not, and in words why (shown in the startup line and errors). */
   record Answer(boolean usable, String reason) {}
 
+  static final String NOT_IN_BUILD =
+      "this build's ONNX Runtime has no CUDA provider (it is the CPU artifact"
+          + " com.microsoft.onnxruntime:onnxruntime; build with -Pgpu for onnxruntime_gpu)";
+
   private static Answer answer;
 
   private CudaProbe() {}
@@ -34,11 +38,8 @@ final class CudaProbe {
   }
 
   private static Answer probe() {
-    if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-      return new Answer(
-          false,
-          "this build's ONNX Runtime has no CUDA provider (it is the CPU artifact"
-              + " com.microsoft.onnxruntime:onnxruntime; build with -Pgpu for onnxruntime_gpu)");
+    if (!inBuild()) {
+      return new Answer(false, NOT_IN_BUILD);
     }
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -56,6 +57,11 @@ final class CudaProbe {
       return new Answer(
           false, "the CUDA provider is in this build but CUDA device 0 does not answer: " + e);
     }
+  }
+
+  /** Whether this build's ONNX Runtime has the CUDA provider (says nothing of devices). */
+  static boolean inBuild() {
+    return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
   }
 
   /** y = x + x over one float: enough to make CUDA open the device and run a kernel. */

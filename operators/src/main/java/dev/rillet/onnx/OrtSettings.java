@@ -55,8 +55,8 @@ public record OrtSettings(int intraOpThreads, ExecutionProvider executionProvide
    * the provider its sessions will use: {@link ExecutionProvider#CPU} or {@link
    * ExecutionProvider#CUDA}.
    *
-   * @throws IllegalStateException when CUDA is asked for and cannot be used here; the message says
-   *     why and what to do
+   * @throws ExecutionProviderUnavailableException when CUDA is asked for and cannot be used here;
+   *     the message says why and what to do
    */
   public ExecutionProvider configure(OrtSession.SessionOptions options) throws OrtException {
     options.setIntraOpNumThreads(intraOpThreads);
@@ -75,7 +75,7 @@ public record OrtSettings(int intraOpThreads, ExecutionProvider executionProvide
    * The provider sessions made with these settings use in this JVM ({@link ExecutionProvider#CPU}
    * or {@link ExecutionProvider#CUDA}); the first call per choice logs the decision and its reason.
    *
-   * @throws IllegalStateException when CUDA is asked for and cannot be used here
+   * @throws ExecutionProviderUnavailableException when CUDA is asked for and cannot be used here
    */
   public ExecutionProvider resolve() {
     ExecutionProvider used;
@@ -86,11 +86,7 @@ public record OrtSettings(int intraOpThreads, ExecutionProvider executionProvide
     } else {
       CudaProbe.Answer cuda = CudaProbe.answer();
       if (executionProvider == ExecutionProvider.CUDA && !cuda.usable()) {
-        throw new IllegalStateException(
-            "--execution-provider cuda: "
-                + cuda.reason()
-                + ". Use --execution-provider auto (CUDA where it works, the CPU elsewhere) or"
-                + " cpu");
+        throw new ExecutionProviderUnavailableException(unavailable(cuda.reason()));
       }
       used = cuda.usable() ? ExecutionProvider.CUDA : ExecutionProvider.CPU;
       reason = cuda.reason();
@@ -103,5 +99,24 @@ public record OrtSettings(int intraOpThreads, ExecutionProvider executionProvide
           reason);
     }
     return used;
+  }
+
+  /**
+   * Checks what can be checked away from the machines that run the model: that CUDA, when asked
+   * for, is in this build. Whether a device answers is found where the model runs ({@link
+   * #resolve}).
+   *
+   * @throws IllegalArgumentException when CUDA is asked for and this build has no CUDA provider
+   */
+  public void requireProviderInBuild() {
+    if (executionProvider == ExecutionProvider.CUDA && !CudaProbe.inBuild()) {
+      throw new IllegalArgumentException(unavailable(CudaProbe.NOT_IN_BUILD));
+    }
+  }
+
+  private static String unavailable(String reason) {
+    return "--execution-provider cuda: "
+        + reason
+        + ". Use --execution-provider auto (CUDA where it works, the CPU elsewhere) or cpu";
   }
 }

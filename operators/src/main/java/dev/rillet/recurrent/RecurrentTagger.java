@@ -5,6 +5,7 @@ import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.onnx.ExecutionProvider;
+import dev.rillet.onnx.ExecutionProviderUnavailableException;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedOrt;
@@ -238,6 +239,13 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     draining = new LinkedHashMap<>();
     streamsPerModel = new HashMap<>();
     modelGauges = new HashSet<>();
+    ExecutionProvider provider;
+    try {
+      provider = ortSettings.resolve();
+    } catch (ExecutionProviderUnavailableException e) {
+      // No device here: a restart would find none either.
+      throw new SuppressRestartsException(e);
+    }
     ModelRuntime flag = load(Path.of(modelDir));
     try {
       active = restoreActive(flag);
@@ -284,7 +292,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     registerModelGauge(active.modelId);
     // An info metric (value 1): the provider is its label, e.g. executionProvider="cuda".
     getMetricGroup()
-        .addGroup("executionProvider", ortSettings.resolve().label())
+        .addGroup("executionProvider", provider.label())
         .gauge("onnxExecutionProvider", () -> 1);
   }
 
@@ -1127,6 +1135,13 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       return this;
     }
 
+    /** Both ONNX Runtime settings at once: intra-op threads and execution provider. */
+    public Builder ortSettings(OrtSettings settings) {
+      this.intraOpThreads = settings.intraOpThreads();
+      this.executionProvider = settings.executionProvider();
+      return this;
+    }
+
     /**
      * Where ONNX Runtime runs the model. Default {@link ExecutionProvider#AUTO}: CUDA where it
      * works, the CPU elsewhere.
@@ -1177,6 +1192,12 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       }
       if (executionProvider == null) {
         problems.add("executionProvider is null: use AUTO, CPU or CUDA");
+      } else if (intraOpThreads >= 1) {
+        try {
+          new OrtSettings(intraOpThreads, executionProvider).requireProviderInBuild();
+        } catch (IllegalArgumentException e) {
+          problems.add(e.getMessage());
+        }
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(

@@ -61,7 +61,7 @@ class OrtSettingsTest {
     assumeThat(OrtEnvironment.getAvailableProviders()).doesNotContain(OrtProvider.CUDA);
     assertThat(CudaProbe.answer().usable()).isFalse();
     assertThatThrownBy(() -> new OrtSettings(1, ExecutionProvider.CUDA).resolve())
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(ExecutionProviderUnavailableException.class)
         .hasMessageContaining("no CUDA provider")
         .hasMessageContaining("-Pgpu")
         .hasMessageContaining("--execution-provider auto");
@@ -69,7 +69,27 @@ class OrtSettingsTest {
             () ->
                 SharedOrt.acquire(
                     TestModels.get("test-gru"), new OrtSettings(1, ExecutionProvider.CUDA)))
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(ExecutionProviderUnavailableException.class)
         .hasMessageContaining("--execution-provider cuda");
+    // Away from the model's machines only the build can be checked; that check refuses too.
+    assertThatThrownBy(() -> new OrtSettings(1, ExecutionProvider.CUDA).requireProviderInBuild())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no CUDA provider");
+    new OrtSettings(1, ExecutionProvider.AUTO).requireProviderInBuild();
+  }
+
+  /**
+   * The gpu build (-Pgpu) on a machine without a working CUDA device: auto runs on the CPU (above)
+   * and cuda is refused naming the device, never the build. Skipped in the default build.
+   */
+  @Test
+  void cudaInTheBuildWithoutADeviceIsRefusedNamingTheDevice() {
+    assumeThat(OrtEnvironment.getAvailableProviders()).contains(OrtProvider.CUDA);
+    assumeThat(CudaProbe.answer().usable()).isFalse();
+    new OrtSettings(1, ExecutionProvider.CUDA).requireProviderInBuild();
+    assertThatThrownBy(() -> new OrtSettings(1, ExecutionProvider.CUDA).resolve())
+        .isInstanceOf(ExecutionProviderUnavailableException.class)
+        .hasMessageContaining("CUDA device 0 does not answer")
+        .hasMessageContaining("--execution-provider auto");
   }
 }

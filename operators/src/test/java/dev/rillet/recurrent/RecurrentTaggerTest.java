@@ -3,7 +3,11 @@ package dev.rillet.recurrent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
+import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
@@ -351,6 +355,23 @@ class RecurrentTaggerTest {
         .hasMessageContaining("maxChunkTokens must be >= 1");
     assertThatThrownBy(() -> RecurrentTagger.builder().modelDir(empty).build())
         .hasMessageContaining("holds no manifest.json");
+  }
+
+  /** CUDA asked for in a build without it: refused when the job is built, not on the cluster. */
+  @Test
+  void buildRefusesCudaWhereTheBuildHasNone() {
+    assumeThat(OrtEnvironment.getAvailableProviders()).doesNotContain(OrtProvider.CUDA);
+    assertThatThrownBy(
+            () ->
+                RecurrentTagger.builder()
+                    .modelDir(TestModels.get("test-gru"))
+                    .executionProvider(ExecutionProvider.CUDA)
+                    .build())
+        .hasMessageContaining("--execution-provider cuda: this build's ONNX Runtime has no CUDA");
+    RecurrentTagger.builder()
+        .modelDir(TestModels.get("test-gru"))
+        .executionProvider(ExecutionProvider.AUTO)
+        .build();
   }
 
   @Test

@@ -88,7 +88,7 @@ final class StatelessBaseline {
     Duration duration = conf.get(DURATION);
     List<Measured> measured = new ArrayList<>();
     try (SharedCache.Lease<RecurrentModelPackage> lease =
-        SharedOrt.acquire(model.dir(), conf.get(PipelineOptions.INTRA_OP_THREADS))) {
+        SharedOrt.acquire(model.dir(), PipelineOptions.ortSettings(conf))) {
       RecurrentModelPackage pkg = lease.get();
       // Warm-up of both kinds of call.
       stateful(pkg, 64, Duration.ofMillis(300));

@@ -5,6 +5,7 @@ import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.onnx.SharedCache;
 import dev.rillet.onnx.SharedOrt;
@@ -120,7 +121,8 @@ public final class TaggerBenchCommand implements Command {
             BUNDLES,
             LONG_EVENT_TOKENS,
             CHUNK_SIZES,
-            PipelineOptions.INTRA_OP_THREADS));
+            PipelineOptions.INTRA_OP_THREADS,
+            PipelineOptions.EXECUTION_PROVIDER));
   }
 
   @Override
@@ -134,20 +136,22 @@ public final class TaggerBenchCommand implements Command {
         events(vocabulary, conf.get(STREAMS), conf.get(TOKENS), new Random(1));
     long tokens = events.stream().mapToLong(e -> e.tokens.length).sum();
     System.out.printf(
-        "model %s, %d streams, %d events, %d tokens, parallelism 1, %d intra-op thread(s)%n",
+        "model %s, %d streams, %d events, %d tokens, parallelism 1, %d intra-op thread(s),"
+            + " execution provider %s%n",
         model.modelId(),
         conf.get(STREAMS),
         events.size(),
         tokens,
-        conf.get(PipelineOptions.INTRA_OP_THREADS));
+        conf.get(PipelineOptions.INTRA_OP_THREADS),
+        PipelineOptions.ortSettings(conf).resolve().label());
     System.out.printf(
         "%-8s %-7s %12s %12s %10s%n", "bundle", "batch", "seconds", "tokens/s", "ratio");
     double base = 0;
     // Warm-up run: JIT, ONNX Runtime session creation, MiniCluster start-up paths.
-    run(model, events, 64, conf.get(PipelineOptions.INTRA_OP_THREADS));
+    run(model, events, 64, PipelineOptions.ortSettings(conf));
     for (String b : conf.get(BUNDLES).split(",")) {
       int bundle = Integer.parseInt(b.trim());
-      double seconds = run(model, events, bundle, conf.get(PipelineOptions.INTRA_OP_THREADS));
+      double seconds = run(model, events, bundle, PipelineOptions.ortSettings(conf));
       double rate = tokens / seconds;
       if (base == 0) {
         base = rate;
@@ -160,7 +164,10 @@ public final class TaggerBenchCommand implements Command {
   }
 
   private static double run(
-      ModelLocator.CheckedModel model, List<SegmentedEvent> events, int bundle, int threads)
+      ModelLocator.CheckedModel model,
+      List<SegmentedEvent> events,
+      int bundle,
+      OrtSettings settings)
       throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
     DataStream<SegmentedEvent> input =
@@ -174,7 +181,7 @@ public final class TaggerBenchCommand implements Command {
                 .modelDir(model.dir())
                 .maxBundleTokens(bundle)
                 .maxBatchSize(Math.min(bundle, 64))
-                .intraOpThreads(threads)
+                .ortSettings(settings)
                 .build())
         .sinkTo(new DiscardingSink<>());
     long start = System.nanoTime();
@@ -187,7 +194,8 @@ public final class TaggerBenchCommand implements Command {
       throws Exception {
     int longTokens = conf.get(LONG_EVENT_TOKENS);
     int streams = conf.get(STREAMS);
-    int threads = conf.get(PipelineOptions.INTRA_OP_THREADS);
+    OrtSettings settings = PipelineOptions.ortSettings(conf);
+    int threads = settings.intraOpThreads();
     Random random = new Random(1);
     List<SegmentedEvent> events = new ArrayList<>(streams + 1);
     events.add(event("long", 0, words(vocabulary, longTokens, random)));
@@ -225,11 +233,11 @@ public final class TaggerBenchCommand implements Command {
         "min / median / max");
     // Warm-up run (JIT, session creation, MiniCluster paths) on a short long event.
     runLongEvent(
-        model, List.of(event("long", 0, words(vocabulary, 2_000, random))), 256, threads, false);
+        model, List.of(event("long", 0, words(vocabulary, 2_000, random))), 256, settings, false);
     double base = 0;
     for (String c : conf.get(CHUNK_SIZES).split(",")) {
       int chunk = Integer.parseInt(c.trim());
-      runLongEvent(model, events, chunk, threads, true);
+      runLongEvent(model, events, chunk, settings, true);
       double longMillis = (TAGGED_AT.get("long") - RECEIVED_AT.get("long")) / 1e6;
       double rate = longTokens / (longMillis / 1e3);
       if (base == 0) {
@@ -245,7 +253,7 @@ public final class TaggerBenchCommand implements Command {
           waits(streams, Long.MIN_VALUE),
           waits(streams, RECEIVED_AT.get("long")));
     }
-    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), threads);
+    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), settings);
     return 0;
   }
 
@@ -254,7 +262,10 @@ public final class TaggerBenchCommand implements Command {
    * uses, as {@code [1,T]} calls per chunk size: the most chunking can give on this machine.
    */
   private static void modelCallsAlone(
-      ModelLocator.CheckedModel model, SegmentedEvent event, String chunkSizes, int threads)
+      ModelLocator.CheckedModel model,
+      SegmentedEvent event,
+      String chunkSizes,
+      OrtSettings settings)
       throws Exception {
     int[] chunks =
         Arrays.stream(chunkSizes.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
@@ -262,7 +273,7 @@ public final class TaggerBenchCommand implements Command {
         Locale.ROOT,
         "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
         event.tokens.length);
-    try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), threads);
+    try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), settings);
         RecurrentStepRunner runner = runner(lease.get(), Arrays.stream(chunks).max().orElse(1))) {
       RecurrentModelPackage pkg = lease.get();
       long[] ids = new long[event.tokens.length];
@@ -338,7 +349,7 @@ public final class TaggerBenchCommand implements Command {
       ModelLocator.CheckedModel model,
       List<SegmentedEvent> events,
       int chunk,
-      int threads,
+      OrtSettings settings,
       boolean measured)
       throws Exception {
     SENT_AT.clear();
@@ -362,7 +373,7 @@ public final class TaggerBenchCommand implements Command {
                 .maxBundleTokens(256)
                 .maxBatchSize(64)
                 .maxChunkTokens(chunk)
-                .intraOpThreads(threads)
+                .ortSettings(settings)
                 .build())
         .map(new TaggedClock(), TypeInformation.of(TaggedEvent.class))
         .sinkTo(new DiscardingSink<>());

@@ -6,6 +6,8 @@ import dev.rillet.elmo.ElmoOptions;
 import dev.rillet.elmo.ElmoWeights;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.pipeline.PipelineOptions;
+import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.graph.OnnxModelWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,7 +108,17 @@ public final class ElmoBenchCommand implements Command {
     return new CommandLine(
         name(),
         summary(),
-        List.of(MODELS, BATCHES, LENGTH, TOKENS, CACHE, TEXT, WARM_UP, PEAK, ElmoFlags.THREADS));
+        List.of(
+            MODELS,
+            BATCHES,
+            LENGTH,
+            TOKENS,
+            CACHE,
+            TEXT,
+            WARM_UP,
+            PEAK,
+            ElmoFlags.THREADS,
+            PipelineOptions.EXECUTION_PROVIDER));
   }
 
   @Override
@@ -167,7 +179,12 @@ public final class ElmoBenchCommand implements Command {
       List<ElmoModel> models = new ArrayList<>();
       try {
         for (CacheMode mode : modes) {
-          models.add(open(mode, options, weights, threads));
+          models.add(
+              open(
+                  mode,
+                  options,
+                  weights,
+                  new OrtSettings(threads, conf.get(PipelineOptions.EXECUTION_PROVIDER))));
         }
         weights = null; // the sessions hold their own copies; let the arrays go
         Workload workload = text == null ? Workload.random(length) : new Workload(text, warmUp);
@@ -239,13 +256,14 @@ public final class ElmoBenchCommand implements Command {
   }
 
   private static ElmoModel open(
-      CacheMode mode, ElmoOptions options, ElmoWeights weights, int threads) throws IOException {
+      CacheMode mode, ElmoOptions options, ElmoWeights weights, OrtSettings settings)
+      throws IOException {
     switch (mode) {
       case OFF:
-        return ElmoModel.convert(options, weights, false, threads, 0);
+        return ElmoModel.convert(options, weights, false, settings, 0);
       case ON:
         return ElmoModel.convert(
-            options, weights, false, threads, ElmoModel.DEFAULT_TOKEN_CACHE_SIZE);
+            options, weights, false, settings, ElmoModel.DEFAULT_TOKEN_CACHE_SIZE);
       default:
         // Only files give the split graphs without a cache.
         Path encoder = Files.createTempFile("rillet-elmo-tokens", ".onnx");
@@ -254,7 +272,7 @@ public final class ElmoBenchCommand implements Command {
           OnnxModelWriter.write(ElmoOnnxConverter.convertTokenEncoder(options, weights), encoder);
           OnnxModelWriter.write(
               ElmoOnnxConverter.convertContextual(options, weights, false), contextual);
-          return ElmoModel.load(encoder, contextual, threads, 0);
+          return ElmoModel.load(encoder, contextual, settings, 0);
         } finally {
           Files.deleteIfExists(encoder);
           Files.deleteIfExists(contextual);

@@ -79,6 +79,7 @@ public final class EvalCommand implements Command {
         PipelineOptions.MAX_BUNDLE_TOKENS,
         PipelineOptions.MAX_BATCH_SIZE,
         PipelineOptions.INTRA_OP_THREADS,
+        PipelineOptions.EXECUTION_PROVIDER,
         SentenceOptions.ELMO_MAX_BUNDLE_TOKENS,
         SentenceOptions.ELMO_MAX_BATCH_SIZE,
         SentenceOptions.ELMO_MAX_BATCH_TOKENS,

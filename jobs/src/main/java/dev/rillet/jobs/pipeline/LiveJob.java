@@ -270,7 +270,7 @@ public final class LiveJob {
             .maxBatchSize(conf.get(PipelineOptions.MAX_BATCH_SIZE))
             .maxChunkTokens(conf.get(PipelineOptions.MAX_CHUNK_TOKENS))
             .maxDelay(conf.get(PipelineOptions.MAX_BUNDLE_DELAY))
-            .intraOpThreads(conf.get(PipelineOptions.INTRA_OP_THREADS))
+            .ortSettings(PipelineOptions.ortSettings(conf))
             .replayTokens(conf.get(PipelineOptions.REPLAY_TOKENS))
             .build();
     // The segmenter's output is still partitioned by streamId: keep the chain, no re-shuffle.

@@ -1,10 +1,13 @@
 package dev.rillet.jobs.pipeline;
 
 import dev.rillet.kafka.TextEventDecoder;
+import dev.rillet.onnx.ExecutionProvider;
+import dev.rillet.onnx.OrtSettings;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * Options of the Rillet pipeline itself (model, bundling, segmentation, checkpointing). Their keys
@@ -62,6 +65,23 @@ public final class PipelineOptions {
           .intType()
           .defaultValue(1)
           .withDescription("ONNX Runtime intra-op threads of the session shared per TaskManager.");
+
+  public static final ConfigOption<ExecutionProvider> EXECUTION_PROVIDER =
+      ConfigOptions.key("execution-provider")
+          .enumType(ExecutionProvider.class)
+          .defaultValue(ExecutionProvider.AUTO)
+          .withDescription(
+              "Where ONNX Runtime runs the tagger and ELMo: auto (CUDA device 0 where this build"
+                  + " has the CUDA provider and a device answers, the CPU elsewhere; never fails"
+                  + " for want of a GPU), cpu, or cuda (refused at startup where CUDA cannot be"
+                  + " used). The provider in use is logged once per process and is the label of"
+                  + " the tagger's onnxExecutionProvider metric. The CUDA provider needs a build"
+                  + " with -Pgpu; docs/operations.md says how.");
+
+  /** The ONNX Runtime settings in {@code conf}: intra-op threads and execution provider. */
+  public static OrtSettings ortSettings(ReadableConfig conf) {
+    return new OrtSettings(conf.get(INTRA_OP_THREADS), conf.get(EXECUTION_PROVIDER));
+  }
 
   /**
    * Longest text of an event, in chars (UTF-16 code units); a longer event is a dead letter whose
@@ -153,6 +173,7 @@ public final class PipelineOptions {
         MAX_BUNDLE_DELAY,
         BUFFER_TIMEOUT,
         INTRA_OP_THREADS,
+        EXECUTION_PROVIDER,
         MAX_EVENT_CHARS,
         IDLE_GAP,
         MAX_SENTENCE_TOKENS,

@@ -104,7 +104,7 @@ public final class SentenceStage {
           conf.get(SentenceOptions.ELMO_STATEFUL),
           heads,
           conf.get(SentenceOptions.ELMO_SENTIMENT),
-          conf.get(PipelineOptions.INTRA_OP_THREADS));
+          PipelineOptions.ortSettings(conf));
     } catch (ModelPackageException e) {
       throw new IllegalArgumentException("--elmo-heads: " + e.getMessage(), e);
     } catch (RuntimeException e) {
@@ -142,7 +142,7 @@ public final class SentenceStage {
                     source,
                     heads,
                     conf.get(SentenceOptions.ELMO_STATEFUL),
-                    conf.get(PipelineOptions.INTRA_OP_THREADS),
+                    PipelineOptions.ortSettings(conf),
                     conf.get(SentenceOptions.ELMO_SENTIMENT)))
             .stateful(conf.get(SentenceOptions.ELMO_STATEFUL))
             .embeddings(conf.get(SentenceOptions.ELMO_EMBEDDINGS))

@@ -490,6 +490,9 @@ class LiveRestartITCase {
           "droppedDuplicates",
           "sentences");
 
+  private static final String EXECUTION_PROVIDER_METRIC =
+      "flink_taskmanager_job_task_operator_executionProvider_onnxExecutionProvider";
+
   /** Scrapes the endpoint until every {@link #POSITIVE_METRICS} is positive; returns them. */
   private static Map<String, Double> awaitOperatorMetrics(int port, LiveProcess run)
       throws Exception {
@@ -514,8 +517,15 @@ class LiveRestartITCase {
       boolean all =
           values.values().stream().allMatch(v -> v > 0)
               && sum(body, "flink_taskmanager_job_task_operator_evictions") >= 0
-              && sum(body, "flink_taskmanager_job_task_operator_stateResetsOnModelChange") >= 0;
+              && sum(body, "flink_taskmanager_job_task_operator_stateResetsOnModelChange") >= 0
+              // The info metric whose label says where ONNX Runtime runs (value 1 per subtask).
+              && sum(body, EXECUTION_PROVIDER_METRIC) > 0;
       if (all) {
+        assertThat(body.lines().filter(l -> l.startsWith(EXECUTION_PROVIDER_METRIC + "{")))
+            .allMatch(
+                l ->
+                    l.contains("executionProvider=\"cpu\"")
+                        || l.contains("executionProvider=\"cuda\""));
         return values;
       }
       assertThat(run.process.isAlive()).as(run.name + " ended early:\n" + run.log()).isTrue();
