@@ -46,8 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code rillet live} run as a user runs it, a separate OS process from the packaged jar ({@code
- * java -jar jobs/target/rillet.jar live ...}, the JVM flags of the {@code ./rillet} launcher),
- * against a real in-process Kafka broker, three times over one state directory:
+ * java -jar jobs/target/rillet.jar live ...}, the JVM flags of the {@code ./rillet} launcher; the
+ * jar's manifest opens the packages Flink needs), against a real in-process Kafka broker, three
+ * times over one state directory:
  *
  * <ol>
  *   <li>fed the first third of the input; its Prometheus endpoint is scraped for the operators'
@@ -201,7 +202,6 @@ class LiveRestartITCase {
       throws IOException {
     Path jar = Path.of(System.getProperty("rillet.jar", "target/rillet.jar")).toAbsolutePath();
     assertThat(jar).as("the packaged jar (mvn package)").isRegularFile();
-    Path launcher = jar.getParent().getParent().getParent().resolve("rillet");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx1g");
@@ -209,7 +209,6 @@ class LiveRestartITCase {
       command.add("-Dlog4j2.configurationFile=" + System.getProperty("diag.log4j"));
     }
     command.add("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.rillet.avro");
-    command.addAll(launcherOpens(launcher));
     command.addAll(
         List.of(
             "-jar",
@@ -253,19 +252,6 @@ class LiveRestartITCase {
             .start();
     started.add(p);
     return new LiveProcess(name, p, output);
-  }
-
-  /**
-   * The {@code --add-opens} flags of the {@code ./rillet} launcher, so the test runs as it does.
-   */
-  private static List<String> launcherOpens(Path launcher) throws IOException {
-    List<String> opens = new ArrayList<>();
-    Matcher m = Pattern.compile("--add-opens=\\S+").matcher(Files.readString(launcher));
-    while (m.find()) {
-      opens.add(m.group());
-    }
-    assertThat(opens).as("--add-opens flags in " + launcher).isNotEmpty();
-    return opens;
   }
 
   private static int freePort() throws IOException {
