@@ -1,6 +1,7 @@
 package dev.rillet.bundle;
 
 import java.time.Duration;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -24,6 +25,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
  * forwarded, after a full flush, as soon as the bundle is finished. The checkpoint barrier and
  * {@link #finish()} still run everything first, so the buffer never needs checkpointing.
  */
+@Internal
 public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
     implements OneInputStreamOperator<IN, OUT> {
   private static final long serialVersionUID = 1L;

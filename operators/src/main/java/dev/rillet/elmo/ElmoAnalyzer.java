@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * The production {@link SentenceAnalyzer}: ELMo (through {@link ElmoModel}) then its task heads
@@ -13,6 +14,7 @@ import java.util.List;
  * activations go to the heads without leaving the process; a stateful analyzer carries each
  * stream's LSTM states as a packed {@code float[]} (h of every direction and layer, then c).
  */
+@PublicEvolving
 public final class ElmoAnalyzer implements SentenceAnalyzer {
   private final SharedCache.Lease<SharedElmo.Stack> lease;
   private final ElmoModel elmo;

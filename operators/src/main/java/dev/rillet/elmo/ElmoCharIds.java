@@ -1,6 +1,7 @@
 package dev.rillet.elmo;
 
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Maps tokens to ELMo character ids exactly as AllenNLP's {@code ELMoCharacterMapper} and bilm-tf's
@@ -17,6 +18,7 @@ import java.util.List;
  * Unpaired UTF-16 surrogates are dropped (Python's {@code encode('utf-8', 'ignore')}). Nothing is
  * allocated per token; ASCII characters take a fast path. Immutable and thread-safe.
  */
+@Internal
 public final class ElmoCharIds {
   /** Raw (before +1) id of the begin-of-sentence character. */
   public static final int BOS_CHAR = 256;

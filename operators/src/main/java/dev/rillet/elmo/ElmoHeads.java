@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * ELMo task heads: an ONNX model over the biLM's layer activations that gives per-token tag logits
@@ -50,6 +51,7 @@ import java.util.Optional;
  * <p>Ownership: owns its session and closes it in {@link #close()}; the environment is the
  * process-wide one. {@link #run} reuses its input buffers, so calls are serialised.
  */
+@PublicEvolving
 public final class ElmoHeads implements AutoCloseable {
   static final String LAYERS_INPUT = "layers";
   static final String MASK_INPUT = "mask";

@@ -1,11 +1,14 @@
 package dev.rillet.elmo;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * The ELMo activations of one sentence, sentence markers removed: for each of the {@code L + 1}
  * layers and each token a vector of {@code 2P} floats. Layer 0 is the context-free token vector
  * twice {@code [x, x]}; layer k >= 1 is {@code [forward_k, backward_k]}. Immutable by contract (the
  * array behind {@link #data()} is not copied and must not be modified).
  */
+@PublicEvolving
 public final class ElmoLayers {
   private final int layers;
   private final int tokens;

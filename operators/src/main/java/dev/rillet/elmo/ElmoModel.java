@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Runs ELMo through ONNX Runtime: a model converted by {@link ElmoOnnxConverter}, loaded from an
@@ -45,6 +46,7 @@ import java.util.Map;
  * #embed} are serialised (the input and output buffers are reused across calls); the session itself
  * uses {@code intraOpThreads} threads per call.
  */
+@PublicEvolving
 public final class ElmoModel implements AutoCloseable {
   /**
    * Token vectors a model made with a cache keeps by default: a few tens of thousands of tokens

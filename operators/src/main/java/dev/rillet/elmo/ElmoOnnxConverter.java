@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Converts an ELMo {@link ElmoOptions} + {@link ElmoWeights} pair into an ONNX model (opset 17)
@@ -45,6 +46,7 @@ import java.util.Map;
  * each row reversed over its own length ({@code ReverseSequence}). The model's metadata records
  * {@code rillet.kind = elmo} and the dimensions.
  */
+@Internal
 public final class ElmoOnnxConverter {
   /** Name of the character-id input. */
   public static final String CHAR_IDS = "char_ids";

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalDouble;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * The hyper-parameters of an AllenNLP / bilm-tf ELMo model, from its {@code options.json}:
@@ -28,6 +29,7 @@ import java.util.OptionalDouble;
  * {@code n_characters} may be 261 (as written by training) or 262 (as for inference); both mean the
  * same ids here. Unknown fields (e.g. training settings) are ignored. Immutable.
  */
+@PublicEvolving
 public final class ElmoOptions {
   /** The char-CNN activation (applied after the max over positions). */
   public enum Activation {

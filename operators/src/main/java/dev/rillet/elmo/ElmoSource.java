@@ -14,12 +14,14 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Where an ELMo model comes from: an ONNX file written by {@code rillet convert-elmo}, or an
  * AllenNLP / bilm-tf {@code options.json} + {@code weights.hdf5} pair converted at load time.
  * Serializable (paths as strings) so operators can ship it to the task managers.
  */
+@PublicEvolving
 public final class ElmoSource implements Serializable {
   private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,7 @@
 package dev.rillet.elmo;
 
 import java.util.Arrays;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * The LSTM state of one stream in stateful ELMo: for each direction (0 forward, 1 backward) and
@@ -12,6 +13,7 @@ import java.util.Arrays;
  * after the sentence. {@link #h()} and {@link #c()} return the live arrays (e.g. for a Flink state
  * serializer). Not thread-safe.
  */
+@PublicEvolving
 public final class ElmoState {
   private final int layers;
   private final float[] h;

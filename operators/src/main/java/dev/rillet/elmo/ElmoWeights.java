@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * The weights of an ELMo model in bilm-tf's HDF5 layout ({@code weights.hdf5}), checked against
@@ -35,6 +36,7 @@ import java.util.SplittableRandom;
  * Values are float32, kept as flat row-major arrays. Immutable after construction; the arrays
  * returned by {@link #get} are shared and must not be modified.
  */
+@PublicEvolving
 public final class ElmoWeights {
   /** The number of rows of {@code char_embed}: 256 bytes + 5 markers (no padding row). */
   public static final int CHAR_EMBED_ROWS = 261;

@@ -1,6 +1,9 @@
 package dev.rillet.elmo;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** Which per-token embeddings {@link SentenceElmo} writes into {@code SentenceAnalysis}. */
+@PublicEvolving
 public enum EmbeddingsMode {
   /** None (the default: embeddings are large, 2P floats per token and layer). */
   OFF,

@@ -3,6 +3,7 @@ package dev.rillet.elmo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntUnaryOperator;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Splits a set of sentences into batches of similar length, so that padding wastes little work.
@@ -13,6 +14,7 @@ import java.util.function.IntUnaryOperator;
  * maxBatchTokens}; a sentence longer than that runs alone. Batches come out bucket by bucket, short
  * buckets first. Plans depend only on the lengths, so they are deterministic.
  */
+@Internal
 public final class LengthBuckets {
   private final int maxBatchSize;
   private final int maxBatchTokens;

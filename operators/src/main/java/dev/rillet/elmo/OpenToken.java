@@ -1,6 +1,7 @@
 package dev.rillet.elmo;
 
 import java.util.Objects;
+import org.apache.flink.annotation.Internal;
 
 /**
  * One token of a stream's open sentence, as {@link SentenceElmo} keeps it in keyed state until the
@@ -9,6 +10,7 @@ import java.util.Objects;
  * <p>A Flink POJO (public fields, no-arg constructor), so the list state holding it is serialized
  * by the POJO serializer, never Kryo.
  */
+@Internal
 public final class OpenToken {
   public String text;
 

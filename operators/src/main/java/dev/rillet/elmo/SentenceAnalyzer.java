@@ -2,6 +2,7 @@ package dev.rillet.elmo;
 
 import java.io.Serializable;
 import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Runs the bidirectional language model and its task heads over a batch of complete sentences.
@@ -11,6 +12,7 @@ import java.util.List;
  * rounding (~1e-6). Not thread-safe: each operator instance owns its analyzer (which may share a
  * native session with others through a cache). Closing it releases what it holds.
  */
+@PublicEvolving
 public interface SentenceAnalyzer extends AutoCloseable {
 
   /** Tag labels, indexed by {@link SentenceResult#tags}. */

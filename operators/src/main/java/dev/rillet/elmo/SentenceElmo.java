@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -47,6 +48,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * sentence to the next in keyed state; a flush then runs in rounds so that one batch never holds
  * two sentences of a stream and each sees its predecessor's final state.
  */
+@PublicEvolving
 public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAnalysis> {
   private static final long serialVersionUID = 1L;
 

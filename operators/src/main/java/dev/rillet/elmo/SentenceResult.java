@@ -1,9 +1,12 @@
 package dev.rillet.elmo;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * What a {@link SentenceAnalyzer} produces for one sentence. The arrays belong to the result; the
  * analyzer allocates them per sentence (they travel downstream inside the emitted record).
  */
+@PublicEvolving
 public final class SentenceResult {
   /** Index into the analyzer's tag labels, per token. */
   public int[] tags;

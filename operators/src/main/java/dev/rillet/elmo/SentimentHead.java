@@ -1,11 +1,13 @@
 package dev.rillet.elmo;
 
 import java.util.Locale;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Which sentence-sentiment output of an {@link ElmoHeads} package a run uses. A package always has
  * the binary head's fields; the 5-class head is optional.
  */
+@PublicEvolving
 public enum SentimentHead {
   /** Binary (SST-2): manifest {@code sentimentLabels}, graph output {@code sentiment_logits}. */
   SST2("sentimentLabels", "sentiment_logits"),

@@ -6,6 +6,7 @@ import dev.rillet.onnx.SharedCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Reference-counted cache of loaded ELMo models with their task heads, so that every {@link
@@ -15,6 +16,7 @@ import java.nio.file.Path;
  * closes the sessions. Thread-safe ({@link SharedCache}): JVM-wide when the classes sit in Flink's
  * {@code lib/}, per job classloader when shipped in the job jar.
  */
+@Internal
 public final class SharedElmo {
   private static final SharedCache<Key, Stack> LOADED =
       new SharedCache<>(SharedElmo::load, SharedElmo::unload);

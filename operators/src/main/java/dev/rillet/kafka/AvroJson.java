@@ -13,6 +13,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericFixed;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificData;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Writes any Avro record (Rillet's generated classes included) as one compact JSON object, for
@@ -21,6 +22,7 @@ import org.apache.avro.specific.SpecificData;
  * bytes and fixed become base64 strings, a union is written as its branch's value (no type
  * wrapper), null as null. This is for people and tools, not Avro's own JSON encoding.
  */
+@Internal
 public final class AvroJson {
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final Base64.Encoder BASE64 = Base64.getEncoder();

@@ -2,6 +2,7 @@ package dev.rillet.kafka;
 
 import org.apache.avro.util.ClassSecurityValidator;
 import org.apache.avro.util.ClassSecurityValidator.ClassSecurityPredicate;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Lets Avro instantiate Rillet's generated record classes.
@@ -18,6 +19,7 @@ import org.apache.avro.util.ClassSecurityValidator.ClassSecurityPredicate;
  * also set {@code -Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.rillet.avro} in {@code
  * env.java.opts.all}.
  */
+@PublicEvolving
 public final class AvroTrust {
   /** The package of the generated Avro classes (module schemas). */
   public static final String PACKAGE = "dev.rillet.avro";

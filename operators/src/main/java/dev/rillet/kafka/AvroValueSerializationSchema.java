@@ -9,6 +9,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.util.function.SerializableFunction;
@@ -24,6 +25,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  *
  * <p>The encoder and its output buffer are made in {@link #open} and reused for every record.
  */
+@Internal
 public final class AvroValueSerializationSchema<T extends SpecificRecord>
     implements KafkaRecordSerializationSchema<T> {
   private static final long serialVersionUID = 1L;

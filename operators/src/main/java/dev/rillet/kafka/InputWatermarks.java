@@ -2,6 +2,7 @@ package dev.rillet.kafka;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.BoundedOutOfOrdernessWatermarks;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
@@ -33,6 +34,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
  *       output (see {@code SentenceSegmenter}), while alignment would pause its reading.
  * </ul>
  */
+@PublicEvolving
 public final class InputWatermarks {
   private InputWatermarks() {}
 

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * One Kafka record exactly as read: where it came from and its raw key and value bytes. Decoding
@@ -18,6 +19,7 @@ import java.util.Objects;
  * <p>A Flink POJO (public fields, no-arg constructor) so it is serialized by Flink's POJO
  * serializer, never Kryo.
  */
+@PublicEvolving
 public final class KafkaInputRecord {
   /** {@link #eventTime} of a record whose value is not a valid TextEvent. */
   public static final long NO_EVENT_TIME = Long.MIN_VALUE;

@@ -2,6 +2,7 @@ package dev.rillet.kafka;
 
 import dev.rillet.avro.TextEvent;
 import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * in {@link KafkaInputRecord#eventTime}, so that the source can generate event-time watermarks per
  * partition ({@link InputWatermarks}). A record the decoder would reject gets no event time.
  */
+@Internal
 public final class KafkaInputRecordDeserializer
     implements KafkaRecordDeserializationSchema<KafkaInputRecord> {
   private static final long serialVersionUID = 1L;

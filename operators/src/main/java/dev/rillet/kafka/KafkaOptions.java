@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * Kafka settings of Rillet's jobs. Keys are short dash-case names, used as they are for command
  * line flags ({@code --bootstrap-servers}, {@code --input-topic}, ...).
  */
+@PublicEvolving
 public final class KafkaOptions {
   private KafkaOptions() {}
 

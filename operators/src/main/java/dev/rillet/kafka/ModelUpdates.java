@@ -4,6 +4,7 @@ import dev.rillet.avro.ModelUpdate;
 import java.io.IOException;
 import java.util.regex.Pattern;
 import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.flink.annotation.Experimental;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -30,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p>The topic is subscribed by pattern, so a job starts while it does not exist yet; it is found
  * within {@link #DISCOVERY_INTERVAL_MS} of its creation and then read from its beginning.
  */
+@Experimental
 public final class ModelUpdates {
   static {
     AvroTrust.install();

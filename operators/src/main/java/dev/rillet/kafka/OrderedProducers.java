@@ -1,6 +1,7 @@
 package dev.rillet.kafka;
 
 import java.util.Properties;
+import org.apache.flink.annotation.Internal;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * passed since batch creation"). With one request in flight the second batch is only sent once the
  * first is written; batches still fill while a request is out.
  */
+@Internal
 public final class OrderedProducers {
   private OrderedProducers() {}
 

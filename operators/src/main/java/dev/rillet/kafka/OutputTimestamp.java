@@ -1,5 +1,7 @@
 package dev.rillet.kafka;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Which time the Kafka sinks write as their records' timestamp ({@link
  * KafkaOptions#OUTPUT_TIMESTAMP}).
@@ -9,6 +11,7 @@ package dev.rillet.kafka;
  * backfill of last month, a replayed archive) disappear at the broker's next retention check
  * however recently they were written.
  */
+@PublicEvolving
 public enum OutputTimestamp {
   /** The event time of the input event the record derives from (Flink's record timestamp). */
   EVENT_TIME,

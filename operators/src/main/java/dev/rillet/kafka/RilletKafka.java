@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -38,6 +39,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  *
  * <p>{@code build()} checks that nothing required is missing and says what is.
  */
+@PublicEvolving
 public final class RilletKafka {
   static {
     AvroTrust.install();

@@ -18,6 +18,7 @@ import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.util.Utf8;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -40,6 +41,7 @@ import org.apache.flink.util.OutputTag;
  * (an end-of-stream event may carry no text), or when text is longer than {@link #MAX_EVENT_CHARS}.
  * docs/bad-input.md lists every case with its outcome.
  */
+@PublicEvolving
 public final class TextEventDecoder extends ProcessFunction<KafkaInputRecord, TextEvent> {
   private static final long serialVersionUID = 1L;
 

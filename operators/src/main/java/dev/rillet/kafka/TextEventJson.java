@@ -11,6 +11,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Reads {@link TextEvent}s from JSON lines, one object per line:
@@ -26,6 +27,7 @@ import java.util.Map;
  * are optional; other fields are ignored. Text may be empty only on an end-of-stream event. Errors
  * name the line number and the field. {@link AvroJson#toJson} writes lines this class reads.
  */
+@Internal
 public final class TextEventJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 

@@ -1,8 +1,10 @@
 package dev.rillet.onnx;
 
 import java.util.Locale;
+import org.apache.flink.annotation.PublicEvolving;
 
 /** The recurrent cell of a step model; it fixes how many state tensors the model carries. */
+@PublicEvolving
 public enum Cell {
   GRU(1),
   LSTM(2),

@@ -1,12 +1,14 @@
 package dev.rillet.onnx;
 
 import java.util.Locale;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Where ONNX Runtime runs Rillet's models (the recurrent taggers, the ELMo biLM and its heads), as
  * chosen with {@code --execution-provider}. {@link OrtSettings#configure} turns the choice into the
  * provider a session actually uses, {@link #CPU} or {@link #CUDA}.
  */
+@PublicEvolving
 public enum ExecutionProvider {
   /**
    * CUDA device 0 when this build's ONNX Runtime has the CUDA provider and a CUDA device answers,

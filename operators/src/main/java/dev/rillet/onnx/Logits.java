@@ -1,11 +1,13 @@
 package dev.rillet.onnx;
 
 import java.nio.FloatBuffer;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Softmax over rows of model logits read in place from an output buffer, allocation-free. Shared by
  * every operator that turns logits into labels and probabilities.
  */
+@Internal
 public final class Logits {
   private Logits() {}
 

@@ -6,6 +6,7 @@ import java.io.Serializable;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.flink.annotation.PublicEvolving;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * @param intraOpThreads threads of one call, at least 1
  * @param executionProvider where the calls run
  */
+@PublicEvolving
 public record OrtSettings(int intraOpThreads, ExecutionProvider executionProvider)
     implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(OrtSettings.class);

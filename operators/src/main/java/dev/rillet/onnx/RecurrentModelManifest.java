@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * The {@code manifest.json} of a recurrent step model package, read and checked on its own (without
@@ -53,6 +54,7 @@ import java.util.Map;
  * <p>{@code purpose} is optional free text saying what the package is for; {@code "demo"} marks a
  * small model trained to show the pipeline working, which commands point out to the user.
  */
+@PublicEvolving
 public final class RecurrentModelManifest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 

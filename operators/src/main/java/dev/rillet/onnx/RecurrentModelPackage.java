@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * A loaded recurrent step model package: manifest, vocabulary and an ONNX Runtime session, checked
@@ -38,6 +39,7 @@ import java.util.Set;
  * is thread-safe ({@code OrtSession.run} may be called concurrently); the package itself is
  * immutable apart from closing.
  */
+@PublicEvolving
 public final class RecurrentModelPackage implements AutoCloseable {
   private final Path dir;
   private final RecurrentModelManifest manifest;

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A reference-counted cache of expensive native resources (ONNX sessions and what they hold), so
@@ -17,6 +18,7 @@ import java.util.function.Function;
  * <p>Scope: a cache held in a static field is shared by everything that sees the same loaded class
  * (JVM-wide when it sits in Flink's {@code lib/}; per job classloader when shipped in the job jar).
  */
+@Internal
 public final class SharedCache<K, V> {
   private final Map<K, Entry<V>> entries = new HashMap<>();
   private final Function<K, V> loader;

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Reference-counted cache of loaded model packages, so that all operator subtasks in one
@@ -20,6 +21,7 @@ import java.nio.file.Path;
  * the same loaded {@code SharedOrt} class (JVM-wide when it sits in Flink's {@code lib/}; per job
  * classloader when it is shipped in the job jar).
  */
+@Internal
 public final class SharedOrt {
   private static final SharedCache<Key, Loaded> PACKAGES =
       new SharedCache<>(SharedOrt::load, SharedOrt::unload);

@@ -3,6 +3,7 @@ package dev.rillet.onnx;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Unknown-word classes of a recurrent model package ({@code vocabulary.unknownClasses} in the
@@ -33,6 +34,7 @@ import java.util.List;
  * rules; {@code unknown-word-classes.tsv} in the test resources pins both. Stateless and
  * thread-safe; {@link #classify(CharSequence)} allocates nothing.
  */
+@Internal
 public final class UnknownWordClasses {
   /** The manifest name of this scheme. */
   public static final String SCHEME = "shape-suffix-1";

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Token to id mapping of a recurrent model package: {@code vocab.txt} holds one token per line, the
@@ -22,6 +23,7 @@ import java.util.Set;
  * normalized form (the common case: lower-case ASCII without digits 1-9); otherwise it allocates
  * only the normalized string.
  */
+@PublicEvolving
 public final class Vocabulary {
   private final String[] tokens;
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * The {@code vocabulary} section of a package manifest, read and checked: the one format both
@@ -21,6 +22,7 @@ import java.util.List;
  * @param paddingId the id of {@code <pad>}
  * @param unknownClasses the vocabulary holds {@link UnknownWordClasses} entries
  */
+@PublicEvolving
 public record VocabularySection(
     String file,
     List<Normalization> normalization,

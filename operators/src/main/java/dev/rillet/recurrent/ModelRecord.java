@@ -1,12 +1,14 @@
 package dev.rillet.recurrent;
 
 import java.util.Objects;
+import org.apache.flink.annotation.Internal;
 
 /**
  * What a {@link RecurrentTagger} snapshot says about one model it had loaded: kept in union
  * operator state, so a restore (after a failover, a rescale or from a savepoint) knows which model
  * serves, where its package is and which models streams are still draining off. A Flink POJO.
  */
+@Internal
 public final class ModelRecord {
   /** The model serving new streams (and, after RESET, every stream). */
   public static final String ACTIVE = "active";

@@ -2,6 +2,7 @@ package dev.rillet.recurrent;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.apache.flink.annotation.Internal;
 
 /**
  * The per-stream state of the {@link RecurrentTagger}, kept in Flink keyed state and serialized by
@@ -11,6 +12,7 @@ import java.util.Objects;
  * {@code k} (0 for RNN/GRU; 0 = h and 1 = c for an LSTM), layer {@code l}, unit {@code j} is at
  * {@code (k * layers + l) * hidden + j}.
  */
+@Internal
 public final class RecurrentState {
   /** Model (id@version) whose hidden state this is; a different model cannot continue it. */
   public String modelId;

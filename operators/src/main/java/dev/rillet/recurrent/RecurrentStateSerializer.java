@@ -1,6 +1,7 @@
 package dev.rillet.recurrent;
 
 import java.io.IOException;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
@@ -14,6 +15,7 @@ import org.apache.flink.core.memory.DataOutputView;
  * <p>Layout (format version 1): modelId (UTF), nextPosition, lastSeq, lastActivity (longs), tensor
  * length (int, -1 for null), the floats.
  */
+@Internal
 public final class RecurrentStateSerializer extends TypeSerializerSingleton<RecurrentState> {
   private static final long serialVersionUID = 1L;
 

@@ -11,6 +11,7 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Runs a recurrent step model through an ONNX session that follows the recurrent step contract
@@ -44,6 +45,7 @@ import java.util.Map;
  * shared across subtasks; {@code OrtSession.run} is thread-safe); {@link #close()} releases only
  * the tensors this runner created.
  */
+@Internal
 public final class RecurrentStepRunner implements AutoCloseable {
   private final OrtEnvironment env;
   private final OrtSession session;

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -119,6 +120,7 @@ import org.slf4j.LoggerFactory;
  * in a TaskManager share one ONNX session per package; the package's manifest is validated against
  * the ONNX graph there.
  */
+@PublicEvolving
 public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, TaggedEvent>
     implements TwoInputStreamOperator<SegmentedEvent, ModelUpdate, TaggedEvent> {
   private static final long serialVersionUID = 1L;

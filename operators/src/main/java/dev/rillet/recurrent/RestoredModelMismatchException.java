@@ -1,10 +1,13 @@
 package dev.rillet.recurrent;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * A job was restored from a checkpoint or savepoint whose recurrent state was written by another
  * model than the one the job runs. The hidden states in it mean nothing to the new model, so the
  * tagger refuses to continue them; the message names both model ids and how to go on.
  */
+@PublicEvolving
 public final class RestoredModelMismatchException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 

@@ -2,6 +2,7 @@ package dev.rillet.recurrent;
 
 import dev.rillet.segment.SegmentedEvent;
 import java.util.Arrays;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * A {@link SegmentedEvent} after the {@link RecurrentTagger}: each token's real-time tag and its
@@ -10,6 +11,7 @@ import java.util.Arrays;
  * <p>Emitted once for every segmented event the tagger receives (close markers included, with no
  * tags), in per-stream order. A Flink POJO, so no Kryo on the wire between operators.
  */
+@PublicEvolving
 public final class TaggedEvent {
   public SegmentedEvent event;
 

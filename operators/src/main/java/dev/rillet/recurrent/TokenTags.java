@@ -5,12 +5,14 @@ import dev.rillet.avro.TokenTag;
 import dev.rillet.segment.SegmentedToken;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Turns {@link TaggedEvent}s into the wire records: {@link TokenTag}s and {@link StreamSentiment}.
  */
+@PublicEvolving
 public final class TokenTags {
   private TokenTags() {}
 

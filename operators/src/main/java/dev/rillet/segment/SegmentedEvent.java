@@ -2,6 +2,7 @@ package dev.rillet.segment;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * What the segmenter hands downstream for one accepted input event (or one timer-driven sentence
@@ -22,6 +23,7 @@ import java.util.Objects;
  * <p>A Flink POJO (public fields, no-arg constructor; arrays, not lists) so it is serialized by
  * Flink's POJO serializer, never Kryo.
  */
+@PublicEvolving
 public final class SegmentedEvent {
   /** seq of a close marker, which belongs to no input event. */
   public static final long NO_SEQ = -1L;

@@ -1,6 +1,7 @@
 package dev.rillet.segment;
 
 import java.util.Objects;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * One token of a {@link SegmentedEvent}: its text, where it sits in the event's text, its absolute
@@ -8,6 +9,7 @@ import java.util.Objects;
  *
  * <p>A Flink POJO (public fields, no-arg constructor) so it travels between operators without Kryo.
  */
+@PublicEvolving
 public final class SegmentedToken {
   /** Token text exactly as it appears in the event's text. */
   public String text;

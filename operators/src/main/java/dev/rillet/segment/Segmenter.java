@@ -3,6 +3,7 @@ package dev.rillet.segment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.tokenize.WordTokenizer;
 import java.time.Duration;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -25,6 +26,7 @@ import org.apache.flink.util.Collector;
  * <p>Metrics on the operator's metric group: counters {@code droppedDuplicates}, {@code evictions}
  * (streams released by TTL) and {@code sentences} (sentences closed, for any reason).
  */
+@PublicEvolving
 public final class Segmenter extends KeyedProcessFunction<String, TextEvent, SegmentedEvent> {
   private static final long serialVersionUID = 1L;
 

@@ -1,5 +1,7 @@
 package dev.rillet.segment;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Per-stream state of the {@link SentenceSegmenter}: mutable, owned by one stream (one Flink key).
  *
@@ -7,6 +9,7 @@ package dev.rillet.segment;
  * Kryo. A new instance ({@link #active} false) stands for a stream with no state: its next event is
  * treated as the first of a fresh stream.
  */
+@Internal
 public final class SegmenterState {
   /** False until the stream's first accepted event, and again after end of stream or expiry. */
   public boolean active;

@@ -1,6 +1,9 @@
 package dev.rillet.segment;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** Why a sentence ended. Written into {@code SentenceAnalysis.closedBy}. */
+@PublicEvolving
 public enum SentenceEnd {
   /** Terminal punctuation (., !, ?, …), plus any closing quotes or brackets that follow it. */
   TERMINATOR,

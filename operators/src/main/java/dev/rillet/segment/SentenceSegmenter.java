@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Tokenizes a stream's events and finds its sentence ends; pure logic over a caller-held {@link
@@ -37,6 +38,7 @@ import java.util.function.Consumer;
  * <p>Stateless itself and serializable; not thread-safe only in the sense that a {@link
  * SegmenterState} must not be shared between threads.
  */
+@Internal
 public final class SentenceSegmenter implements Serializable {
   private static final long serialVersionUID = 1L;
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Unicode-aware English word tokenizer that splits text the way the Universal Dependencies English
@@ -35,6 +36,7 @@ import java.util.Set;
  * by any number of threads; it compiles no regular expressions and {@link #tokenize(String,
  * TokenSink)} allocates nothing per token.
  */
+@PublicEvolving
 public final class WordTokenizer implements Serializable {
   private static final long serialVersionUID = 1L;
 

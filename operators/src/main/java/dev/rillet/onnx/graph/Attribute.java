@@ -1,9 +1,12 @@
 package dev.rillet.onnx.graph;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * A node attribute ({@code AttributeProto}). Create with the static factories; values are encoded
  * with the attribute type ONNX expects for them.
  */
+@Internal
 public final class Attribute {
   // AttributeProto field numbers and AttributeType values (onnx.proto).
   private static final int NAME = 1;

@@ -1,6 +1,9 @@
 package dev.rillet.onnx.graph;
 
+import org.apache.flink.annotation.Internal;
+
 /** ONNX tensor element types used by Rillet's graphs (values of {@code TensorProto.DataType}). */
+@Internal
 public enum ElemType {
   FLOAT(1),
   INT32(6),

@@ -3,6 +3,7 @@ package dev.rillet.onnx.graph;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Builds an ONNX {@code GraphProto}: typed inputs and outputs, float/int initializers (stored as
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Names are unique across a graph and every subgraph made with {@link #subgraph}, as ONNX
  * requires (a subgraph may read the values of its enclosing graphs by name). Not thread-safe.
  */
+@Internal
 public final class OnnxGraph {
   // GraphProto / NodeProto / ValueInfoProto / TypeProto / TensorProto field numbers (onnx.proto).
   private static final int GRAPH_NODE = 1;

@@ -6,11 +6,13 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Wraps a graph in an ONNX {@code ModelProto} (IR version 8, default-domain opset 17, which ONNX
  * Runtime 1.29 runs) and writes it.
  */
+@Internal
 public final class OnnxModelWriter {
   /** The ONNX IR version written: 8 is the one that goes with opset 17. */
   public static final long IR_VERSION = 8;

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A protocol-buffers message under construction, written in field order with the wire format's
@@ -16,6 +17,7 @@ import java.util.List;
  * so a model with hundreds of MB of weights is streamed out without intermediate copies. A message
  * must not be changed after it has been added to another one.
  */
+@Internal
 public final class ProtoMessage {
   private static final int VARINT = 0;
   private static final int FIXED32 = 5;
