@@ -191,6 +191,26 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
     }
 
     @Override
+    public ElmoSource elmoSource() {
+      return source;
+    }
+
+    @Override
+    public Path headsDir() {
+      return Path.of(headsDir);
+    }
+
+    @Override
+    public Factory withModels(ElmoSource newSource, Path newHeadsDir) {
+      return new Factory(
+          newSource == null ? source : newSource,
+          newHeadsDir.toString(),
+          stateful,
+          settings,
+          sentimentHead);
+    }
+
+    @Override
     public ElmoAnalyzer create() {
       return new ElmoAnalyzer(
           SharedElmo.acquire(source, stateful, Path.of(headsDir), sentimentHead, settings),

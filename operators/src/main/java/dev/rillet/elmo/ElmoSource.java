@@ -40,6 +40,42 @@ public final class ElmoSource implements Serializable {
     return new ElmoSource(null, options.toString(), weights.toString());
   }
 
+  /**
+   * The source with these paths (as {@link #onnxPath()}, {@link #optionsPath()}, {@link
+   * #weightsPath()} give them): an ONNX file or an options + weights pair, e.g. as recorded in
+   * state.
+   *
+   * @throws IllegalArgumentException unless exactly one of the two forms is given
+   */
+  public static ElmoSource of(String onnx, String options, String weights) {
+    if ((onnx == null) == (options == null || weights == null)
+        || (onnx != null && (options != null || weights != null))) {
+      throw new IllegalArgumentException(
+          "an ELMo source is an .onnx file or an options + weights pair, got onnx="
+              + onnx
+              + ", options="
+              + options
+              + ", weights="
+              + weights);
+    }
+    return new ElmoSource(onnx, options, weights);
+  }
+
+  /** The ONNX file, or null for an options + weights pair. */
+  public String onnxPath() {
+    return onnx;
+  }
+
+  /** The options.json file of a pair, or null for an ONNX file. */
+  public String optionsPath() {
+    return options;
+  }
+
+  /** The weights file of a pair, or null for an ONNX file. */
+  public String weightsPath() {
+    return weights;
+  }
+
   /** An ONNX file converted ahead of time. */
   public static ElmoSource onnx(Path file) {
     return new ElmoSource(file.toString(), null, null);

@@ -1,6 +1,7 @@
 package dev.rillet.elmo;
 
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.annotation.PublicEvolving;
 
@@ -56,5 +57,30 @@ public interface SentenceAnalyzer extends AutoCloseable {
   /** Makes analyzers; shipped to the task managers with the operator, so it is serializable. */
   interface Factory extends Serializable {
     SentenceAnalyzer create() throws Exception;
+
+    /**
+     * The biLM this factory loads, or null when it has none that a model update could replace (a
+     * test analyzer): then {@link SentenceElmo} refuses ELMo model updates.
+     */
+    default ElmoSource elmoSource() {
+      return null;
+    }
+
+    /** The heads package folder this factory loads, or null (see {@link #elmoSource()}). */
+    default Path headsDir() {
+      return null;
+    }
+
+    /**
+     * A factory with this one's settings (stateful, sessions, sentiment head) for another biLM and
+     * heads package: what a model update swaps in.
+     *
+     * @param source the new biLM, or null to keep this factory's
+     * @throws UnsupportedOperationException when {@link #elmoSource()} is null
+     */
+    default Factory withModels(ElmoSource source, Path headsDir) {
+      throw new UnsupportedOperationException(
+          "this sentence analyzer (" + getClass().getName() + ") cannot swap models");
+    }
   }
 }

@@ -1,5 +1,8 @@
 package dev.rillet.elmo;
 
+import dev.rillet.avro.ModelUpdate;
+import dev.rillet.avro.ModelUpdatePolicy;
+import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
 import dev.rillet.bundle.BundlingOperator;
@@ -7,8 +10,11 @@ import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
 import dev.rillet.segment.SentenceEnd;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,8 +28,18 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keyed (by streamId), bundled operator that runs a bidirectional language model (ELMo) and its
@@ -47,13 +63,36 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * replay needs. <b>Stateful</b> (AllenNLP semantics): each stream's LSTM states carry from one
  * sentence to the next in keyed state; a flush then runs in rounds so that one batch never holds
  * two sentences of a stream and each sees its predecessor's final state.
+ *
+ * <p><b>Model updates.</b> As a two-input operator (the job's model-control topic wired, broadcast
+ * to every subtask) it takes {@link ModelUpdate}s with target {@code ELMO} on its second input and
+ * ignores the tagger's. An update is applied where it stands in the subtask's input, as the
+ * tagger's are: the new biLM (or the serving one, when the update names none) and heads package are
+ * loaded and validated on the task thread, off the serving pair; then the queue is flushed on the
+ * old pair, then the new pair analyses every sentence that closes after the update, so a sentence
+ * is always analysed wholly by one pair. In stateful mode every stream's LSTM state restarts from
+ * zero on the new pair (RESET, the only policy for ELMo). An update that cannot be loaded, does not
+ * fit (heads against biLM, stateful mode, embeddings), is not the heads package the update names,
+ * or asks for another policy is refused: logged at ERROR with the reason, counted by {@code
+ * modelUpdatesRefused}, the old pair serves on. The control input takes no part in event time.
+ *
+ * <p><b>Restoring.</b> The union operator state records the serving pair ({@link ElmoPairRecord}:
+ * biLM, heads folder, the update that installed it, the pair the job was started with). A restore
+ * whose flags ({@code --elmo}, {@code --elmo-heads}) name the pair the job was started with
+ * continues on the updated pair, loaded from the recorded paths (failing the job, without restarts,
+ * when they are gone); flags naming the restored pair serve it; other flags are a deliberate choice
+ * and serve (logged; in stateful mode the LSTM states restart from zero). A snapshot without
+ * updates restores as before.
  */
 @PublicEvolving
-public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAnalysis> {
+public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAnalysis>
+    implements TwoInputStreamOperator<TaggedEvent, ModelUpdate, SentenceAnalysis> {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(SentenceElmo.class);
 
   static final String OPEN_STATE = "open-sentence";
   static final String LSTM_STATE = "elmo-lstm-state";
+  static final String PAIR_STATE = "elmo-pair";
 
   private final SentenceAnalyzer.Factory analyzerFactory;
   private final boolean stateful;
@@ -62,6 +101,19 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
   private final int maxBatchTokens;
 
   private transient SentenceAnalyzer analyzer;
+
+  /** Makes the serving pair: {@link #analyzerFactory}, or what an update installed. */
+  private transient SentenceAnalyzer.Factory servingFactory;
+
+  /** The update that installed the serving pair; null for the job's own pair. */
+  private transient String updateId;
+
+  private transient long updateTime;
+  private transient String startElmo;
+  private transient String startHeadsDir;
+  private transient ListState<ElmoPairRecord> pairState;
+  private transient List<ElmoPairRecord> restoredPairs;
+  private transient ValueStateDescriptor<float[]> lstmDescriptor;
   private transient String[] tagLabels;
   private transient String[] sentimentLabels;
   private transient List<String> modelIds;
@@ -79,6 +131,8 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
   private transient Counter tagsRevised;
   private transient Histogram batchSizes;
   private transient Histogram inferenceMicros;
+  private transient Counter updatesApplied;
+  private transient Counter updatesRefused;
 
   private SentenceElmo(Builder b) {
     super(b.maxBundleTokens, b.maxDelay);
@@ -94,28 +148,39 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
   }
 
   @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    // Union state: after a rescale every subtask sees the pairs of all old subtasks.
+    pairState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new ListStateDescriptor<>(PAIR_STATE, TypeInformation.of(ElmoPairRecord.class)));
+    restoredPairs = new ArrayList<>();
+    if (context.isRestored()) {
+      pairState.get().forEach(restoredPairs::add);
+    }
+  }
+
+  @Override
   public void open() throws Exception {
     super.open();
-    analyzer = analyzerFactory.create();
-    if (stateful && analyzer.stateSize() == 0) {
-      throw new IllegalStateException(
-          "SentenceElmo is configured stateful but its analyzer runs stateless: build the ELMo"
-              + " model with LSTM state inputs (convert it with --stateful)");
-    }
-    analyzer.requireEmbeddings(embeddings);
-    tagLabels = analyzer.tagLabels().toArray(new String[0]);
-    sentimentLabels = analyzer.sentimentLabels().toArray(new String[0]);
-    modelIds = List.copyOf(analyzer.modelIds());
-    buckets = new LengthBuckets(maxBatchSize, maxBatchTokens);
     open =
         getRuntimeContext()
             .getListState(
                 new ListStateDescriptor<>(OPEN_STATE, TypeInformation.of(OpenToken.class)));
-    lstmState =
-        getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>(
-                    LSTM_STATE, PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+    lstmDescriptor =
+        new ValueStateDescriptor<>(
+            LSTM_STATE, PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+    lstmState = getRuntimeContext().getState(lstmDescriptor);
+    SentenceAnalyzer first = restoreServing();
+    String problem = fits(first);
+    if (problem != null) {
+      first.close();
+      throw new IllegalStateException(problem);
+    }
+    install(first);
+    buckets = new LengthBuckets(maxBatchSize, maxBatchTokens);
     queue = new ArrayList<>();
     reuse = new StreamRecord<>(null);
     sentencesAnalyzed = getMetricGroup().counter("sentencesAnalyzed");
@@ -125,6 +190,277 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     inferenceMicros =
         getMetricGroup()
             .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
+    updatesApplied = getMetricGroup().counter("modelUpdatesApplied");
+    updatesRefused = getMetricGroup().counter("modelUpdatesRefused");
+  }
+
+  /**
+   * The serving pair after a restore, by the rules in the class javadoc, created; the configured
+   * pair when nothing (or nothing updated) is restored.
+   */
+  private SentenceAnalyzer restoreServing() throws Exception {
+    servingFactory = analyzerFactory;
+    ElmoSource flagSource = analyzerFactory.elmoSource();
+    if (flagSource == null) {
+      return analyzerFactory.create();
+    }
+    String flagHeads = canonical(analyzerFactory.headsDir());
+    startElmo = flagSource.toString();
+    startHeadsDir = flagHeads;
+    ElmoPairRecord restored =
+        restoredPairs.stream()
+            .filter(r -> r.updateId != null)
+            .max(
+                Comparator.comparingLong((ElmoPairRecord r) -> r.updateTime)
+                    .thenComparing(r -> r.updateId))
+            .orElse(null);
+    if (restored == null) {
+      return analyzerFactory.create();
+    }
+    boolean flagsAreRestored =
+        flagSource.equals(restored.source()) && flagHeads.equals(restored.headsDir);
+    boolean flagsAreStart =
+        startElmo.equals(restored.startElmo) && flagHeads.equals(restored.startHeadsDir);
+    if (flagsAreRestored) {
+      keepRestored(restored);
+      return analyzerFactory.create();
+    }
+    if (flagsAreStart) {
+      keepRestored(restored);
+      servingFactory = analyzerFactory.withModels(restored.source(), Path.of(restored.headsDir));
+      SentenceAnalyzer a;
+      try {
+        a = servingFactory.create();
+      } catch (Exception e) {
+        // Restarting would restore the same state and fail the same way: fail the job once.
+        throw new SuppressRestartsException(
+            new IllegalStateException(
+                "the restored state is on ELMo pair "
+                    + restored
+                    + ", installed by model update "
+                    + restored.updateId
+                    + ", and that pair cannot be loaded: "
+                    + e.getMessage()
+                    + ". Put the files back at those paths on every TaskManager, or restart with"
+                    + " --elmo and --elmo-heads set to copies of them",
+                e));
+      }
+      LOG.info(
+          "Continuing on ELMo pair {} (installed by model update {}), not on --elmo {} and"
+              + " --elmo-heads {}: the restored state was written after that update",
+          restored,
+          restored.updateId,
+          flagSource,
+          flagHeads);
+      return a;
+    }
+    LOG.warn(
+        "The restored state was written on ELMo pair {} (installed by model update {}); serving"
+            + " --elmo {} and --elmo-heads {} as given{}",
+        restored,
+        restored.updateId,
+        flagSource,
+        flagHeads,
+        stateful ? "; every stream's LSTM state restarts from zero" : "");
+    if (stateful) {
+      resetLstmStates();
+    }
+    return analyzerFactory.create();
+  }
+
+  private void keepRestored(ElmoPairRecord restored) {
+    updateId = restored.updateId;
+    updateTime = restored.updateTime;
+    startElmo = restored.startElmo;
+    startHeadsDir = restored.startHeadsDir;
+  }
+
+  /** Why {@code a} cannot serve this operator's settings, or null when it can. */
+  private String fits(SentenceAnalyzer a) {
+    if (stateful && a.stateSize() == 0) {
+      return "SentenceElmo is configured stateful but its analyzer runs stateless: build the ELMo"
+          + " model with LSTM state inputs (convert it with --stateful)";
+    }
+    try {
+      a.requireEmbeddings(embeddings);
+    } catch (RuntimeException e) {
+      return e.getMessage();
+    }
+    return null;
+  }
+
+  /** Makes {@code a} the serving analyzer, with its labels and model ids. */
+  private void install(SentenceAnalyzer a) {
+    analyzer = a;
+    tagLabels = a.tagLabels().toArray(new String[0]);
+    sentimentLabels = a.sentimentLabels().toArray(new String[0]);
+    modelIds = List.copyOf(a.modelIds());
+  }
+
+  private void resetLstmStates() throws Exception {
+    getKeyedStateBackend()
+        .applyToAllKeys(
+            VoidNamespace.INSTANCE,
+            VoidNamespaceSerializer.INSTANCE,
+            lstmDescriptor,
+            (key, state) -> state.clear());
+  }
+
+  /** A folder's real path, so that two spellings of one folder compare equal; as given if gone. */
+  static String canonical(Path dir) {
+    try {
+      return dir.toRealPath().toString();
+    } catch (IOException e) {
+      return dir.toAbsolutePath().normalize().toString();
+    }
+  }
+
+  /** The data input of the two-input form: the same as {@link #processElement}. */
+  @Override
+  public void processElement1(StreamRecord<TaggedEvent> element) throws Exception {
+    processElement(element);
+  }
+
+  /**
+   * A model update, applied at this point of the input (see the class javadoc): loads and validates
+   * the new pair, flushes the queue on the old one, then switches. Tagger updates are ignored.
+   */
+  @Override
+  public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
+    ModelUpdate update = element.getValue();
+    if (update.getTarget() != ModelUpdateTarget.ELMO) {
+      return;
+    }
+    String id = update.getUpdateId();
+    if (update.getPolicy() != ModelUpdatePolicy.RESET) {
+      refuse(
+          update,
+          "policy "
+              + update.getPolicy()
+              + " applies to the tagger only; an ELMo update is always RESET (send it with"
+              + " --policy reset)");
+      return;
+    }
+    ElmoSource current = servingFactory.elmoSource();
+    if (current == null) {
+      refuse(update, "this sentence stage's analyzer cannot swap models");
+      return;
+    }
+    ElmoSource source;
+    try {
+      source =
+          update.getElmoSource() == null
+              ? current
+              : ElmoSource.resolve(Path.of(update.getElmoSource()));
+    } catch (RuntimeException e) {
+      refuse(update, e.getMessage());
+      return;
+    }
+    Path heads = Path.of(update.getPackageDir());
+    if (source.equals(current) && canonical(heads).equals(canonical(servingFactory.headsDir()))) {
+      LOG.info("Model update {} ignored: ELMo pair {} already serves", id, modelIds);
+      return;
+    }
+    long start = System.nanoTime();
+    SentenceAnalyzer.Factory nextFactory = servingFactory.withModels(source, heads);
+    SentenceAnalyzer next;
+    try {
+      next = nextFactory.create();
+    } catch (Exception e) {
+      refuse(update, e.getMessage());
+      return;
+    }
+    String problem = fits(next);
+    if (problem == null && !next.modelIds().contains(update.getModelId())) {
+      problem =
+          "the heads package in "
+              + update.getPackageDir()
+              + " is "
+              + next.modelIds()
+              + ", not "
+              + update.getModelId()
+              + " as the update says (it changed since the update was written); validate it"
+              + " again with ./rillet model-update";
+    }
+    if (problem != null) {
+      next.close();
+      refuse(update, problem);
+      return;
+    }
+    long loadMillis = (System.nanoTime() - start) / 1_000_000;
+    // Every sentence queued before the update is analysed by the old pair.
+    flushBundle();
+    SentenceAnalyzer old = analyzer;
+    List<String> oldIds = modelIds;
+    install(next);
+    servingFactory = nextFactory;
+    updateId = id;
+    updateTime = update.getCreatedAt();
+    old.close();
+    if (stateful) {
+      resetLstmStates();
+    }
+    updatesApplied.inc();
+    LOG.info(
+        "Model update {} applied: ELMo pair {} serves (biLM {}, heads {}) instead of {}; loaded and"
+            + " validated in {} ms{}",
+        id,
+        modelIds,
+        source,
+        heads,
+        oldIds,
+        loadMillis,
+        stateful ? "; every stream's LSTM state restarts from zero" : "");
+  }
+
+  private void refuse(ModelUpdate update, String problem) {
+    updatesRefused.inc();
+    LOG.error(
+        "Model update {} refused, ELMo pair {} keeps serving: {} (update: heads {}, package {},"
+            + " biLM {})",
+        update.getUpdateId(),
+        modelIds,
+        problem,
+        update.getModelId(),
+        update.getPackageDir(),
+        update.getElmoSource() == null ? "unchanged" : update.getElmoSource());
+  }
+
+  /** The control input takes no part in event time: the data input's watermark passes alone. */
+  @Override
+  public void processWatermark1(Watermark mark) throws Exception {
+    processWatermark(mark);
+  }
+
+  @Override
+  public void processWatermark2(Watermark mark) {}
+
+  @Override
+  protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
+    if (index == 0) {
+      processWatermarkStatus(status);
+    }
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    ElmoSource source = servingFactory.elmoSource();
+    if (source == null) {
+      pairState.update(List.of());
+      return;
+    }
+    ElmoPairRecord r = new ElmoPairRecord();
+    r.elmoOnnx = source.onnxPath();
+    r.elmoOptions = source.optionsPath();
+    r.elmoWeights = source.weightsPath();
+    r.headsDir = canonical(servingFactory.headsDir());
+    r.headsId = modelIds.size() > 1 ? modelIds.get(1) : String.join(",", modelIds);
+    r.updateId = updateId;
+    r.updateTime = updateTime;
+    r.startElmo = startElmo;
+    r.startHeadsDir = startHeadsDir;
+    pairState.update(List.of(r));
   }
 
   @Override
@@ -371,6 +707,21 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     output.collect(reuse);
     sentencesAnalyzed.inc();
     tokensAnalyzed.inc(s.tokens.length);
+  }
+
+  /** Model updates applied since open; for tests. */
+  long modelUpdatesApplied() {
+    return updatesApplied.getCount();
+  }
+
+  /** Model updates refused since open; for tests. */
+  long modelUpdatesRefused() {
+    return updatesRefused.getCount();
+  }
+
+  /** The serving pair's model ids; for tests. */
+  List<String> servingModelIds() {
+    return modelIds;
   }
 
   /** Open-sentence tokens of {@code key} in keyed state; for tests. */

@@ -3,6 +3,7 @@ package dev.rillet.recurrent;
 import ai.onnxruntime.OrtException;
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
+import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.ExecutionProviderUnavailableException;
@@ -95,16 +96,17 @@ import org.slf4j.LoggerFactory;
  * the load time (tens to hundreds of milliseconds for the shipped packages; see
  * docs/operations.md), which updates, rare by nature, can afford; loading in the background and
  * switching "when ready" would put the switch at a point that depends on timing, not on the input.
- * A package that cannot be loaded, is invalid, or is not the model the update names is refused: a
- * log line names the problem, {@code modelUpdatesRefused} counts it, the old model keeps serving.
- * Policies (per update): {@code RESET} moves every stream to the new model at its next event (see
- * above; older models are released at once); {@code DRAIN} lets a stream that has state on an older
- * model keep it until it ends or expires, while new streams start on the new model; the older model
- * stays loaded until its last stream is gone. {@code streams} in the metric group {@code
- * model=<id>} counts the stream states per model id. {@code REPLAY} works like RESET, except that
- * the zero state is first run through the stream's last {@code replayTokens} tokens (kept in keyed
- * state for this purpose only when {@code replayTokens > 0}; without them REPLAY is refused), so
- * its tags continue with that context.
+ * Updates whose target is not {@code TAGGER} (the sentence stage's ELMo) are ignored without a log
+ * line. A package that cannot be loaded, is invalid, or is not the model the update names is
+ * refused: a log line names the problem, {@code modelUpdatesRefused} counts it, the old model keeps
+ * serving. Policies (per update): {@code RESET} moves every stream to the new model at its next
+ * event (see above; older models are released at once); {@code DRAIN} lets a stream that has state
+ * on an older model keep it until it ends or expires, while new streams start on the new model; the
+ * older model stays loaded until its last stream is gone. {@code streams} in the metric group
+ * {@code model=<id>} counts the stream states per model id. {@code REPLAY} works like RESET, except
+ * that the zero state is first run through the stream's last {@code replayTokens} tokens (kept in
+ * keyed state for this purpose only when {@code replayTokens > 0}; without them REPLAY is refused),
+ * so its tags continue with that context.
  *
  * <p><b>Restoring.</b> The operator state records the loaded models ({@link ModelRecord}: id,
  * package folder, role, the update that installed it, the model the job was started with) and, as
@@ -476,6 +478,10 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   @Override
   public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
     ModelUpdate update = element.getValue();
+    if (update.getTarget() != ModelUpdateTarget.TAGGER) {
+      // Another operator's model (the sentence stage's ELMo): not a tagger update, not refused.
+      return;
+    }
     String id = update.getUpdateId();
     ModelUpdatePolicy policy = update.getPolicy();
     if (policy == ModelUpdatePolicy.REPLAY && replayTokens == 0) {

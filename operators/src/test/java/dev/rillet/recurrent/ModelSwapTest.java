@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
+import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.testutils.TestModels;
 import java.nio.charset.StandardCharsets;
@@ -313,6 +314,15 @@ class ModelSwapTest {
     // A sound package that is not the model the update names (the folder changed since).
     h.processElement2(update("other", RNN, lstmId, ModelUpdatePolicy.RESET), 0);
     h.processElement2(update("replay", LSTM, lstmId, ModelUpdatePolicy.REPLAY), 0);
+    // An update for the sentence stage's ELMo is none of the tagger's business: not refused.
+    ModelUpdate elmo =
+        update(
+            "elmo",
+            TestModels.get("test-elmo-heads"),
+            "test-elmo-heads@1.0.0",
+            ModelUpdatePolicy.RESET);
+    elmo.setTarget(ModelUpdateTarget.ELMO);
+    h.processElement2(elmo, 0);
     process(h, events.get(2));
     tagger(h).finish();
     List<TaggedEvent> out = drain(h);

@@ -92,6 +92,49 @@ class SchemaCompatibilityTest {
   }
 
   @Test
+  void aModelUpdateWrittenBeforeTargetsReadsAsATaggerUpdate() throws IOException {
+    // ModelUpdate is not released, but the first live jobs with model updates wrote it without
+    // target and elmoSource: such records must still read, as tagger updates.
+    Schema current = new Schema.Parser().parse(CURRENT.resolve("ModelUpdate.avsc").toFile());
+    List<Schema.Field> fields = new java.util.ArrayList<>();
+    for (Schema.Field f : current.getFields()) {
+      if (!f.name().equals("target") && !f.name().equals("elmoSource")) {
+        fields.add(new Schema.Field(f, f.schema()));
+      }
+    }
+    Schema before =
+        Schema.createRecord(
+            current.getName(), current.getDoc(), current.getNamespace(), false, fields);
+    assertThat(SchemaCompatibility.checkReaderWriterCompatibility(current, before).getType())
+        .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
+    org.apache.avro.generic.GenericRecord old =
+        new org.apache.avro.generic.GenericData.Record(before);
+    old.put("updateId", "u1");
+    old.put("createdAt", 7L);
+    old.put("modelId", "m@1");
+    old.put("packageDir", "/models/m");
+    old.put(
+        "policy",
+        new org.apache.avro.generic.GenericData.EnumSymbol(
+            before.getField("policy").schema(), "DRAIN"));
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(bytes, null);
+    new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(before)
+        .write(old, encoder);
+    encoder.flush();
+    ModelUpdate read =
+        new org.apache.avro.specific.SpecificDatumReader<ModelUpdate>(
+                before, ModelUpdate.getClassSchema())
+            .read(
+                null,
+                org.apache.avro.io.DecoderFactory.get().binaryDecoder(bytes.toByteArray(), null));
+    assertThat(read.getTarget()).isEqualTo(ModelUpdateTarget.TAGGER);
+    assertThat(read.getElmoSource()).isNull();
+    assertThat(read.getPolicy()).isEqualTo(ModelUpdatePolicy.DRAIN);
+    assertThat(read.getPackageDir()).isEqualTo("/models/m");
+  }
+
+  @Test
   void generatedClassesMatchTheSchemaFiles() throws IOException {
     // The generated class adds avro.java.string properties; compare structure.
     Schema file = new Schema.Parser().parse(CURRENT.resolve("TextEvent.avsc").toFile());

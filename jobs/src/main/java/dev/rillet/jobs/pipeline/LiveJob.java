@@ -36,7 +36,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * decode (bad records to the dead-letter topic) -> keyBy streamId -> {@link Segmenter} -> {@link
  * RecurrentTagger} (same key, no re-shuffle) -> token tags and running sentiment -> Kafka, exactly
  * once. A live job also reads the model-control topic and broadcasts its {@link ModelUpdate}s to
- * every tagger subtask ({@link #modelUpdates}).
+ * every tagger and sentence-stage subtask ({@link #modelUpdates}); each takes the updates of its
+ * own target and ignores the others.
  */
 public final class LiveJob {
   private LiveJob() {}
@@ -171,8 +172,8 @@ public final class LiveJob {
   }
 
   /**
-   * As {@link #build(Configuration, Path, DataStream, OutputGate)}, the tagger also taking model
-   * updates from {@code updates} (null: none).
+   * As {@link #build(Configuration, Path, DataStream, OutputGate)}, the tagger and the sentence
+   * stage also taking model updates from {@code updates} (null: none).
    */
   public static Pipeline build(
       Configuration conf,
@@ -210,7 +211,7 @@ public final class LiveJob {
         .name("sentiment-sink");
     SentenceStage sentences = SentenceStage.resolve(conf);
     if (sentences != null) {
-      gate.apply(sentences.apply(tagged), conf.get(KafkaOptions.SENTENCES_TOPIC))
+      gate.apply(sentences.apply(tagged, updates), conf.get(KafkaOptions.SENTENCES_TOPIC))
           .sinkTo(
               RilletKafka.sink(SentenceAnalysis.class, conf, KafkaOptions.SENTENCES_TOPIC)
                   .key(SentenceAnalysis::getStreamId)

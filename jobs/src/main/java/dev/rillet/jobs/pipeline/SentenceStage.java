@@ -1,5 +1,6 @@
 package dev.rillet.jobs.pipeline;
 
+import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.elmo.ElmoAnalyzer;
 import dev.rillet.elmo.ElmoSource;
@@ -16,6 +17,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 
 /**
  * The sentence stage of the pipeline: {@link SentenceElmo} over the tagger's output, configured
@@ -135,6 +138,16 @@ public final class SentenceStage {
 
   /** Adds the stage after the tagger; {@code tagged} must still be partitioned by streamId. */
   public DataStream<SentenceAnalysis> apply(DataStream<TaggedEvent> tagged) {
+    return apply(tagged, null);
+  }
+
+  /**
+   * As {@link #apply(DataStream)}; with {@code updates} (not null) the stage gets them on a second,
+   * broadcast input and swaps its ELMo pair where each ELMo update stands in its input (see {@link
+   * SentenceElmo}).
+   */
+  public DataStream<SentenceAnalysis> apply(
+      DataStream<TaggedEvent> tagged, DataStream<ModelUpdate> updates) {
     SentenceElmo op =
         SentenceElmo.builder()
             .analyzer(
@@ -152,8 +165,22 @@ public final class SentenceStage {
             .maxDelay(conf.get(SentenceOptions.ELMO_MAX_DELAY))
             .build();
     // Same key as the tagger: keep the chain, no re-shuffle.
-    return DataStreamUtils.reinterpretAsKeyedStream(tagged, e -> e.event.streamId)
-        .transform("sentence-elmo", new AvroTypeInfo<>(SentenceAnalysis.class), op)
+    var keyed = DataStreamUtils.reinterpretAsKeyedStream(tagged, e -> e.event.streamId);
+    if (updates == null) {
+      return keyed
+          .transform(
+              "sentence-elmo",
+              new AvroTypeInfo<>(SentenceAnalysis.class),
+              (OneInputStreamOperator<TaggedEvent, SentenceAnalysis>) op)
+          .uid("sentence-elmo");
+    }
+    // Same uid with or without updates: a savepoint restores into either form.
+    return keyed
+        .connect(updates.broadcast())
+        .transform(
+            "sentence-elmo",
+            new AvroTypeInfo<>(SentenceAnalysis.class),
+            (TwoInputStreamOperator<TaggedEvent, ModelUpdate, SentenceAnalysis>) op)
         .uid("sentence-elmo");
   }
 

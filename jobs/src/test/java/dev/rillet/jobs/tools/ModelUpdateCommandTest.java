@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
+import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
+import dev.rillet.testutils.TestElmo;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -101,5 +103,85 @@ class ModelUpdateCommandTest {
                 .client()
                 .readCommitted("updates-bad", 0, Duration.ofSeconds(5), ModelUpdate.getDecoder()))
         .isEmpty();
+  }
+
+  @Test
+  void writesOneElmoUpdateForASoundPairAndRefusesBrokenOnes() throws Exception {
+    Path elmoA = TestElmo.write(tmp.resolve("elmo-a"), 1);
+    Path elmoB = TestElmo.write(tmp.resolve("elmo-b"), 2);
+    Path headsA =
+        TestElmo.headsFor(elmoA, TestModels.get("test-elmo-heads"), tmp.resolve("heads-a"));
+    String servers = KAFKA.bootstrapServers();
+    // Heads trained on biLM a do not fit biLM b: refused before anything is written.
+    assertThat(
+            run(
+                2,
+                "model-update",
+                "--elmo-heads",
+                headsA.toString(),
+                "--elmo",
+                elmoB.toString(),
+                "--topic",
+                "elmo-updates",
+                "--bootstrap-servers",
+                servers))
+        .contains("--elmo-heads " + headsA)
+        .contains("weights");
+    assertThat(
+            run(
+                2,
+                "model-update",
+                "--elmo-heads",
+                headsA.toString(),
+                "--policy",
+                "drain",
+                "--topic",
+                "elmo-updates",
+                "--bootstrap-servers",
+                servers))
+        .contains("always reset");
+    assertThat(
+            run(
+                2,
+                "model-update",
+                "--model",
+                TestModels.get("test-gru").toString(),
+                "--elmo-heads",
+                headsA.toString(),
+                "--topic",
+                "elmo-updates"))
+        .contains("one at a time");
+    assertThat(
+            run(
+                2,
+                "model-update",
+                "--elmo-heads",
+                tmp.resolve("nowhere").toString(),
+                "--topic",
+                "elmo-updates"))
+        .contains("--elmo-heads " + tmp.resolve("nowhere"));
+
+    run(
+        0,
+        "model-update",
+        "--elmo-heads",
+        headsA.toString(),
+        "--elmo",
+        elmoA.toString(),
+        "--topic",
+        "elmo-updates",
+        "--bootstrap-servers",
+        servers);
+    List<KafkaTestClient.Received<ModelUpdate>> written =
+        KAFKA
+            .client()
+            .readCommitted("elmo-updates", 1, Duration.ofSeconds(30), ModelUpdate.getDecoder());
+    assertThat(written).hasSize(1);
+    ModelUpdate u = written.get(0).value();
+    assertThat(u.getTarget()).isEqualTo(ModelUpdateTarget.ELMO);
+    assertThat(u.getModelId()).isEqualTo("test-elmo-heads@1.0.0");
+    assertThat(u.getPolicy()).isEqualTo(ModelUpdatePolicy.RESET);
+    assertThat(Path.of(u.getPackageDir())).isEqualTo(headsA.toAbsolutePath().normalize());
+    assertThat(Path.of(u.getElmoSource())).isEqualTo(elmoA.toAbsolutePath().normalize());
   }
 }
