@@ -7,7 +7,7 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.elmo.ElmoAnalyzer;
 import dev.rillet.elmo.ElmoSource;
 import dev.rillet.elmo.SentimentHead;
-import dev.rillet.jobs.tools.ModelUpdateCommand;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
@@ -92,18 +92,18 @@ class ElmoSwapEndToEndTest {
       assertThat(readSentences(client, prefix, sentences))
           .allSatisfy(a -> assertThat(a.getModelIds()).isEqualTo(pairA));
 
-      var command = new ModelUpdateCommand();
+      // Through the launcher, as a user runs it.
       int rc =
-          command.run(
-              command
-                  .commandLine()
-                  .parse(
-                      new String[] {
-                        "--elmo", elmoB.toString(),
-                        "--elmo-heads", headsB.toString(),
-                        "--topic", prefix + ".model-updates",
-                        "--bootstrap-servers", KAFKA.bootstrapServers()
-                      }));
+          RilletTestAccess.run(
+              "model-update",
+              "--elmo",
+              elmoB.toString(),
+              "--elmo-heads",
+              headsB.toString(),
+              "--topic",
+              prefix + ".model-updates",
+              "--bootstrap-servers",
+              KAFKA.bootstrapServers());
       assertThat(rc).isZero();
 
       // New probe streams until all of a round come back on pair B: then the update has passed

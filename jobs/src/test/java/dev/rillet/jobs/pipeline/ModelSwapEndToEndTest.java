@@ -9,7 +9,7 @@ import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
-import dev.rillet.jobs.tools.ModelUpdateCommand;
+import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
@@ -100,18 +100,18 @@ class ModelSwapEndToEndTest {
       int tags = send(client, prefix, before);
       assertThat(readTags(client, prefix, tags)).hasSize(tags);
 
-      var command = new ModelUpdateCommand();
+      // Through the launcher, as a user runs it.
       int rc =
-          command.run(
-              command
-                  .commandLine()
-                  .parse(
-                      new String[] {
-                        "--model", LSTM.toString(),
-                        "--topic", prefix + ".model-updates",
-                        "--policy", policy.name().toLowerCase(Locale.ROOT),
-                        "--bootstrap-servers", KAFKA.bootstrapServers()
-                      }));
+          RilletTestAccess.run(
+              "model-update",
+              "--model",
+              LSTM.toString(),
+              "--topic",
+              prefix + ".model-updates",
+              "--policy",
+              policy.name().toLowerCase(Locale.ROOT),
+              "--bootstrap-servers",
+              KAFKA.bootstrapServers());
       assertThat(rc).isZero();
 
       // New probe streams on both subtasks until every one is tagged by the LSTM: then the
