@@ -126,6 +126,19 @@ public final class KafkaOptions {
                   + " retention check, so backfill old ranges with WRITE_TIME or a longer"
                   + " retention.");
 
+  public static final ConfigOption<String> CLIENT_CONFIG =
+      ConfigOptions.key("kafka-config")
+          .stringType()
+          .noDefaultValue()
+          .withDescription(
+              "A Kafka client properties file (as Kafka's tools take with --command-config):"
+                  + " security.protocol, sasl.*, ssl.* and tuning such as linger.ms, for every"
+                  + " Kafka client of the job and of this command. A key prefixed producer.,"
+                  + " consumer. or admin. goes to that kind of client only. Settings Rillet owns"
+                  + " (bootstrap.servers, group.id, isolation.level, transactional.id, ...) are"
+                  + " refused. On a cluster the JobManager reads the file. docs/operations.md"
+                  + " shows an example.");
+
   /**
    * Every option above but {@link #MODEL_UPDATES_TOPIC} (only the live job reads it), for help
    * output.
@@ -143,7 +156,8 @@ public final class KafkaOptions {
         STARTING_OFFSETS,
         DELIVERY_GUARANTEE,
         OUTPUT_TIMESTAMP,
-        TRANSACTION_TIMEOUT);
+        TRANSACTION_TIMEOUT,
+        CLIENT_CONFIG);
   }
 
   /**

@@ -8,6 +8,7 @@ import org.apache.flink.annotation.Experimental;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -44,7 +45,8 @@ public final class ModelUpdates {
 
   /**
    * A source of the model-control topic named in {@code config}, from {@code fromMillis} on; the
-   * bootstrap servers and group id (suffixed {@code -model-updates}) are the job's.
+   * bootstrap servers, group id (suffixed {@code -model-updates}) and Kafka client settings are the
+   * job's.
    */
   public static KafkaSource<ModelUpdate> source(ReadableConfig config, long fromMillis) {
     String topic = config.get(KafkaOptions.MODEL_UPDATES_TOPIC);
@@ -60,8 +62,11 @@ public final class ModelUpdates {
                     new IllegalStateException(
                         "the model-updates source needs --"
                             + KafkaOptions.BOOTSTRAP_SERVERS.key()));
-    return KafkaSource.<ModelUpdate>builder()
-        .setBootstrapServers(servers)
+    KafkaSourceBuilder<ModelUpdate> b = KafkaSource.<ModelUpdate>builder();
+    KafkaClientConfig.from(config)
+        .forClient(KafkaClientConfig.Client.CONSUMER)
+        .forEach(b::setProperty);
+    return b.setBootstrapServers(servers)
         .setTopicPattern(Pattern.compile(Pattern.quote(topic)))
         .setGroupId(config.get(KafkaOptions.GROUP_ID) + "-model-updates")
         .setStartingOffsets(OffsetsInitializer.timestamp(fromMillis))

@@ -25,8 +25,15 @@ public final class OrderedProducers {
 
   /** The configuration, for callers that add settings of their own. */
   public static Properties properties(String bootstrapServers) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return properties(bootstrapServers, KafkaClientConfig.empty());
+  }
+
+  /**
+   * The configuration over a user's producer settings ({@code --kafka-config}): theirs first, then
+   * the settings above, which win, since the order they keep is the point of these producers.
+   */
+  public static Properties properties(String bootstrapServers, KafkaClientConfig clients) {
+    Properties p = clients.properties(KafkaClientConfig.Client.PRODUCER, bootstrapServers);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");

@@ -63,7 +63,8 @@ public final class RilletKafka {
     return b.topic(config.get(KafkaOptions.INPUT_TOPIC))
         .maxEventChars(config.get(TextEventDecoder.MAX_EVENT_CHARS))
         .groupId(config.get(KafkaOptions.GROUP_ID))
-        .startingOffsets(config.get(KafkaOptions.STARTING_OFFSETS));
+        .startingOffsets(config.get(KafkaOptions.STARTING_OFFSETS))
+        .clientConfig(KafkaClientConfig.from(config));
   }
 
   /** An empty sink builder for records of {@code type}. */
@@ -75,8 +76,8 @@ public final class RilletKafka {
    * A sink of {@code type} records to the topic named by {@code topicOption}, configured from
    * {@code config}: bootstrap servers, delivery guarantee, transaction timeout, output timestamp,
    * and transactional id prefix {@code <transactional-id-prefix>-<topic>} (distinct per sink, since
-   * two sinks with one prefix would fence each other's transactions). Set the key function
-   * yourself.
+   * two sinks with one prefix would fence each other's transactions), and the producer settings of
+   * {@link KafkaOptions#CLIENT_CONFIG}. Set the key function yourself.
    */
   public static <T extends SpecificRecord> SinkBuilder<T> sink(
       Class<T> type, ReadableConfig config, ConfigOption<String> topicOption) {
@@ -87,7 +88,8 @@ public final class RilletKafka {
         .deliveryGuarantee(config.get(KafkaOptions.DELIVERY_GUARANTEE))
         .transactionalIdPrefix(config.get(KafkaOptions.TRANSACTIONAL_ID_PREFIX) + "-" + topic)
         .transactionTimeout(config.get(KafkaOptions.TRANSACTION_TIMEOUT))
-        .timestamp(config.get(KafkaOptions.OUTPUT_TIMESTAMP));
+        .timestamp(config.get(KafkaOptions.OUTPUT_TIMESTAMP))
+        .clientConfig(KafkaClientConfig.from(config));
   }
 
   /**
@@ -130,6 +132,12 @@ public final class RilletKafka {
 
     public SourceBuilder bootstrapServers(String bootstrapServers) {
       this.bootstrapServers = bootstrapServers;
+      return this;
+    }
+
+    /** Adds the consumer settings of a user's Kafka client file (security, tuning). */
+    public SourceBuilder clientConfig(KafkaClientConfig clientConfig) {
+      properties.putAll(clientConfig.forClient(KafkaClientConfig.Client.CONSUMER));
       return this;
     }
 
@@ -236,6 +244,12 @@ public final class RilletKafka {
 
     public SinkBuilder<T> bootstrapServers(String bootstrapServers) {
       this.bootstrapServers = bootstrapServers;
+      return this;
+    }
+
+    /** Adds the producer settings of a user's Kafka client file (security, tuning). */
+    public SinkBuilder<T> clientConfig(KafkaClientConfig clientConfig) {
+      properties.putAll(clientConfig.forClient(KafkaClientConfig.Client.PRODUCER));
       return this;
     }
 

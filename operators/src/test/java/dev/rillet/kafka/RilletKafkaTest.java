@@ -32,7 +32,8 @@ class RilletKafkaTest {
             "starting-offsets",
             "delivery-guarantee",
             "output-timestamp",
-            "transaction-timeout");
+            "transaction-timeout",
+            "kafka-config");
     assertThat(KafkaOptions.all()).allSatisfy(o -> assertThat(o.description()).isNotNull());
     Configuration empty = new Configuration();
     assertThat(empty.get(KafkaOptions.INPUT_TOPIC)).isEqualTo("rillet.text");

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -48,6 +49,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final TestKitNodes nodes;
   private final int port;
   private final Map<String, String> brokerProperties;
+  private final boolean sasl;
   private final boolean temporary;
   private final String bootstrapServers;
   private KafkaClusterTestKit cluster;
@@ -57,11 +59,13 @@ public final class EmbeddedKafka implements AutoCloseable {
       TestKitNodes nodes,
       int port,
       Map<String, String> brokerProperties,
+      boolean sasl,
       boolean temporary,
       KafkaClusterTestKit cluster) {
     this.nodes = nodes;
     this.port = port;
     this.brokerProperties = brokerProperties;
+    this.sasl = sasl;
     this.temporary = temporary;
     this.cluster = cluster;
     this.bootstrapServers = port != 0 ? "localhost:" + port : cluster.bootstrapServers();
@@ -107,7 +111,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("error stopping embedded Kafka for a restart", e);
     }
-    cluster = launch(nodes, port, brokerProperties, false);
+    cluster = launch(nodes, port, brokerProperties, sasl, false);
   }
 
   /**
@@ -119,8 +123,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
     }
+    // The test kit's own listener, which is plaintext even when clients must use SASL.
     try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       Set<String> existing = admin.listTopics().names().get();
       List<NewTopic> missing = new ArrayList<>();
       for (String name : new LinkedHashSet<>(List.of(names))) {
@@ -204,7 +210,11 @@ public final class EmbeddedKafka implements AutoCloseable {
    * format}, and waits until it accepts clients.
    */
   private static KafkaClusterTestKit launch(
-      TestKitNodes nodes, int port, Map<String, String> brokerProperties, boolean format) {
+      TestKitNodes nodes,
+      int port,
+      Map<String, String> brokerProperties,
+      boolean sasl,
+      boolean format) {
     // The directory is deleted by close(), not by the test kit: a restart closes the kit too.
     KafkaClusterTestKit.Builder kit =
         new KafkaClusterTestKit.Builder(nodes).setDeleteOnClose(false);
@@ -222,7 +232,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       kit.setConfigProp(
           "listener.security.protocol.map",
           String.format(
-              "%s:PLAINTEXT,%s:PLAINTEXT,%s:PLAINTEXT", broker, controller, FIXED_LISTENER));
+              "%s:PLAINTEXT,%s:PLAINTEXT,%s:%s",
+              broker, controller, FIXED_LISTENER, sasl ? "SASL_PLAINTEXT" : "PLAINTEXT"));
     }
     brokerProperties.forEach(kit::setConfigProp);
     KafkaClusterTestKit cluster = null;
@@ -254,6 +265,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private Path logDir;
     private int port;
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+    private String saslUser;
+    private String saslPassword;
 
     private Builder() {}
 
@@ -272,6 +285,17 @@ public final class EmbeddedKafka implements AutoCloseable {
         throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * Makes the client port ({@link #port(int)}, required) accept only SASL_PLAINTEXT clients that
+     * log in as {@code user} with {@code password} (mechanism PLAIN), as a secured production
+     * cluster would; {@link #createTopics} still works, through the test kit's own listener.
+     */
+    public Builder saslPlain(String user, String password) {
+      this.saslUser = Objects.requireNonNull(user, "user");
+      this.saslPassword = Objects.requireNonNull(password, "password");
       return this;
     }
 
@@ -312,8 +336,22 @@ public final class EmbeddedKafka implements AutoCloseable {
               .setBaseDirectory(dir)
               .build();
       Map<String, String> properties = new LinkedHashMap<>(brokerProperties);
-      KafkaClusterTestKit cluster = launch(nodes, port, properties, true);
-      return new EmbeddedKafka(nodes, port, properties, temporary, cluster);
+      boolean sasl = saslUser != null;
+      if (sasl) {
+        if (port == 0) {
+          throw new IllegalStateException("saslPlain needs a fixed client port: call port(...)");
+        }
+        String listener = "listener.name." + FIXED_LISTENER.toLowerCase(Locale.ROOT) + ".";
+        properties.put(listener + "sasl.enabled.mechanisms", "PLAIN");
+        properties.put(
+            listener + "plain.sasl.jaas.config",
+            String.format(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                    + " user_%s=\"%s\";",
+                saslUser, saslPassword));
+      }
+      KafkaClusterTestKit cluster = launch(nodes, port, properties, sasl, true);
+      return new EmbeddedKafka(nodes, port, properties, sasl, temporary, cluster);
     }
 
     static Map<String, String> defaults() {

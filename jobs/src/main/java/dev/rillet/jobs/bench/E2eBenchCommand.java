@@ -208,7 +208,8 @@ public final class E2eBenchCommand implements Command {
                 DRAIN_TIMEOUT,
                 BUFFER_TIMEOUTS,
                 PARTITIONS,
-                ClusterOptions.JOBMANAGER));
+                ClusterOptions.JOBMANAGER,
+                KafkaOptions.CLIENT_CONFIG));
     options.addAll(StatelessBaseline.options());
     for (ConfigOption<?> o : PipelineOptions.all()) {
       if (o != PipelineOptions.PARALLELISM && o != PipelineOptions.CHECKPOINT_INTERVAL) {

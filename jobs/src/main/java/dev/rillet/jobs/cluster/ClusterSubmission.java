@@ -5,6 +5,8 @@ import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceOptions;
 import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.jobs.pipeline.StateOptions;
+import dev.rillet.kafka.KafkaClientConfig;
+import dev.rillet.kafka.KafkaOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,6 +119,13 @@ public final class ClusterSubmission {
     }
     Configuration job = new Configuration(conf);
     job.set(PipelineOptions.MODEL, clusterPath(conf.get(PipelineOptions.MODEL)));
+    String clientConfig = conf.get(KafkaOptions.CLIENT_CONFIG);
+    if (clientConfig != null) {
+      // Refused here, before anything is submitted, when it cannot be read or sets Rillet's keys;
+      // the JobManager reads it again, so it gets the absolute path.
+      KafkaClientConfig.from(conf);
+      job.set(KafkaOptions.CLIENT_CONFIG, Path.of(clientConfig).toAbsolutePath().toString());
+    }
     SentenceStage stage = SentenceStage.resolve(conf);
     if (stage == null) {
       out.println("rillet " + command + ": " + SentenceStage.offReason(conf));

@@ -1,11 +1,11 @@
 package dev.rillet.jobs.live;
 
+import dev.rillet.kafka.KafkaClientConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -27,8 +27,9 @@ final class InputIdleWatcher implements AutoCloseable {
   private Map<TopicPartition, Long> lastCommitted = Map.of();
   private long unchangedSinceMillis = Long.MAX_VALUE;
 
-  InputIdleWatcher(String bootstrapServers, String topic, String groupId) {
-    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+  InputIdleWatcher(
+      KafkaClientConfig clients, String bootstrapServers, String topic, String groupId) {
+    this.admin = Admin.create(clients.properties(KafkaClientConfig.Client.ADMIN, bootstrapServers));
     this.topic = topic;
     this.groupId = groupId;
   }

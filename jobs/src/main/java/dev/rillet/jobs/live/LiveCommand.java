@@ -11,6 +11,7 @@ import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.jobs.pipeline.StateDirectory;
 import dev.rillet.jobs.pipeline.StateOptions;
+import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.PrintStream;
 import java.net.URI;
@@ -250,6 +251,7 @@ public final class LiveCommand implements Command {
         InputIdleWatcher watcher =
             watchIdle
                 ? new InputIdleWatcher(
+                    KafkaClientConfig.from(conf),
                     conf.get(KafkaOptions.BOOTSTRAP_SERVERS),
                     conf.get(KafkaOptions.INPUT_TOPIC),
                     conf.get(KafkaOptions.GROUP_ID))

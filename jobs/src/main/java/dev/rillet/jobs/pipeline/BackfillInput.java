@@ -2,6 +2,7 @@ package dev.rillet.jobs.pipeline;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cli.TextEventFiles;
+import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.KafkaInputRecord;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
@@ -17,7 +18,6 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -49,6 +49,7 @@ public final class BackfillInput {
             .build();
     long total =
         estimate(
+            KafkaClientConfig.from(conf),
             conf.get(KafkaOptions.BOOTSTRAP_SERVERS),
             conf.get(KafkaOptions.INPUT_TOPIC),
             range.readFrom(),
@@ -92,9 +93,10 @@ public final class BackfillInput {
   }
 
   /** Records of {@code topic} between the first offsets at {@code from} and at {@code to}. */
-  static long estimate(String bootstrapServers, String topic, long from, long to) {
+  static long estimate(
+      KafkaClientConfig clients, String bootstrapServers, String topic, long from, long to) {
     try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        Admin.create(clients.properties(KafkaClientConfig.Client.ADMIN, bootstrapServers))) {
       var description = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
       Map<TopicPartition, OffsetSpec> atFrom = new HashMap<>();
       Map<TopicPartition, OffsetSpec> atTo = new HashMap<>();

@@ -1,5 +1,6 @@
 package dev.rillet.jobs.pipeline;
 
+import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,7 +23,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
@@ -253,9 +253,9 @@ public final class BackfillJob {
   public static void createMissingTopics(Configuration job, List<String> topics) throws Exception {
     try (Admin admin =
         Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                job.get(KafkaOptions.BOOTSTRAP_SERVERS)))) {
+            KafkaClientConfig.from(job)
+                .properties(
+                    KafkaClientConfig.Client.ADMIN, job.get(KafkaOptions.BOOTSTRAP_SERVERS)))) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (String t : topics) {

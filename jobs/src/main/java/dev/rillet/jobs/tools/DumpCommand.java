@@ -8,6 +8,8 @@ import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.kafka.AvroJson;
+import dev.rillet.kafka.KafkaClientConfig;
+import dev.rillet.kafka.KafkaOptions;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -62,15 +64,19 @@ public final class DumpCommand implements Command {
   @Override
   public CommandLine commandLine() {
     return new CommandLine(
-        name(), summary(), List.of(ToolOptions.TOPIC, OUTPUT, ToolOptions.BOOTSTRAP_SERVERS));
+        name(),
+        summary(),
+        List.of(
+            ToolOptions.TOPIC, OUTPUT, ToolOptions.BOOTSTRAP_SERVERS, KafkaOptions.CLIENT_CONFIG));
   }
 
   @Override
   public int run(Configuration conf) throws Exception {
     String topic = ToolOptions.required(conf, ToolOptions.TOPIC);
     String output = ToolOptions.required(conf, OUTPUT);
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, conf.get(ToolOptions.BOOTSTRAP_SERVERS));
+    Properties p =
+        KafkaClientConfig.from(conf)
+            .properties(KafkaClientConfig.Client.CONSUMER, conf.get(ToolOptions.BOOTSTRAP_SERVERS));
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     long written = 0;

@@ -11,6 +11,7 @@ import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.SentenceStage;
+import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.ModelUpdates;
 import dev.rillet.kafka.OrderedProducers;
@@ -28,7 +29,6 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -111,7 +111,14 @@ public final class ModelUpdateCommand implements Command {
     return new CommandLine(
         name(),
         summary(),
-        List.of(MODEL, ELMO_HEADS, ELMO, POLICY, TOPIC, ToolOptions.BOOTSTRAP_SERVERS));
+        List.of(
+            MODEL,
+            ELMO_HEADS,
+            ELMO,
+            POLICY,
+            TOPIC,
+            ToolOptions.BOOTSTRAP_SERVERS,
+            KafkaOptions.CLIENT_CONFIG));
   }
 
   @Override
@@ -183,9 +190,11 @@ public final class ModelUpdateCommand implements Command {
     }
     String servers = conf.get(ToolOptions.BOOTSTRAP_SERVERS);
     String topic = ToolOptions.required(conf, TOPIC);
-    ensureTopic(servers, topic);
+    KafkaClientConfig clients = KafkaClientConfig.from(conf);
+    ensureTopic(clients.properties(KafkaClientConfig.Client.ADMIN, servers), topic);
     RecordMetadata written;
-    try (KafkaProducer<byte[], byte[]> producer = OrderedProducers.create(servers)) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        OrderedProducers.create(OrderedProducers.properties(servers, clients))) {
       written =
           producer
               .send(
@@ -282,10 +291,8 @@ public final class ModelUpdateCommand implements Command {
   }
 
   /** Creates the topic with one partition when missing; warns when it has several. */
-  private static void ensureTopic(String servers, String topic) throws Exception {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    try (Admin admin = Admin.create(p)) {
+  private static void ensureTopic(Properties adminProperties, String topic) throws Exception {
+    try (Admin admin = Admin.create(adminProperties)) {
       if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
         try {
           admin

@@ -4,6 +4,8 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.TextEventFiles;
+import dev.rillet.kafka.KafkaClientConfig;
+import dev.rillet.kafka.KafkaOptions;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -40,7 +42,10 @@ public final class ProduceCommand implements Command {
 
   @Override
   public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), List.of(INPUT, TOPIC, ToolOptions.BOOTSTRAP_SERVERS));
+    return new CommandLine(
+        name(),
+        summary(),
+        List.of(INPUT, TOPIC, ToolOptions.BOOTSTRAP_SERVERS, KafkaOptions.CLIENT_CONFIG));
   }
 
   @Override
@@ -50,7 +55,8 @@ public final class ProduceCommand implements Command {
     List<TextEvent> events = TextEventFiles.read(input, "--input");
     String topic = conf.get(TOPIC);
     try (TextEventProducer producer =
-        new TextEventProducer(conf.get(ToolOptions.BOOTSTRAP_SERVERS), topic)) {
+        new TextEventProducer(
+            conf.get(ToolOptions.BOOTSTRAP_SERVERS), KafkaClientConfig.from(conf), topic)) {
       for (TextEvent e : events) {
         producer.send(e);
       }

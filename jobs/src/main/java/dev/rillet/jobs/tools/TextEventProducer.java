@@ -1,6 +1,7 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.avro.TextEvent;
+import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.OrderedProducers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,7 +24,12 @@ public final class TextEventProducer implements AutoCloseable {
   private final AtomicReference<Exception> failure = new AtomicReference<>();
 
   public TextEventProducer(String bootstrapServers, String topic) {
-    this.producer = OrderedProducers.create(bootstrapServers);
+    this(bootstrapServers, KafkaClientConfig.empty(), topic);
+  }
+
+  /** A producer with the user's client settings ({@code --kafka-config}) under Rillet's own. */
+  public TextEventProducer(String bootstrapServers, KafkaClientConfig clients, String topic) {
+    this.producer = OrderedProducers.create(OrderedProducers.properties(bootstrapServers, clients));
     this.topic = topic;
   }
 

@@ -29,21 +29,8 @@ class ProduceDumpTest {
   @Test
   void producedEventsAreKeyedTimestampedAndDumpedBack() throws Exception {
     KAFKA.createTopics(3, "pd.text");
-    List<TextEvent> events = new ArrayList<>();
-    List<String> lines = new ArrayList<>();
-    for (int i = 0; i < 30; i++) {
-      TextEvent e =
-          TextEvent.newBuilder()
-              .setStreamId("stream-" + (i % 4))
-              .setSeq(i / 4)
-              .setEventTime(1_700_000_000_000L + i * 1_000L)
-              .setText("event number " + i + ".")
-              .build();
-      events.add(e);
-      lines.add(AvroJson.toJson(e));
-    }
     Path input = tmp.resolve("in.jsonl");
-    Files.write(input, lines);
+    List<TextEvent> events = writeEvents(input, 30, 4);
 
     assertThat(
             RilletTestAccess.run(
@@ -87,6 +74,28 @@ class ProduceDumpTest {
       assertThat(dumped.stream().filter(e -> e.getStreamId().equals(id)).map(TextEvent::getSeq))
           .isSorted();
     }
+  }
+
+  /**
+   * Writes {@code n} events as JSON lines, round robin over {@code streams} streams named {@code
+   * stream-<i>}, one second of event time apart, and returns them.
+   */
+  static List<TextEvent> writeEvents(Path file, int n, int streams) throws Exception {
+    List<TextEvent> events = new ArrayList<>();
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      TextEvent e =
+          TextEvent.newBuilder()
+              .setStreamId("stream-" + (i % streams))
+              .setSeq(i / streams)
+              .setEventTime(1_700_000_000_000L + i * 1_000L)
+              .setText("event number " + i + ".")
+              .build();
+      events.add(e);
+      lines.add(AvroJson.toJson(e));
+    }
+    Files.write(file, lines);
+    return events;
   }
 
   @Test
