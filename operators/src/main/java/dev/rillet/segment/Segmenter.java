@@ -19,9 +19,13 @@ import org.apache.flink.util.Collector;
  * state.
  *
  * <p>Event-time timers drive the idle-gap close and the TTL expiry (see {@link SentenceSegmenter}
- * for the exact rules). Each stream keeps at most one pending timer of each kind: the previous ones
- * are deleted when an event moves the deadlines, and a timer whose deadline has moved anyway does
- * nothing because the segmenter checks deadlines against the state.
+ * for the exact rules). A stream keeps one pending timer, at or before its earliest deadline, and
+ * an event does not move it: deadlines only move later as events come, so a timer that fires early
+ * finds nothing due and is registered again at the deadline as it is then. Moving timers on every
+ * event cost four timer operations per event (two deletes, two registrations), each a RocksDB write
+ * with the RocksDB backend, and a second timer entry per stream; now an event costs none unless it
+ * brings a deadline forward (a sentence opening), and a stream's deadline chain costs about one
+ * registration per idle gap. Where the timer is is kept in {@link SegmenterState#timerAt}.
  *
  * <p>Metrics on the operator's metric group: counters {@code droppedDuplicates}, {@code evictions}
  * (streams released by TTL) and {@code sentences} (sentences closed, for any reason).
@@ -75,8 +79,7 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
       state = new SegmenterState();
     }
     boolean wasActive = state.active;
-    long oldIdle = segmenter.idleDeadline(state);
-    long oldExpiry = segmenter.expiryDeadline(state);
+    long pendingTimer = state.timerAt;
     SegmentedEvent result =
         segmenter.onEvent(
             state,
@@ -93,9 +96,12 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
       evictions.inc();
     }
     emit(result, out);
-    TimerService timers = ctx.timerService();
-    moveTimer(timers, oldIdle, segmenter.idleDeadline(state));
-    moveTimer(timers, oldExpiry, segmenter.expiryDeadline(state));
+    if (pendingTimer != SegmenterState.NO_TIMER && state.timerAt != pendingTimer) {
+      // The event released the stream (end of stream, or expiry found by the event): the timer
+      // stood for deadlines that are gone.
+      ctx.timerService().deleteEventTimeTimer(pendingTimer);
+    }
+    scheduleEarliestDeadline(state, ctx.timerService());
     store(state);
   }
 
@@ -106,26 +112,40 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
     if (state == null) {
       return;
     }
+    if (timestamp == state.timerAt) {
+      state.timerAt = SegmenterState.NO_TIMER;
+    }
+    // Everything due by the watermark being reached, not only by this timer: a deadline that the
+    // early timer stood in for may already be behind it.
+    long now = Math.max(timestamp, ctx.timerService().currentWatermark());
     segmenter.onTime(
         state,
         ctx.getCurrentKey(),
-        timestamp,
+        now,
         marker -> {
           if (marker.expired) {
             evictions.inc();
           }
           emit(marker, out);
         });
-    // A fired timer is gone; re-register the remaining deadline (a no-op if already registered).
-    long idleAt = segmenter.idleDeadline(state);
-    if (idleAt != Long.MAX_VALUE) {
-      ctx.timerService().registerEventTimeTimer(idleAt);
-    }
-    long expireAt = segmenter.expiryDeadline(state);
-    if (expireAt != Long.MAX_VALUE) {
-      ctx.timerService().registerEventTimeTimer(expireAt);
-    }
+    scheduleEarliestDeadline(state, ctx.timerService());
     store(state);
+  }
+
+  /**
+   * Registers a timer at the stream's earliest deadline unless one is pending at or before it (one
+   * that fires early schedules the next). A timer from before {@link SegmenterState#timerAt}
+   * existed, or one superseded by an earlier deadline, fires like an early one: harmlessly.
+   */
+  private void scheduleEarliestDeadline(SegmenterState state, TimerService timers) {
+    if (!state.active) {
+      return;
+    }
+    long due = Math.min(segmenter.idleDeadline(state), segmenter.expiryDeadline(state));
+    if (due < state.timerAt) {
+      timers.registerEventTimeTimer(due);
+      state.timerAt = due;
+    }
   }
 
   /** The metric counters' values, in order droppedDuplicates, evictions, sentences (for tests). */
@@ -143,18 +163,6 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
       }
     }
     out.collect(e);
-  }
-
-  private static void moveTimer(TimerService timers, long from, long to) {
-    if (from == to) {
-      return;
-    }
-    if (from != Long.MAX_VALUE) {
-      timers.deleteEventTimeTimer(from);
-    }
-    if (to != Long.MAX_VALUE) {
-      timers.registerEventTimeTimer(to);
-    }
   }
 
   private void store(SegmenterState state) throws Exception {

@@ -29,6 +29,15 @@ public final class SegmenterState {
   /** Tokens in the open sentence; a sentence is open only when this is above 0. */
   public int openSentenceTokens;
 
+  /**
+   * Event time of the stream's pending timer ({@link Segmenter}), or {@link #NO_TIMER}. State from
+   * before this field existed restores with {@link #NO_TIMER}: the next event registers a timer.
+   */
+  public long timerAt = NO_TIMER;
+
+  /** {@link #timerAt} when no timer is known to be pending. */
+  public static final long NO_TIMER = Long.MAX_VALUE;
+
   public SegmenterState() {}
 
   /** True when a sentence has at least one token and has not been closed yet. */
@@ -44,6 +53,7 @@ public final class SegmenterState {
     nextPosition = 0L;
     sentenceIndex = 0L;
     openSentenceTokens = 0;
+    timerAt = NO_TIMER;
   }
 
   @Override
@@ -60,6 +70,8 @@ public final class SegmenterState {
         + sentenceIndex
         + ", openSentenceTokens="
         + openSentenceTokens
+        + ", timerAt="
+        + timerAt
         + "}";
   }
 }

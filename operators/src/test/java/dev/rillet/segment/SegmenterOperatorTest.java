@@ -125,8 +125,48 @@ class SegmenterOperatorTest {
       SegmentedEvent again = h.extractOutputValues().get(2);
       assertThat(again.freshStream).isTrue();
       assertThat(again.tokens[0].position).isZero();
-      // Only the current deadlines are pending: idle gap and TTL of the new event.
-      assertThat(h.numEventTimeTimers()).isEqualTo(2);
+      // One timer per stream, at its earliest deadline: the new event's idle gap.
+      assertThat(h.numEventTimeTimers()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void eventsDoNotMoveTheTimerAndAnEarlyTimerChainsToTheDeadline() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      for (int i = 0; i < 5; i++) {
+        send(h, event("a", i + 1, i * 1_000L, "word", false));
+      }
+      // The first event's idle timer is still the only one: later events did not move it.
+      assertThat(h.numEventTimeTimers()).isEqualTo(1);
+      // It fires at 10 s, finds the gap not yet over (last event at 4 s) and moves to 14 s.
+      h.processWatermark(GAP.toMillis());
+      assertThat(h.extractOutputValues()).hasSize(5);
+      assertThat(h.numEventTimeTimers()).isEqualTo(1);
+      h.processWatermark(4_000 + GAP.toMillis());
+      SegmentedEvent close = h.extractOutputValues().get(5);
+      assertThat(close.closedBefore).isEqualTo(SentenceEnd.IDLE_GAP);
+      assertThat(close.eventTime).isEqualTo(4_000 + GAP.toMillis());
+      // Now the TTL is the only deadline left.
+      assertThat(h.numEventTimeTimers()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aWatermarkPastEveryDeadlineEmitsTheCloseThenTheExpiryAtTheirOwnTimes() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      send(h, event("a", 1, 0, "open", false));
+      send(h, event("a", 2, 5_000, "still open", false));
+      h.processWatermark(Long.MAX_VALUE - 1);
+      List<SegmentedEvent> out = h.extractOutputValues();
+      assertThat(out).hasSize(4);
+      assertThat(out.get(2).closedBefore).isEqualTo(SentenceEnd.IDLE_GAP);
+      assertThat(out.get(2).eventTime).isEqualTo(5_000 + GAP.toMillis());
+      assertThat(out.get(3).expired).isTrue();
+      assertThat(out.get(3).eventTime).isEqualTo(5_000 + TTL.toMillis());
+      assertThat(h.numKeyedStateEntries()).isZero();
+      assertThat(h.numEventTimeTimers()).isZero();
     }
   }
 
