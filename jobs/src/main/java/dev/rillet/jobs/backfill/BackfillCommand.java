@@ -1,6 +1,7 @@
 package dev.rillet.jobs.backfill;
 
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
@@ -43,11 +44,11 @@ public final class BackfillCommand implements Command {
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     if (conf.contains(ClusterOptions.JOBMANAGER)) {
-      return submit(conf, System.out);
+      return submit(conf, context.out());
     }
-    BackfillJob.run(conf, System.out, System.console() != null);
+    BackfillJob.run(conf, context.out(), System.console() != null);
     return 0;
   }
 

@@ -2,6 +2,7 @@ package dev.rillet.jobs.bench;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
@@ -14,6 +15,7 @@ import dev.rillet.recurrent.RecurrentTagger;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -126,16 +128,18 @@ public final class TaggerBenchCommand implements Command {
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+  public int run(CommandContext context, Configuration conf) throws Exception {
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
+    PrintStream out = context.out();
     List<String> vocabulary = Files.readAllLines(model.dir().resolve("vocab.txt"));
     if (conf.get(LONG_EVENT_TOKENS) > 0) {
-      return runLongEvent(conf, model, vocabulary);
+      return runLongEvent(conf, model, vocabulary, out);
     }
     List<SegmentedEvent> events =
         events(vocabulary, conf.get(STREAMS), conf.get(TOKENS), new Random(1));
     long tokens = events.stream().mapToLong(e -> e.tokens.length).sum();
-    System.out.printf(
+    out.printf(
         "model %s, %d streams, %d events, %d tokens, parallelism 1, %d intra-op thread(s),"
             + " execution provider %s%n",
         model.modelId(),
@@ -144,7 +148,7 @@ public final class TaggerBenchCommand implements Command {
         tokens,
         conf.get(PipelineOptions.INTRA_OP_THREADS),
         PipelineOptions.ortSettings(conf).resolve().label());
-    System.out.printf(
+    out.printf(
         "%-8s %-7s %12s %12s %10s %14s %10s%n",
         "bundle", "batch", "seconds", "tokens/s", "ratio", "steady tok/s", "ratio");
     double base = 0;
@@ -160,7 +164,7 @@ public final class TaggerBenchCommand implements Command {
         base = rate;
         steadyBase = steady;
       }
-      System.out.printf(
+      out.printf(
           "%-8d %-7d %12.2f %12.0f %9.2fx %14.0f %9.2fx%n",
           bundle, Math.min(bundle, 64), seconds, rate, rate / base, steady, steady / steadyBase);
     }
@@ -196,7 +200,7 @@ public final class TaggerBenchCommand implements Command {
   }
 
   private static int runLongEvent(
-      Configuration conf, ModelLocator.CheckedModel model, List<String> vocabulary)
+      Configuration conf, ModelLocator.CheckedModel model, List<String> vocabulary, PrintStream out)
       throws Exception {
     int longTokens = conf.get(LONG_EVENT_TOKENS);
     int streams = conf.get(STREAMS);
@@ -208,7 +212,7 @@ public final class TaggerBenchCommand implements Command {
     for (int s = 0; s < streams; s++) {
       events.add(event("s" + s, 0, words(vocabulary, SHORT_EVENT_TOKENS, random)));
     }
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "model %s, one event of %d tokens (%d chars) then %d streams' %d-token events, bundle 256,"
             + " batch 64, parallelism 1, %d intra-op thread(s), %d cores%n",
@@ -219,7 +223,7 @@ public final class TaggerBenchCommand implements Command {
         SHORT_EVENT_TOKENS,
         threads,
         Runtime.getRuntime().availableProcessors());
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "%-6s %14s %12s %8s | %-32s | %s%n",
         "chunk",
@@ -228,7 +232,7 @@ public final class TaggerBenchCommand implements Command {
         "speed-up",
         "others waited from source, ms",
         "while the long event ran, ms");
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "%-6s %14s %12s %8s | %-32s | %s%n",
         "",
@@ -249,7 +253,7 @@ public final class TaggerBenchCommand implements Command {
       if (base == 0) {
         base = rate;
       }
-      System.out.printf(
+      out.printf(
           Locale.ROOT,
           "%-6d %14.0f %12.0f %7.1fx | %-32s | %s%n",
           chunk,
@@ -259,7 +263,7 @@ public final class TaggerBenchCommand implements Command {
           waits(streams, Long.MIN_VALUE),
           waits(streams, RECEIVED_AT.get("long")));
     }
-    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), settings);
+    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), settings, out);
     return 0;
   }
 
@@ -271,11 +275,12 @@ public final class TaggerBenchCommand implements Command {
       ModelLocator.CheckedModel model,
       SegmentedEvent event,
       String chunkSizes,
-      OrtSettings settings)
+      OrtSettings settings,
+      PrintStream out)
       throws Exception {
     int[] chunks =
         Arrays.stream(chunkSizes.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
         event.tokens.length);
@@ -309,8 +314,7 @@ public final class TaggerBenchCommand implements Command {
         if (base == 0) {
           base = rate;
         }
-        System.out.printf(
-            Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
+        out.printf(Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
       }
     }
   }

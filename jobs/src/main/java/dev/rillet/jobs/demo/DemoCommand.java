@@ -8,6 +8,7 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.TextEventFiles;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
@@ -23,8 +24,6 @@ import dev.rillet.kafka.embedded.EmbeddedKafka;
 import dev.rillet.onnx.SharedCache;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,8 +87,9 @@ public final class DemoCommand implements Command {
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+  public int run(CommandContext context, Configuration conf) throws Exception {
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
     double rate = conf.get(DemoOptions.RATE);
     if (!(rate > 0)) {
       throw new IllegalArgumentException("--rate must be > 0 events per second, got " + rate);
@@ -100,7 +100,7 @@ public final class DemoCommand implements Command {
             ? SampleStreams.load(System.currentTimeMillis(), Math.round(1000 / rate))
             : readInput(Path.of(conf.get(DemoOptions.INPUT)));
     SentenceStage stage = SentenceStage.resolve(conf);
-    ConsoleView view = new ConsoleView(System.out, System.console() != null);
+    ConsoleView view = new ConsoleView(context.out(), System.console() != null);
     view.info("model " + model.modelId() + " (" + model.dir() + ")");
     if (model.notice() != null) {
       view.info(model.notice());
@@ -254,13 +254,7 @@ public final class DemoCommand implements Command {
 
   /** Starts the broker; its storage formatter prints to stdout, which is the demo's screen. */
   private static EmbeddedKafka startQuietly(int port) {
-    PrintStream screen = System.out;
-    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-    try {
-      return EmbeddedKafka.builder().port(port).start();
-    } finally {
-      System.setOut(screen);
-    }
+    return EmbeddedKafka.builder().port(port).startQuietly();
   }
 
   private static Map<String, String> outputTopics(Configuration c) {

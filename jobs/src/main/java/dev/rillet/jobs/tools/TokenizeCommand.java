@@ -1,6 +1,7 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.eval.Sst;
 import dev.rillet.jobs.eval.SstSentence;
@@ -68,12 +69,12 @@ public final class TokenizeCommand implements Command {
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     Path input = Path.of(ToolOptions.required(conf, INPUT));
     if (!Files.isRegularFile(input)) {
       throw new IllegalArgumentException("--input " + input + ": no such file");
     }
-    Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+    Writer out = new BufferedWriter(new OutputStreamWriter(context.out(), StandardCharsets.UTF_8));
     write(input, conf.get(FORMAT), out);
     out.flush();
     return 0;
