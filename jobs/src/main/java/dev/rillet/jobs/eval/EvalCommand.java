@@ -28,8 +28,8 @@ import org.apache.flink.configuration.Configuration;
  * English EWT (UPOS) and SST-2 (sentiment) and, when the ELMo sentence stage is available, the ELMo
  * task heads after it on UPOS, SST-2 and SST-5; prints a table with a row per model and task, the
  * heads' differences from the recurrent model, and confusion summaries, and optionally writes a
- * JSON report. See {@link Evaluation} and {@link ElmoEvaluation} for what is run and {@link
- * EvalReport} for what is printed.
+ * JSON report. See {@link Evaluation} and {@link ElmoEvaluation} for what is run, {@link
+ * EvalReport} for what is reported and {@link EvalReportText} for how it is printed.
  *
  * <p>The sentence stage takes the live job's flags ({@link SentenceOptions}) except {@code
  * --elmo-sentiment} (each sentiment task uses its own head) and {@code --elmo-embeddings} (scores
@@ -186,10 +186,10 @@ public final class EvalCommand implements Command {
             elmo,
             (System.nanoTime() - start) / 1e9);
     PrintStream out = context.out();
-    report.print(out);
+    new EvalReportText(report).print(out);
     if (conf.contains(EvalOptions.REPORT)) {
       Path file = Path.of(conf.get(EvalOptions.REPORT));
-      report.write(file);
+      new EvalReportJson(report).write(file);
       out.println("report written to " + file);
     }
     if (conf.get(EvalOptions.MODEL_CARD)) {
@@ -199,7 +199,7 @@ public final class EvalCommand implements Command {
         folders.add(binary.stage().headsFolder());
         binary.stage().elmoFolder().ifPresent(folders::add);
       }
-      String section = report.modelCardMarkdown();
+      String section = new EvalReportMarkdown(report).modelCardSection();
       for (Path folder : folders) {
         Path card = folder.resolve("MODEL.md");
         if (!folder.equals(model.dir()) && !Files.isRegularFile(card)) {
