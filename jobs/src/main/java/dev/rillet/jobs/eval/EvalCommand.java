@@ -186,10 +186,10 @@ public final class EvalCommand implements Command {
             elmo,
             (System.nanoTime() - start) / 1e9);
     PrintStream out = context.out();
-    new EvalReportText(report).print(out);
+    EvalReportText.print(report, out);
     if (conf.contains(EvalOptions.REPORT)) {
       Path file = Path.of(conf.get(EvalOptions.REPORT));
-      new EvalReportJson(report).write(file);
+      EvalReportJson.write(report, file);
       out.println("report written to " + file);
     }
     if (conf.get(EvalOptions.MODEL_CARD)) {
@@ -199,7 +199,7 @@ public final class EvalCommand implements Command {
         folders.add(binary.stage().headsFolder());
         binary.stage().elmoFolder().ifPresent(folders::add);
       }
-      String section = new EvalReportMarkdown(report).modelCardSection();
+      String section = EvalReportMarkdown.modelCardSection(report);
       for (Path folder : folders) {
         Path card = folder.resolve("MODEL.md");
         if (!folder.equals(model.dir()) && !Files.isRegularFile(card)) {

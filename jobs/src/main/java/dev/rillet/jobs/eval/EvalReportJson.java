@@ -10,18 +10,14 @@ import java.nio.file.Path;
 
 /** {@code rillet eval --report}: the report as JSON, every figure the text shows and more. */
 final class EvalReportJson {
-  private final EvalReport report;
-
-  EvalReportJson(EvalReport report) {
-    this.report = report;
-  }
+  private EvalReportJson() {}
 
   /**
    * The report as JSON: the recurrent model's figures under {@code tasks}, the ELMo heads' under
    * {@code elmo.tasks} (absent when not evaluated), and the heads' differences in points under
    * {@code headsMinusRecurrentPoints}.
    */
-  ObjectNode toJson() {
+  static ObjectNode toJson(EvalReport report) {
     Evaluation.Result result = report.result();
     ElmoEvaluation.Result elmo = report.elmo();
     ObjectMapper mapper = new ObjectMapper();
@@ -139,14 +135,14 @@ final class EvalReportJson {
     return n;
   }
 
-  /** Writes {@link #toJson()} to {@code file}, pretty-printed. */
-  void write(Path file) throws IOException {
+  /** Writes {@link #toJson(EvalReport)} to {@code file}, pretty-printed. */
+  static void write(EvalReport report, Path file) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
     new ObjectMapper()
         .enable(SerializationFeature.INDENT_OUTPUT)
-        .writeValue(file.toFile(), toJson());
+        .writeValue(file.toFile(), toJson(report));
   }
 }

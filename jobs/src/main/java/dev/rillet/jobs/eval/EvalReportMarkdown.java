@@ -7,18 +7,14 @@ import java.util.Locale;
  * ({@link ModelCardSection} puts it in place).
  */
 final class EvalReportMarkdown {
-  private final EvalReport report;
-
-  EvalReportMarkdown(EvalReport report) {
-    this.report = report;
-  }
+  private EvalReportMarkdown() {}
 
   /**
    * The figures as a markdown section for a package's {@code MODEL.md} (see {@link
    * ModelCardSection}): the command, a row per model and task, the heads' differences and the
    * per-tag UPOS accuracy.
    */
-  String modelCardSection() {
+  static String modelCardSection(EvalReport report) {
     Evaluation.Result result = report.result();
     ElmoEvaluation.Result elmo = report.elmo();
     Evaluation.Settings s = result.settings();

@@ -12,14 +12,10 @@ import java.util.Locale;
  * model and task a confusion summary, and the runs' size and time.
  */
 final class EvalReportText {
-  private final EvalReport report;
-
-  EvalReportText(EvalReport report) {
-    this.report = report;
-  }
+  private EvalReportText() {}
 
   /** Prints the report to {@code out}. */
-  void print(PrintStream out) {
+  static void print(EvalReport report, PrintStream out) {
     Evaluation.Result result = report.result();
     ElmoEvaluation.Result elmo = report.elmo();
     Evaluation.Settings s = result.settings();
@@ -48,7 +44,7 @@ final class EvalReportText {
     printRows(out, s.split(), EvalReport.RECURRENT, result.upos(), result.sst2(), null);
     if (elmo != null) {
       printRows(out, s.split(), EvalReport.HEADS, elmo.upos(), elmo.sst2(), elmo.sst5());
-      printDifferences(out);
+      printDifferences(report, out);
     }
     if (result.upos() != null) {
       printUpos(out, "recurrent", result.documents().size(), result.upos());
@@ -143,7 +139,7 @@ final class EvalReportText {
     }
   }
 
-  private void printDifferences(PrintStream out) {
+  private static void printDifferences(EvalReport report, PrintStream out) {
     StringBuilder b = new StringBuilder();
     if (!Double.isNaN(report.uposDifference())) {
       b.append(String.format(Locale.ROOT, "upos %+.2f", report.uposDifference()));
