@@ -1,6 +1,5 @@
 package dev.rillet.jobs.bench;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
@@ -285,7 +284,8 @@ public final class TaggerBenchCommand implements Command {
         "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
         event.tokens.length);
     try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), settings);
-        RecurrentStepRunner runner = runner(lease.get(), Arrays.stream(chunks).max().orElse(1))) {
+        RecurrentStepRunner runner =
+            RecurrentStepRunner.forPackage(lease.get(), 1, Arrays.stream(chunks).max().orElse(1))) {
       RecurrentModelPackage pkg = lease.get();
       long[] ids = new long[event.tokens.length];
       for (int i = 0; i < ids.length; i++) {
@@ -317,23 +317,6 @@ public final class TaggerBenchCommand implements Command {
         out.printf(Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
       }
     }
-  }
-
-  private static RecurrentStepRunner runner(RecurrentModelPackage pkg, int maxChunk) {
-    return new RecurrentStepRunner(
-        OrtEnvironment.getEnvironment(),
-        pkg.session(),
-        pkg.tokenIdsInput(),
-        pkg.stateInputs().toArray(new String[0]),
-        pkg.stateOutputs().toArray(new String[0]),
-        pkg.tagLogitsOutput(),
-        pkg.sentimentLogitsOutput(),
-        pkg.layers(),
-        pkg.hidden(),
-        pkg.tagLabels().size(),
-        pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
-        1,
-        maxChunk);
   }
 
   /**
