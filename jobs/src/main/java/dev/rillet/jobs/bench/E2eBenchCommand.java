@@ -11,6 +11,7 @@ import dev.rillet.jobs.cluster.FlinkRestClient;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
 import dev.rillet.jobs.pipeline.LiveJob;
 import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.OutputReaders;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceOptions;
 import dev.rillet.jobs.pipeline.SentenceStage;
@@ -51,7 +52,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * {@code rillet bench e2e}: the live job as users run it ({@link LiveJob#build}, Kafka source and
@@ -608,15 +608,9 @@ public final class E2eBenchCommand implements Command {
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String servers) {
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-e2e-reader");
-      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      Properties p = OutputReaders.properties(servers, "bench-e2e-reader");
       p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
       p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-      p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-      p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
       return new KafkaConsumer<>(p);
     }
 

@@ -5,6 +5,7 @@ import dev.rillet.avro.RejectedRecord;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TokenTag;
+import dev.rillet.jobs.pipeline.OutputReaders;
 import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.BufferedWriter;
@@ -15,13 +16,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads the demo job's committed outputs (read_committed, from the start of each output topic) and
@@ -50,7 +48,7 @@ final class OutputWatcher implements AutoCloseable {
     this.jsonl = jsonl == null ? null : Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8);
     KafkaConsumer<byte[], byte[]> c = null;
     try {
-      c = consumer(job.get(KafkaOptions.BOOTSTRAP_SERVERS));
+      c = OutputReaders.create(job.get(KafkaOptions.BOOTSTRAP_SERVERS), "rillet-demo-view");
       c.subscribe(topics.keySet());
     } catch (RuntimeException e) {
       // Nothing else will close what was opened: the caller never gets this object.
@@ -127,17 +125,6 @@ final class OutputWatcher implements AutoCloseable {
       default:
         return RejectedRecord.getDecoder().decode(value);
     }
-  }
-
-  private static KafkaConsumer<byte[], byte[]> consumer(String servers) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "rillet-demo-view");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    return new KafkaConsumer<>(p);
   }
 
   /** Closes the consumer, then the JSON lines file (flushing it). */
