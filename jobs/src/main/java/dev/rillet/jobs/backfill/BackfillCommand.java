@@ -2,7 +2,6 @@ package dev.rillet.jobs.backfill;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.pipeline.BackfillEnvironment;
@@ -37,10 +36,10 @@ public final class BackfillCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(BackfillOptions.all());
     options.add(ClusterOptions.JOBMANAGER);
-    return new CommandLine(name(), summary(), options);
+    return options;
   }
 
   @Override

@@ -4,7 +4,6 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.cluster.FlinkRestClient;
@@ -190,7 +189,7 @@ public final class E2eBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options =
         new ArrayList<>(
             List.of(
@@ -217,7 +216,7 @@ public final class E2eBenchCommand implements Command {
       }
     }
     options.addAll(SentenceOptions.all());
-    return new CommandLine(name(), summary(), options);
+    return options;
   }
 
   @Override

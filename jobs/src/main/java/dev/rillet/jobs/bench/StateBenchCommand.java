@@ -3,7 +3,6 @@ package dev.rillet.jobs.bench;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.FlinkRestClient;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
 import dev.rillet.jobs.pipeline.LiveJob;
@@ -88,6 +87,18 @@ public final class StateBenchCommand implements Command {
                   + " e.g. taskmanager.memory.managed.size=1g,"
                   + "state.backend.rocksdb.timer-service.factory=HEAP.");
 
+  /** Every option, in the order --help lists them: the model, the runs' sizes, the tagger's. */
+  private static final List<ConfigOption<?>> OPTIONS =
+      List.of(
+          PipelineOptions.MODEL,
+          STREAMS,
+          BASELINE_STREAMS,
+          EVENTS_PER_STREAM,
+          CHECKPOINT_INTERVAL,
+          ROCKSDB_SETTINGS,
+          PipelineOptions.MAX_BUNDLE_TOKENS,
+          PipelineOptions.MAX_BATCH_SIZE);
+
   private static final int TOKENS_PER_EVENT = 4;
   private static final long FIRST_EVENT_TIME = 1_700_000_000_000L;
   private static final Duration TIMEOUT = Duration.ofMinutes(30);
@@ -113,19 +124,8 @@ public final class StateBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            PipelineOptions.MODEL,
-            STREAMS,
-            BASELINE_STREAMS,
-            EVENTS_PER_STREAM,
-            CHECKPOINT_INTERVAL,
-            ROCKSDB_SETTINGS,
-            PipelineOptions.MAX_BUNDLE_TOKENS,
-            PipelineOptions.MAX_BATCH_SIZE));
+  public List<ConfigOption<?>> options() {
+    return OPTIONS;
   }
 
   /** The figures of one run. */

@@ -2,7 +2,6 @@ package dev.rillet.jobs.bench;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.onnx.OrtSettings;
@@ -111,19 +110,16 @@ public final class TaggerBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            PipelineOptions.MODEL,
-            STREAMS,
-            TOKENS,
-            BUNDLES,
-            LONG_EVENT_TOKENS,
-            CHUNK_SIZES,
-            PipelineOptions.INTRA_OP_THREADS,
-            PipelineOptions.EXECUTION_PROVIDER));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        PipelineOptions.MODEL,
+        STREAMS,
+        TOKENS,
+        BUNDLES,
+        LONG_EVENT_TOKENS,
+        CHUNK_SIZES,
+        PipelineOptions.INTRA_OP_THREADS,
+        PipelineOptions.EXECUTION_PROVIDER);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.rillet.jobs.cli;
 
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -13,7 +15,13 @@ public interface Command {
 
   String summary();
 
-  CommandLine commandLine();
+  /** Every option the command takes, in the order {@code --help} lists them. */
+  List<ConfigOption<?>> options();
+
+  /** Parses and documents {@link #options()} under the command's name and summary. */
+  default CommandLine commandLine() {
+    return new CommandLine(name(), summary(), options());
+  }
 
   /**
    * Runs the command with the parsed options.

@@ -2,7 +2,6 @@ package dev.rillet.jobs.cluster;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,17 +49,15 @@ public final class ClusterCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    List<ConfigOption<?>> options =
-        action == Action.START
-            ? List.of(
-                ClusterOptions.TASKMANAGERS,
-                ClusterOptions.SLOTS,
-                ClusterOptions.CLUSTER_DIR,
-                ClusterOptions.REST_PORT,
-                ClusterOptions.RPC_PORT)
-            : List.of(ClusterOptions.CLUSTER_DIR);
-    return new CommandLine(name(), summary(), options);
+  public List<ConfigOption<?>> options() {
+    return action == Action.START
+        ? List.of(
+            ClusterOptions.TASKMANAGERS,
+            ClusterOptions.SLOTS,
+            ClusterOptions.CLUSTER_DIR,
+            ClusterOptions.REST_PORT,
+            ClusterOptions.RPC_PORT)
+        : List.of(ClusterOptions.CLUSTER_DIR);
   }
 
   @Override

@@ -2,9 +2,9 @@ package dev.rillet.jobs.cluster;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -25,15 +25,12 @@ public final class StopCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            ClusterOptions.JOBMANAGER,
-            ClusterOptions.JOB,
-            ClusterOptions.CANCEL,
-            ClusterOptions.SAVEPOINT_DIR));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        ClusterOptions.JOBMANAGER,
+        ClusterOptions.JOB,
+        ClusterOptions.CANCEL,
+        ClusterOptions.SAVEPOINT_DIR);
   }
 
   @Override

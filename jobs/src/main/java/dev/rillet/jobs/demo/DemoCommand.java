@@ -4,7 +4,6 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.TextEventFiles;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
 import dev.rillet.jobs.pipeline.LiveJob;
@@ -46,7 +45,7 @@ public final class DemoCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(DemoOptions.all());
     options.addAll(PipelineOptions.all());
     options.addAll(SentenceOptions.all());
@@ -57,7 +56,7 @@ public final class DemoCommand implements Command {
             KafkaOptions.SENTIMENT_TOPIC,
             KafkaOptions.SENTENCES_TOPIC,
             KafkaOptions.DEAD_LETTER_TOPIC));
-    return new CommandLine(name(), summary(), options);
+    return options;
   }
 
   @Override

@@ -36,11 +36,8 @@ public final class ConvertElmoCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(ElmoFlags.OPTIONS, ElmoFlags.WEIGHTS, OUTPUT, ElmoFlags.STATEFUL));
+  public List<ConfigOption<?>> options() {
+    return List.of(ElmoFlags.OPTIONS, ElmoFlags.WEIGHTS, OUTPUT, ElmoFlags.STATEFUL);
   }
 
   @Override

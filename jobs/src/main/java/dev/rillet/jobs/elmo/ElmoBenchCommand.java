@@ -105,21 +105,18 @@ public final class ElmoBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            MODELS,
-            BATCHES,
-            LENGTH,
-            TOKENS,
-            CACHE,
-            TEXT,
-            WARM_UP,
-            PEAK,
-            ElmoFlags.THREADS,
-            PipelineOptions.EXECUTION_PROVIDER));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        MODELS,
+        BATCHES,
+        LENGTH,
+        TOKENS,
+        CACHE,
+        TEXT,
+        WARM_UP,
+        PEAK,
+        ElmoFlags.THREADS,
+        PipelineOptions.EXECUTION_PROVIDER);
   }
 
   @Override

@@ -60,19 +60,16 @@ public final class ElmoEmbedCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            ElmoFlags.OPTIONS,
-            ElmoFlags.WEIGHTS,
-            ElmoFlags.MODEL,
-            INPUT,
-            OUTPUT,
-            ElmoFlags.STATEFUL,
-            BATCH,
-            ElmoFlags.THREADS));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        ElmoFlags.OPTIONS,
+        ElmoFlags.WEIGHTS,
+        ElmoFlags.MODEL,
+        INPUT,
+        OUTPUT,
+        ElmoFlags.STATEFUL,
+        BATCH,
+        ElmoFlags.THREADS);
   }
 
   @Override

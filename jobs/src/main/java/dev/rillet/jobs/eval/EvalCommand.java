@@ -6,7 +6,6 @@ import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceOptions;
@@ -50,34 +49,33 @@ public final class EvalCommand implements Command {
   }
 
   /** Every option, in the order --help lists them. */
-  public static List<ConfigOption<?>> options() {
-    return List.of(
-        PipelineOptions.MODEL,
-        EvalOptions.DATA,
-        EvalOptions.SPLIT,
-        EvalOptions.TASKS,
-        EvalOptions.LIMIT,
-        EvalOptions.REPORT,
-        EvalOptions.MODEL_CARD,
-        SentenceOptions.ELMO,
-        SentenceOptions.ELMO_OPTIONS,
-        SentenceOptions.ELMO_WEIGHTS,
-        SentenceOptions.ELMO_HEADS,
-        SentenceOptions.ELMO_STATEFUL,
-        PipelineOptions.PARALLELISM,
-        PipelineOptions.MAX_BUNDLE_TOKENS,
-        PipelineOptions.MAX_BATCH_SIZE,
-        PipelineOptions.INTRA_OP_THREADS,
-        PipelineOptions.EXECUTION_PROVIDER,
-        SentenceOptions.ELMO_MAX_BUNDLE_TOKENS,
-        SentenceOptions.ELMO_MAX_BATCH_SIZE,
-        SentenceOptions.ELMO_MAX_BATCH_TOKENS,
-        SentenceOptions.ELMO_MAX_DELAY);
-  }
+  private static final List<ConfigOption<?>> OPTIONS =
+      List.of(
+          PipelineOptions.MODEL,
+          EvalOptions.DATA,
+          EvalOptions.SPLIT,
+          EvalOptions.TASKS,
+          EvalOptions.LIMIT,
+          EvalOptions.REPORT,
+          EvalOptions.MODEL_CARD,
+          SentenceOptions.ELMO,
+          SentenceOptions.ELMO_OPTIONS,
+          SentenceOptions.ELMO_WEIGHTS,
+          SentenceOptions.ELMO_HEADS,
+          SentenceOptions.ELMO_STATEFUL,
+          PipelineOptions.PARALLELISM,
+          PipelineOptions.MAX_BUNDLE_TOKENS,
+          PipelineOptions.MAX_BATCH_SIZE,
+          PipelineOptions.INTRA_OP_THREADS,
+          PipelineOptions.EXECUTION_PROVIDER,
+          SentenceOptions.ELMO_MAX_BUNDLE_TOKENS,
+          SentenceOptions.ELMO_MAX_BATCH_SIZE,
+          SentenceOptions.ELMO_MAX_BATCH_TOKENS,
+          SentenceOptions.ELMO_MAX_DELAY);
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), options());
+  public List<ConfigOption<?>> options() {
+    return OPTIONS;
   }
 
   @Override
@@ -280,7 +278,7 @@ public final class EvalCommand implements Command {
   /** The flags given, in --help order, as a command a user can paste. */
   static String commandLine(Configuration conf) {
     StringBuilder b = new StringBuilder("./rillet eval");
-    for (ConfigOption<?> o : options()) {
+    for (ConfigOption<?> o : OPTIONS) {
       if (conf.contains(o)) {
         String value = conf.toMap().get(o.key());
         b.append(" --").append(o.key());

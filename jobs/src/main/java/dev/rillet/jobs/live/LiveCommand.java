@@ -2,7 +2,6 @@ package dev.rillet.jobs.live;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
@@ -58,17 +57,13 @@ public final class LiveCommand implements Command {
    * Every option of {@code rillet live}: the job's ({@link LiveJob#options}), then where and how it
    * runs (local state, or a cluster).
    */
-  public static List<ConfigOption<?>> options() {
+  @Override
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(LiveJob.options());
     options.addAll(StateOptions.all());
     options.add(STOP_WHEN_IDLE);
     options.add(ClusterOptions.JOBMANAGER);
     return options;
-  }
-
-  @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), options());
   }
 
   @Override

@@ -7,7 +7,6 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.kafka.AvroJson;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -62,9 +61,8 @@ public final class DumpCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(), summary(), List.of(ToolOptions.TOPIC, OUTPUT, ToolOptions.BOOTSTRAP_SERVERS));
+  public List<ConfigOption<?>> options() {
+    return List.of(ToolOptions.TOPIC, OUTPUT, ToolOptions.BOOTSTRAP_SERVERS);
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.rillet.jobs.tools;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.embedded.EmbeddedKafka;
 import java.util.List;
@@ -39,8 +38,8 @@ public final class KafkaCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), List.of(PORT, PARTITIONS));
+  public List<ConfigOption<?>> options() {
+    return List.of(PORT, PARTITIONS);
   }
 
   @Override

@@ -9,7 +9,6 @@ import dev.rillet.elmo.ElmoSource;
 import dev.rillet.elmo.SentimentHead;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.kafka.KafkaOptions;
@@ -109,11 +108,8 @@ public final class ModelUpdateCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(MODEL, ELMO_HEADS, ELMO, POLICY, TOPIC, ToolOptions.BOOTSTRAP_SERVERS));
+  public List<ConfigOption<?>> options() {
+    return List.of(MODEL, ELMO_HEADS, ELMO, POLICY, TOPIC, ToolOptions.BOOTSTRAP_SERVERS);
   }
 
   @Override

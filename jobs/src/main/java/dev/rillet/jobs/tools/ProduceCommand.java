@@ -3,7 +3,6 @@ package dev.rillet.jobs.tools;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.TextEventFiles;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,8 +39,8 @@ public final class ProduceCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), List.of(INPUT, TOPIC, ToolOptions.BOOTSTRAP_SERVERS));
+  public List<ConfigOption<?>> options() {
+    return List.of(INPUT, TOPIC, ToolOptions.BOOTSTRAP_SERVERS);
   }
 
   @Override

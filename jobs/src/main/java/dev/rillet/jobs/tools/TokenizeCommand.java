@@ -2,7 +2,6 @@ package dev.rillet.jobs.tools;
 
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
-import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.eval.Sst;
 import dev.rillet.jobs.eval.SstSentence;
 import dev.rillet.tokenize.TokenSink;
@@ -64,8 +63,8 @@ public final class TokenizeCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), List.of(INPUT, FORMAT));
+  public List<ConfigOption<?>> options() {
+    return List.of(INPUT, FORMAT);
   }
 
   @Override

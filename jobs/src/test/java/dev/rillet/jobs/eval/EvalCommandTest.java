@@ -272,7 +272,7 @@ class EvalCommandTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     new EvalCommand().commandLine().printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String help = bytes.toString(StandardCharsets.UTF_8);
-    for (ConfigOption<?> o : EvalCommand.options()) {
+    for (ConfigOption<?> o : new EvalCommand().options()) {
       assertThat(help).contains("--" + o.key() + " <");
     }
     assertThat(help)
