@@ -5,6 +5,7 @@ import dev.rillet.jobs.bench.E2eBenchCommand;
 import dev.rillet.jobs.bench.StateBenchCommand;
 import dev.rillet.jobs.bench.TaggerBenchCommand;
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cluster.ClusterCommand;
 import dev.rillet.jobs.cluster.StopCommand;
@@ -62,11 +63,18 @@ public final class Rillet {
 
   private Rillet() {}
 
+  /** The only place that touches {@code System.out} and {@code System.err}. */
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    System.exit(run(args, CommandContext.of(System.out, System.err)));
   }
 
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  /**
+   * Runs {@code args} as {@code main} does, printing to the context's streams; returns the exit
+   * code: 0 done, 1 failed, 2 a usage error (unknown command or option, bad value).
+   */
+  static int run(String[] args, CommandContext context) {
+    PrintStream out = context.out();
+    PrintStream err = context.err();
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       printUsage(out);
       return args.length == 0 ? 1 : 0;
@@ -90,7 +98,7 @@ public final class Rillet {
       return 0;
     }
     try {
-      return command.run(cli.parse(rest));
+      return command.run(context, cli.parse(rest));
     } catch (CommandLine.UsageException | IllegalArgumentException e) {
       err.println("rillet " + command.name() + ": " + e.getMessage());
       return 2;

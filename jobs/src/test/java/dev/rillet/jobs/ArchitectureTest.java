@@ -11,6 +11,7 @@ import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.library.GeneralCodingRules;
 
 /**
  * Package structure of the command line and jobs: {@link Rillet} lists the commands; {@code cli}
@@ -78,6 +79,18 @@ class ArchitectureTest {
           .dependOnClassesThat(
               resideInAPackage("dev.rillet.jobs..")
                   .and(resideOutsideOfPackage("dev.rillet.jobs.cli..")));
+
+  /**
+   * What a command prints goes to the streams of its {@code cli.CommandContext}, so that a test
+   * sees it without swapping {@code System.out}; only the launcher's {@code main} hands the
+   * standard streams over.
+   */
+  @ArchTest
+  static final ArchRule onlyTheLauncherUsesTheStandardStreams =
+      noClasses()
+          .that()
+          .doNotBelongToAnyOf(Rillet.class)
+          .should(GeneralCodingRules.ACCESS_STANDARD_STREAMS);
 
   /** Only this module's main classes (not its tests, nor other modules' classes). */
   static final class MainClassesOfThisModule implements ImportOption {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.testutils.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -19,8 +20,9 @@ class RilletTest {
     int code =
         Rillet.run(
             new String[] {"live", "--model", "/nonexistent/model"},
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandContext.of(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--bootstrap-servers is required");
 
@@ -28,14 +30,18 @@ class RilletTest {
     code =
         Rillet.run(
             new String[] {"live", "--bootstrap-servers", "h:1", "--model", "/nonexistent/model"},
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandContext.of(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--model /nonexistent/model: no model package there")
         .contains("models/rillet-gru");
 
-    assertThat(Rillet.run(new String[] {"frobnicate"}, new PrintStream(out), new PrintStream(err)))
+    assertThat(
+            Rillet.run(
+                new String[] {"frobnicate"},
+                CommandContext.of(new PrintStream(out), new PrintStream(err))))
         .isEqualTo(2);
   }
 
@@ -47,8 +53,7 @@ class RilletTest {
     int code =
         Rillet.run(
             new String[] {"bench", "tagger", "--execution-provider", "tpu"},
-            out,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandContext.of(out, new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("execution-provider").contains("tpu");
 
@@ -68,8 +73,7 @@ class RilletTest {
               "--tokens",
               "20"
             },
-            out,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandContext.of(out, new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--execution-provider cuda: this build's ONNX Runtime has no CUDA provider")

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.rillet.onnx.Logits;
+import dev.rillet.onnx.RecurrentModelPackage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -109,6 +110,30 @@ public final class RecurrentStepRunner implements AutoCloseable {
         sentimentCount,
         maxBatch,
         1);
+  }
+
+  /**
+   * A runner on a loaded package's session, wired from its manifest (graph names, layers, hidden
+   * size, label counts) as the tagger and the benches use it; see {@link #RecurrentStepRunner(
+   * OrtEnvironment, OrtSession, String, String[], String[], String, String, int, int, int, int,
+   * int, int)} for {@code maxBatch} and {@code maxChunk}.
+   */
+  public static RecurrentStepRunner forPackage(
+      RecurrentModelPackage model, int maxBatch, int maxChunk) {
+    return new RecurrentStepRunner(
+        OrtEnvironment.getEnvironment(),
+        model.session(),
+        model.tokenIdsInput(),
+        model.stateInputs().toArray(new String[0]),
+        model.stateOutputs().toArray(new String[0]),
+        model.tagLogitsOutput(),
+        model.sentimentLogitsOutput(),
+        model.layers(),
+        model.hidden(),
+        model.tagLabels().size(),
+        model.hasSentiment() ? model.sentimentLabels().size() : 0,
+        maxBatch,
+        maxChunk);
   }
 
   /**

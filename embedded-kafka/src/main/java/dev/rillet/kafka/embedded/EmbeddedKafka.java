@@ -1,6 +1,8 @@
 package dev.rillet.kafka.embedded;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -303,6 +305,22 @@ public final class EmbeddedKafka implements AutoCloseable {
     public Builder brokerProperty(String key, String value) {
       brokerProperties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value));
       return this;
+    }
+
+    /**
+     * As {@link #start()}, with the lines Kafka's storage formatter prints to {@code System.out}
+     * kept off it: a command's screen (the demo's view, {@code rillet kafka}'s banner, a bench's
+     * table) shows only what the command prints. {@code System.out} is swapped for the start, so
+     * nothing else should print to it meanwhile.
+     */
+    public EmbeddedKafka startQuietly() {
+      PrintStream screen = System.out;
+      System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+      try {
+        return start();
+      } finally {
+        System.setOut(screen);
+      }
     }
 
     /** Formats and starts the broker and waits until it accepts clients. */

@@ -1,7 +1,7 @@
 package dev.rillet.jobs.backfill;
 
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.pipeline.BackfillEnvironment;
@@ -36,18 +36,18 @@ public final class BackfillCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(BackfillOptions.all());
     options.add(ClusterOptions.JOBMANAGER);
-    return new CommandLine(name(), summary(), options);
+    return options;
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     if (conf.contains(ClusterOptions.JOBMANAGER)) {
-      return submit(conf, System.out);
+      return submit(conf, context.out());
     }
-    BackfillJob.run(conf, System.out, System.console() != null);
+    BackfillJob.run(conf, context.out(), System.console() != null);
     return 0;
   }
 

@@ -3,13 +3,14 @@ package dev.rillet.jobs.bench;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.cluster.FlinkRestClient;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
 import dev.rillet.jobs.pipeline.LiveJob;
 import dev.rillet.jobs.pipeline.ModelLocator;
+import dev.rillet.jobs.pipeline.OutputReaders;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceOptions;
 import dev.rillet.jobs.pipeline.SentenceStage;
@@ -50,7 +51,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * {@code rillet bench e2e}: the live job as users run it ({@link LiveJob#build}, Kafka source and
@@ -189,7 +189,7 @@ public final class E2eBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options =
         new ArrayList<>(
             List.of(
@@ -217,13 +217,15 @@ public final class E2eBenchCommand implements Command {
       }
     }
     options.addAll(SentenceOptions.all());
-    return new CommandLine(name(), summary(), options);
+    return options;
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+  public int run(CommandContext context, Configuration conf) throws Exception {
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
     SentenceStage stage = SentenceStage.resolve(conf);
+    PrintStream out = context.out();
     List<Integer> parallelisms = new ArrayList<>();
     for (String p : conf.get(PARALLELISMS).split(",")) {
       int value = Integer.parseInt(p.trim());
@@ -239,7 +241,7 @@ public final class E2eBenchCommand implements Command {
         parseList(conf.get(BUFFER_TIMEOUTS), E2eBenchCommand::parseDuration);
     List<String> words = alphabeticWords(Files.readAllLines(model.dir().resolve("vocab.txt")));
     int tokensPerEvent = conf.get(WORDS_PER_EVENT) + 1;
-    System.out.printf(
+    out.printf(
         "bench e2e: model %s, sentence stage %s, %d streams, %d tokens per event, %d cores, %s;"
             + " latency from the input record's timestamp (its scheduled send time) to the tag"
             + " record's LogAppendTime (emit) and to the bench consumer's receipt under"
@@ -258,7 +260,7 @@ public final class E2eBenchCommand implements Command {
     try (EmbeddedKafka kafka = startQuietly()) {
       Feed feed = new Feed(conf.get(STREAMS), words, conf.get(WORDS_PER_EVENT));
       int run = 0;
-      System.out.println(Row.header());
+      out.println(Row.header());
       for (int p : parallelisms) {
         JobRun job =
             new JobRun(
@@ -280,7 +282,7 @@ public final class E2eBenchCommand implements Command {
           while (rate <= conf.get(RAMP_MAX)) {
             Row row = job.step("ramp", rate, conf.get(STEP_DURATION));
             rows.add(row);
-            System.out.println(row);
+            out.println(row);
             if (row.keptUp) {
               best = rate;
               rate *= conf.get(RAMP_FACTOR);
@@ -292,7 +294,7 @@ public final class E2eBenchCommand implements Command {
             }
           }
           sustained.put(p, best);
-          System.out.printf("parallelism %d: highest sustained rate %.0f tokens/s%n", p, best);
+          out.printf("parallelism %d: highest sustained rate %.0f tokens/s%n", p, best);
           for (double f : fractions) {
             if (best > 0) {
               Row row =
@@ -301,7 +303,7 @@ public final class E2eBenchCommand implements Command {
                       best * f,
                       conf.get(STEP_DURATION));
               rows.add(row);
-              System.out.println(row);
+              out.println(row);
             }
           }
         } finally {
@@ -324,7 +326,7 @@ public final class E2eBenchCommand implements Command {
                 DeliveryGuarantee.EXACTLY_ONCE,
                 interval,
                 null);
-        rows.add(oneStep(job, phase, committedRate, conf.get(COMMITTED_DURATION)));
+        rows.add(oneStep(job, phase, committedRate, conf.get(COMMITTED_DURATION), out));
       }
       for (Duration bufferTimeout : committedRate > 0 ? bufferTimeouts : List.<Duration>of()) {
         JobRun job =
@@ -339,27 +341,27 @@ public final class E2eBenchCommand implements Command {
                 DeliveryGuarantee.NONE,
                 null,
                 bufferTimeout);
-        rows.add(oneStep(job, phase, committedRate, conf.get(STEP_DURATION)));
+        rows.add(oneStep(job, phase, committedRate, conf.get(STEP_DURATION), out));
       }
     }
-    System.out.println();
-    System.out.println(
+    out.println();
+    out.println(
         "summary (emit = tag record's LogAppendTime - input timestamp;"
             + " seen = bench consumer's receipt, read_committed - input timestamp; ms):");
-    System.out.println(Row.header());
-    rows.forEach(System.out::println);
+    out.println(Row.header());
+    rows.forEach(out::println);
     StatelessBaseline.Result baseline =
-        StatelessBaseline.runIfAsked(conf, model, sustained.get(parallelisms.get(0)), rows);
+        StatelessBaseline.runIfAsked(conf, model, sustained.get(parallelisms.get(0)), rows, out);
     return rows.isEmpty() || (baseline != null && baseline.failed()) ? 1 : 0;
   }
 
   /** Warms {@code job} up, feeds it one step at {@code rate}, prints the row and closes it. */
-  private static Row oneStep(JobRun job, String phase, double rate, Duration duration)
-      throws Exception {
+  private static Row oneStep(
+      JobRun job, String phase, double rate, Duration duration, PrintStream out) throws Exception {
     try {
       job.warmUp();
       Row row = job.step(phase, rate, duration);
-      System.out.println(row);
+      out.println(row);
       return row;
     } finally {
       job.close();
@@ -403,13 +405,7 @@ public final class E2eBenchCommand implements Command {
   }
 
   private static EmbeddedKafka startQuietly() {
-    PrintStream screen = System.out;
-    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-    try {
-      return EmbeddedKafka.start();
-    } finally {
-      System.setOut(screen);
-    }
+    return EmbeddedKafka.builder().startQuietly();
   }
 
   /** The input: streams s0..sN-1 in turn, each event a few random words and a full stop. */
@@ -612,15 +608,9 @@ public final class E2eBenchCommand implements Command {
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String servers) {
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-e2e-reader");
-      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      Properties p = OutputReaders.properties(servers, "bench-e2e-reader");
       p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
       p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-      p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-      p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
       return new KafkaConsumer<>(p);
     }
 

@@ -2,7 +2,7 @@ package dev.rillet.jobs.bench;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cluster.FlinkRestClient;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
 import dev.rillet.jobs.pipeline.LiveJob;
@@ -12,6 +12,7 @@ import dev.rillet.jobs.pipeline.StateDirectory;
 import dev.rillet.jobs.pipeline.StateOptions;
 import dev.rillet.recurrent.TaggedEvent;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +87,18 @@ public final class StateBenchCommand implements Command {
                   + " e.g. taskmanager.memory.managed.size=1g,"
                   + "state.backend.rocksdb.timer-service.factory=HEAP.");
 
+  /** Every option, in the order --help lists them: the model, the runs' sizes, the tagger's. */
+  private static final List<ConfigOption<?>> OPTIONS =
+      List.of(
+          PipelineOptions.MODEL,
+          STREAMS,
+          BASELINE_STREAMS,
+          EVENTS_PER_STREAM,
+          CHECKPOINT_INTERVAL,
+          ROCKSDB_SETTINGS,
+          PipelineOptions.MAX_BUNDLE_TOKENS,
+          PipelineOptions.MAX_BATCH_SIZE);
+
   private static final int TOKENS_PER_EVENT = 4;
   private static final long FIRST_EVENT_TIME = 1_700_000_000_000L;
   private static final Duration TIMEOUT = Duration.ofMinutes(30);
@@ -111,19 +124,8 @@ public final class StateBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            PipelineOptions.MODEL,
-            STREAMS,
-            BASELINE_STREAMS,
-            EVENTS_PER_STREAM,
-            CHECKPOINT_INTERVAL,
-            ROCKSDB_SETTINGS,
-            PipelineOptions.MAX_BUNDLE_TOKENS,
-            PipelineOptions.MAX_BATCH_SIZE));
+  public List<ConfigOption<?>> options() {
+    return OPTIONS;
   }
 
   /** The figures of one run. */
@@ -146,11 +148,13 @@ public final class StateBenchCommand implements Command {
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+  public int run(CommandContext context, Configuration conf) throws Exception {
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
+    PrintStream out = context.out();
     String[] words = vocabulary(model.dir());
     long events = (long) conf.get(STREAMS) * conf.get(EVENTS_PER_STREAM);
-    System.out.printf(
+    out.printf(
         "model %s, %d events of %d words per run, parallelism 1, %d core(s), rocksdb settings:"
             + " %s%n",
         model.modelId(),
@@ -161,7 +165,7 @@ public final class StateBenchCommand implements Command {
     Result heap =
         run(conf, model, words, conf.get(BASELINE_STREAMS), events, StateOptions.Backend.HASHMAP);
     Result rocks = run(conf, model, words, conf.get(STREAMS), events, StateOptions.Backend.ROCKSDB);
-    System.out.printf(
+    out.printf(
         "%-8s %10s %12s %10s %14s %14s %12s %16s%n",
         "backend",
         "streams",
@@ -172,7 +176,7 @@ public final class StateBenchCommand implements Command {
         "max ckpt ms",
         "last increment");
     for (Result r : List.of(heap, rocks)) {
-      System.out.printf(
+      out.printf(
           "%-8s %10d %12d %10.0f %14d %14.0f %12d %16d%n",
           r.backend(),
           r.streams(),
@@ -183,7 +187,7 @@ public final class StateBenchCommand implements Command {
           r.maxCheckpointMillis(),
           r.lastIncrementBytes());
     }
-    System.out.printf(
+    out.printf(
         "tokens/s with %d streams on rocksdb = %.2f x the rate with %d streams on the heap%n",
         rocks.streams(), rocks.tokensPerSecond() / heap.tokensPerSecond(), heap.streams());
     return 0;

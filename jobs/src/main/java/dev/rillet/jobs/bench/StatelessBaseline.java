@@ -10,6 +10,7 @@ import dev.rillet.onnx.RecurrentModelPackage;
 import dev.rillet.onnx.SharedCache;
 import dev.rillet.onnx.SharedOrt;
 import dev.rillet.recurrent.RecurrentStepRunner;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -62,13 +63,14 @@ final class StatelessBaseline {
   /**
    * Runs the baseline when {@link #WINDOWS} names any window and prints its table next to Rillet's
    * end-to-end figures of parallelism {@code firstP} (highest sustained rate, and the emit p99 of
-   * the 50% row, when those exist).
+   * the 50% row, when those exist), on {@code out}.
    */
   static Result runIfAsked(
       Configuration conf,
       ModelLocator.CheckedModel model,
       Double sustained,
-      List<E2eBenchCommand.Row> rows)
+      List<E2eBenchCommand.Row> rows,
+      PrintStream out)
       throws OrtException {
     List<Integer> windows = new ArrayList<>();
     for (String w : conf.get(WINDOWS).split(",")) {
@@ -99,17 +101,17 @@ final class StatelessBaseline {
         measured.add(stateless(pkg, n, duration));
       }
     }
-    System.out.println();
-    System.out.printf(
+    out.println();
+    out.printf(
         "stateless baseline: model %s, one thread, %d intra-op thread(s), each row %d ms of calls"
             + " on the job's ONNX Runtime session; call latencies unloaded (one call at a time)%n",
         model.modelId(), conf.get(PipelineOptions.INTRA_OP_THREADS), duration.toMillis());
-    System.out.printf(
+    out.printf(
         "%-34s %10s %10s %10s %16s%n",
         "how a new token is tagged", "tokens/s", "call p50", "call p99", "stateful[64,1] /");
     double batched = measured.get(1).tokensPerSecond();
     for (Measured m : measured) {
-      System.out.printf(
+      out.printf(
           Locale.ROOT,
           "%-34s %10.0f %8.3fms %8.3fms %15.1fx%n",
           m.what(),
@@ -119,8 +121,8 @@ final class StatelessBaseline {
           batched / m.tokensPerSecond());
     }
     if (sustained != null && sustained > 0) {
-      System.out.println();
-      System.out.printf(
+      out.println();
+      out.printf(
           Locale.ROOT,
           "Rillet end to end (Kafka in and out, parallelism %d): %.0f tokens/s sustained%s%n",
           half == null ? 0 : half.parallelism,
@@ -132,11 +134,11 @@ final class StatelessBaseline {
                   ", emit p99 %d ms at %.0f tokens/s",
                   half.emit.getValueAtPercentile(99),
                   half.target));
-      System.out.printf(
+      out.printf(
           "%-8s %16s %16s %8s %18s%n",
           "N", "baseline tok/s", "Rillet e2e tok/s", "ratio", "baseline call p99");
       for (Measured m : measured.subList(2, measured.size())) {
-        System.out.printf(
+        out.printf(
             Locale.ROOT,
             "%-8d %16.0f %16.0f %7.1fx %16.3fms%n",
             m.batch(),
@@ -152,20 +154,7 @@ final class StatelessBaseline {
   /** Rillet's step: {@code [batch, 1]} token ids with each row's kept state. */
   static Measured stateful(RecurrentModelPackage pkg, int batch, Duration duration)
       throws OrtException {
-    try (RecurrentStepRunner runner =
-        new RecurrentStepRunner(
-            OrtEnvironment.getEnvironment(),
-            pkg.session(),
-            pkg.tokenIdsInput(),
-            pkg.stateInputs().toArray(new String[0]),
-            pkg.stateOutputs().toArray(new String[0]),
-            pkg.tagLogitsOutput(),
-            pkg.sentimentLogitsOutput(),
-            pkg.layers(),
-            pkg.hidden(),
-            pkg.tagLabels().size(),
-            pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
-            batch)) {
+    try (RecurrentStepRunner runner = RecurrentStepRunner.forPackage(pkg, batch, 1)) {
       Random random = new Random(3);
       float[] state = new float[runner.packedStateSize()];
       float[] probability = new float[1];

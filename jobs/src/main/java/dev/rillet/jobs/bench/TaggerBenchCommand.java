@@ -1,8 +1,7 @@
 package dev.rillet.jobs.bench;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.onnx.OrtSettings;
@@ -14,6 +13,7 @@ import dev.rillet.recurrent.RecurrentTagger;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -110,32 +110,31 @@ public final class TaggerBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            PipelineOptions.MODEL,
-            STREAMS,
-            TOKENS,
-            BUNDLES,
-            LONG_EVENT_TOKENS,
-            CHUNK_SIZES,
-            PipelineOptions.INTRA_OP_THREADS,
-            PipelineOptions.EXECUTION_PROVIDER));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        PipelineOptions.MODEL,
+        STREAMS,
+        TOKENS,
+        BUNDLES,
+        LONG_EVENT_TOKENS,
+        CHUNK_SIZES,
+        PipelineOptions.INTRA_OP_THREADS,
+        PipelineOptions.EXECUTION_PROVIDER);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+  public int run(CommandContext context, Configuration conf) throws Exception {
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
+    PrintStream out = context.out();
     List<String> vocabulary = Files.readAllLines(model.dir().resolve("vocab.txt"));
     if (conf.get(LONG_EVENT_TOKENS) > 0) {
-      return runLongEvent(conf, model, vocabulary);
+      return runLongEvent(conf, model, vocabulary, out);
     }
     List<SegmentedEvent> events =
         events(vocabulary, conf.get(STREAMS), conf.get(TOKENS), new Random(1));
     long tokens = events.stream().mapToLong(e -> e.tokens.length).sum();
-    System.out.printf(
+    out.printf(
         "model %s, %d streams, %d events, %d tokens, parallelism 1, %d intra-op thread(s),"
             + " execution provider %s%n",
         model.modelId(),
@@ -144,7 +143,7 @@ public final class TaggerBenchCommand implements Command {
         tokens,
         conf.get(PipelineOptions.INTRA_OP_THREADS),
         PipelineOptions.ortSettings(conf).resolve().label());
-    System.out.printf(
+    out.printf(
         "%-8s %-7s %12s %12s %10s %14s %10s%n",
         "bundle", "batch", "seconds", "tokens/s", "ratio", "steady tok/s", "ratio");
     double base = 0;
@@ -160,7 +159,7 @@ public final class TaggerBenchCommand implements Command {
         base = rate;
         steadyBase = steady;
       }
-      System.out.printf(
+      out.printf(
           "%-8d %-7d %12.2f %12.0f %9.2fx %14.0f %9.2fx%n",
           bundle, Math.min(bundle, 64), seconds, rate, rate / base, steady, steady / steadyBase);
     }
@@ -196,7 +195,7 @@ public final class TaggerBenchCommand implements Command {
   }
 
   private static int runLongEvent(
-      Configuration conf, ModelLocator.CheckedModel model, List<String> vocabulary)
+      Configuration conf, ModelLocator.CheckedModel model, List<String> vocabulary, PrintStream out)
       throws Exception {
     int longTokens = conf.get(LONG_EVENT_TOKENS);
     int streams = conf.get(STREAMS);
@@ -208,7 +207,7 @@ public final class TaggerBenchCommand implements Command {
     for (int s = 0; s < streams; s++) {
       events.add(event("s" + s, 0, words(vocabulary, SHORT_EVENT_TOKENS, random)));
     }
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "model %s, one event of %d tokens (%d chars) then %d streams' %d-token events, bundle 256,"
             + " batch 64, parallelism 1, %d intra-op thread(s), %d cores%n",
@@ -219,7 +218,7 @@ public final class TaggerBenchCommand implements Command {
         SHORT_EVENT_TOKENS,
         threads,
         Runtime.getRuntime().availableProcessors());
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "%-6s %14s %12s %8s | %-32s | %s%n",
         "chunk",
@@ -228,7 +227,7 @@ public final class TaggerBenchCommand implements Command {
         "speed-up",
         "others waited from source, ms",
         "while the long event ran, ms");
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "%-6s %14s %12s %8s | %-32s | %s%n",
         "",
@@ -249,7 +248,7 @@ public final class TaggerBenchCommand implements Command {
       if (base == 0) {
         base = rate;
       }
-      System.out.printf(
+      out.printf(
           Locale.ROOT,
           "%-6d %14.0f %12.0f %7.1fx | %-32s | %s%n",
           chunk,
@@ -259,7 +258,7 @@ public final class TaggerBenchCommand implements Command {
           waits(streams, Long.MIN_VALUE),
           waits(streams, RECEIVED_AT.get("long")));
     }
-    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), settings);
+    modelCallsAlone(model, events.get(0), conf.get(CHUNK_SIZES), settings, out);
     return 0;
   }
 
@@ -271,16 +270,18 @@ public final class TaggerBenchCommand implements Command {
       ModelLocator.CheckedModel model,
       SegmentedEvent event,
       String chunkSizes,
-      OrtSettings settings)
+      OrtSettings settings,
+      PrintStream out)
       throws Exception {
     int[] chunks =
         Arrays.stream(chunkSizes.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
-    System.out.printf(
+    out.printf(
         Locale.ROOT,
         "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
         event.tokens.length);
     try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), settings);
-        RecurrentStepRunner runner = runner(lease.get(), Arrays.stream(chunks).max().orElse(1))) {
+        RecurrentStepRunner runner =
+            RecurrentStepRunner.forPackage(lease.get(), 1, Arrays.stream(chunks).max().orElse(1))) {
       RecurrentModelPackage pkg = lease.get();
       long[] ids = new long[event.tokens.length];
       for (int i = 0; i < ids.length; i++) {
@@ -309,27 +310,9 @@ public final class TaggerBenchCommand implements Command {
         if (base == 0) {
           base = rate;
         }
-        System.out.printf(
-            Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
+        out.printf(Locale.ROOT, "%-6d %14.0f %12.0f %7.1fx%n", chunk, millis, rate, rate / base);
       }
     }
-  }
-
-  private static RecurrentStepRunner runner(RecurrentModelPackage pkg, int maxChunk) {
-    return new RecurrentStepRunner(
-        OrtEnvironment.getEnvironment(),
-        pkg.session(),
-        pkg.tokenIdsInput(),
-        pkg.stateInputs().toArray(new String[0]),
-        pkg.stateOutputs().toArray(new String[0]),
-        pkg.tagLogitsOutput(),
-        pkg.sentimentLogitsOutput(),
-        pkg.layers(),
-        pkg.hidden(),
-        pkg.tagLabels().size(),
-        pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
-        1,
-        maxChunk);
   }
 
   /**

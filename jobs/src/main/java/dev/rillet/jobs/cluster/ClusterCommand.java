@@ -1,7 +1,8 @@
 package dev.rillet.jobs.cluster;
 
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,46 +49,45 @@ public final class ClusterCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    List<ConfigOption<?>> options =
-        action == Action.START
-            ? List.of(
-                ClusterOptions.TASKMANAGERS,
-                ClusterOptions.SLOTS,
-                ClusterOptions.CLUSTER_DIR,
-                ClusterOptions.REST_PORT,
-                ClusterOptions.RPC_PORT)
-            : List.of(ClusterOptions.CLUSTER_DIR);
-    return new CommandLine(name(), summary(), options);
+  public List<ConfigOption<?>> options() {
+    return action == Action.START
+        ? List.of(
+            ClusterOptions.TASKMANAGERS,
+            ClusterOptions.SLOTS,
+            ClusterOptions.CLUSTER_DIR,
+            ClusterOptions.REST_PORT,
+            ClusterOptions.RPC_PORT)
+        : List.of(ClusterOptions.CLUSTER_DIR);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     LocalCluster cluster = local(Path.of(conf.get(ClusterOptions.CLUSTER_DIR)));
     switch (action) {
-      case START -> start(cluster, conf);
+      case START -> start(cluster, conf, context.out());
       case STATUS -> {
         List<String> lines = cluster.status();
         if (lines.isEmpty()) {
-          System.out.println("no cluster recorded in " + cluster.home());
+          context.out().println("no cluster recorded in " + cluster.home());
           return 1;
         }
-        lines.forEach(System.out::println);
+        lines.forEach(context.out()::println);
       }
       case STOP -> {
         List<LocalCluster.Member> stopped = cluster.stop();
         if (stopped.isEmpty()) {
-          System.out.println("nothing to stop: no running cluster process in " + cluster.home());
+          context.out().println("nothing to stop: no running cluster process in " + cluster.home());
         }
         for (LocalCluster.Member m : stopped) {
-          System.out.println("stopped " + m.role() + " pid " + m.pid());
+          context.out().println("stopped " + m.role() + " pid " + m.pid());
         }
       }
     }
     return 0;
   }
 
-  private static void start(LocalCluster cluster, Configuration conf) throws Exception {
+  private static void start(LocalCluster cluster, Configuration conf, PrintStream out)
+      throws Exception {
     int taskManagers = conf.get(ClusterOptions.TASKMANAGERS);
     int slots = conf.get(ClusterOptions.SLOTS);
     if (taskManagers < 0 || slots < 1) {
@@ -104,23 +104,22 @@ public final class ClusterCommand implements Command {
             READY_TIMEOUT);
     long millis = (System.nanoTime() - start) / 1_000_000;
     for (LocalCluster.Member m : started) {
-      System.out.println("started " + m.role() + " pid " + m.pid() + ", log " + m.log());
+      out.println("started " + m.role() + " pid " + m.pid() + ", log " + m.log());
     }
     String rest = cluster.restAddress().orElseThrow();
     FlinkRestClient.Overview o = new FlinkRestClient(rest).overview();
-    System.out.printf(
+    out.printf(
         "%s: %d TaskManagers, %d slots (%d free), ready after %d ms%n",
         adding ? "added to the cluster" : "cluster ready",
         o.taskManagers(),
         o.slotsTotal(),
         o.slotsAvailable(),
         millis);
-    System.out.println("web UI and REST: http://" + rest);
-    System.out.println("checkpoints: " + cluster.checkpoints());
-    System.out.println("savepoints:  " + cluster.savepoints());
-    System.out.println(
-        "submit:      ./rillet live --jobmanager " + rest + " --bootstrap-servers ...");
-    System.out.println("stop:        ./rillet cluster stop");
+    out.println("web UI and REST: http://" + rest);
+    out.println("checkpoints: " + cluster.checkpoints());
+    out.println("savepoints:  " + cluster.savepoints());
+    out.println("submit:      ./rillet live --jobmanager " + rest + " --bootstrap-servers ...");
+    out.println("stop:        ./rillet cluster stop");
   }
 
   /** The cluster in {@code home}, run from this installation's jars and config. */

@@ -1,5 +1,6 @@
 package dev.rillet.jobs.cluster;
 
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceOptions;
@@ -170,7 +171,9 @@ public final class ClusterSubmission {
     if (given.isAbsolute() || (home != null && Files.exists(Path.of(home).resolve(name)))) {
       return name;
     }
-    return SentenceStage.find(name).map(Path::toString).orElse(name);
+    return SentenceStage.find(CommandContext.WORKING_DIRECTORY, name)
+        .map(Path::toString)
+        .orElse(name);
   }
 
   /** The cluster job jar, built beside the CLI jar ({@code jobs/target/rillet-job.jar}). */

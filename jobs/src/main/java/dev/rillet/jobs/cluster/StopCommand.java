@@ -1,9 +1,10 @@
 package dev.rillet.jobs.cluster;
 
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -24,19 +25,16 @@ public final class StopCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            ClusterOptions.JOBMANAGER,
-            ClusterOptions.JOB,
-            ClusterOptions.CANCEL,
-            ClusterOptions.SAVEPOINT_DIR));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        ClusterOptions.JOBMANAGER,
+        ClusterOptions.JOB,
+        ClusterOptions.CANCEL,
+        ClusterOptions.SAVEPOINT_DIR);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     if (!conf.contains(ClusterOptions.JOBMANAGER)) {
       throw new IllegalArgumentException(
           "--jobmanager is required: the REST address of the cluster (e.g. localhost:8081)");
@@ -54,8 +52,10 @@ public final class StopCommand implements Command {
     }
     if (conf.get(ClusterOptions.CANCEL)) {
       rest.cancel(job);
-      System.out.println(
-          "cancelled job " + job + " (no savepoint; its latest retained checkpoint stays)");
+      context
+          .out()
+          .println(
+              "cancelled job " + job + " (no savepoint; its latest retained checkpoint stays)");
       return 0;
     }
     String savepoint;
@@ -63,23 +63,27 @@ public final class StopCommand implements Command {
       savepoint =
           rest.stopWithSavepoint(job, conf.get(ClusterOptions.SAVEPOINT_DIR), SAVEPOINT_TIMEOUT);
     } catch (IllegalStateException e) {
-      System.err.println(
-          "rillet stop: "
-              + e.getMessage()
-              + "\nThe job keeps running. If it is recovering from a failure (see "
-              + rest.address()
-              + "/#/job/running/"
-              + job
-              + "), try again once all its tasks run; --cancel stops it without a savepoint.");
+      context
+          .err()
+          .println(
+              "rillet stop: "
+                  + e.getMessage()
+                  + "\nThe job keeps running. If it is recovering from a failure (see "
+                  + rest.address()
+                  + "/#/job/running/"
+                  + job
+                  + "), try again once all its tasks run; --cancel stops it without a savepoint.");
       return 1;
     }
-    System.out.println("stopped job " + job + " with savepoint " + savepoint);
-    System.out.println(
-        "resume: ./rillet live --jobmanager "
-            + conf.get(ClusterOptions.JOBMANAGER)
-            + " --from-savepoint "
-            + savepoint
-            + " [the job's other options]");
+    context.out().println("stopped job " + job + " with savepoint " + savepoint);
+    context
+        .out()
+        .println(
+            "resume: ./rillet live --jobmanager "
+                + conf.get(ClusterOptions.JOBMANAGER)
+                + " --from-savepoint "
+                + savepoint
+                + " [the job's other options]");
     return 0;
   }
 }

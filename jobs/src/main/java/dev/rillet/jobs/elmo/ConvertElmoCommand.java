@@ -4,6 +4,7 @@ import dev.rillet.elmo.ElmoOnnxConverter;
 import dev.rillet.elmo.ElmoOptions;
 import dev.rillet.elmo.ElmoWeights;
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.onnx.graph.OnnxModelWriter;
 import java.nio.file.Files;
@@ -35,15 +36,12 @@ public final class ConvertElmoCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(ElmoFlags.OPTIONS, ElmoFlags.WEIGHTS, OUTPUT, ElmoFlags.STATEFUL));
+  public List<ConfigOption<?>> options() {
+    return List.of(ElmoFlags.OPTIONS, ElmoFlags.WEIGHTS, OUTPUT, ElmoFlags.STATEFUL);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     Path output = ElmoFlags.requiredPath(conf, OUTPUT);
     Path weightsFile = ElmoFlags.existingFile(conf, ElmoFlags.WEIGHTS);
     ElmoOptions options = ElmoFlags.options(conf);
@@ -54,13 +52,15 @@ public final class ConvertElmoCommand implements Command {
     }
     boolean stateful = conf.get(ElmoFlags.STATEFUL);
     OnnxModelWriter.write(ElmoOnnxConverter.convert(options, weights, stateful), output);
-    System.out.printf(
-        "wrote %s: %d LSTM layers, %d parameters, %.1f MB, %s%n",
-        output,
-        options.nLayers(),
-        weights.parameterCount(),
-        Files.size(output) / 1e6,
-        stateful ? "stateful (h_in/c_in -> h_out/c_out)" : "stateless");
+    context
+        .out()
+        .printf(
+            "wrote %s: %d LSTM layers, %d parameters, %.1f MB, %s%n",
+            output,
+            options.nLayers(),
+            weights.parameterCount(),
+            Files.size(output) / 1e6,
+            stateful ? "stateful (h_in/c_in -> h_out/c_out)" : "stateless");
     return 0;
   }
 }

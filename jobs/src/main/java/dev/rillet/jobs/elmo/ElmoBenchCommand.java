@@ -5,6 +5,7 @@ import dev.rillet.elmo.ElmoOnnxConverter;
 import dev.rillet.elmo.ElmoOptions;
 import dev.rillet.elmo.ElmoWeights;
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.onnx.OrtSettings;
@@ -104,25 +105,22 @@ public final class ElmoBenchCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            MODELS,
-            BATCHES,
-            LENGTH,
-            TOKENS,
-            CACHE,
-            TEXT,
-            WARM_UP,
-            PEAK,
-            ElmoFlags.THREADS,
-            PipelineOptions.EXECUTION_PROVIDER));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        MODELS,
+        BATCHES,
+        LENGTH,
+        TOKENS,
+        CACHE,
+        TEXT,
+        WARM_UP,
+        PEAK,
+        ElmoFlags.THREADS,
+        PipelineOptions.EXECUTION_PROVIDER);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     int length = conf.get(LENGTH);
     int tokens = conf.get(TOKENS);
     int threads = conf.get(ElmoFlags.THREADS);
@@ -153,16 +151,28 @@ public final class ElmoBenchCommand implements Command {
         throw new CommandLine.UsageException("--text " + file + ": no sentences");
       }
     }
-    System.out.printf(
-        "stateless, %s, %d intra-op thread(s), peak %.0f GFLOP/s%n",
-        text == null
-            ? length + " random-word tokens/sentence"
-            : "sentences of " + textFile.get() + " (" + warmUp + " warm-up tokens per row)",
-        threads,
-        conf.get(PEAK));
-    System.out.printf(
-        "%-12s %6s %6s %10s %10s %10s %8s %7s %7s%n",
-        "model", "batch", "cache", "MFLOP/tok", "tokens/s", "GFLOP/s", "of peak", "hits", "vs off");
+    context
+        .out()
+        .printf(
+            "stateless, %s, %d intra-op thread(s), peak %.0f GFLOP/s%n",
+            text == null
+                ? length + " random-word tokens/sentence"
+                : "sentences of " + textFile.get() + " (" + warmUp + " warm-up tokens per row)",
+            threads,
+            conf.get(PEAK));
+    context
+        .out()
+        .printf(
+            "%-12s %6s %6s %10s %10s %10s %8s %7s %7s%n",
+            "model",
+            "batch",
+            "cache",
+            "MFLOP/tok",
+            "tokens/s",
+            "GFLOP/s",
+            "of peak",
+            "hits",
+            "vs off");
     for (String name : conf.get(MODELS).split(",")) {
       name = name.trim();
       ElmoOptions options;
@@ -198,19 +208,21 @@ public final class ElmoBenchCommand implements Command {
               offRate = r.tokensPerSecond();
             }
             double gflops = r.tokensPerSecond() * flops / 1e9;
-            System.out.printf(
-                "%-12s %6d %6s %10.1f %10.0f %10.1f %7.1f%% %7s %7s%n",
-                shortName(name),
-                batch,
-                mode.label(),
-                flops / 1e6,
-                r.tokensPerSecond(),
-                gflops,
-                100 * gflops / conf.get(PEAK),
-                mode == CacheMode.ON ? String.format("%.1f%%", 100 * r.hitRate()) : "-",
-                mode != CacheMode.OFF && offRate > 0
-                    ? String.format("%.2fx", r.tokensPerSecond() / offRate)
-                    : "-");
+            context
+                .out()
+                .printf(
+                    "%-12s %6d %6s %10.1f %10.0f %10.1f %7.1f%% %7s %7s%n",
+                    shortName(name),
+                    batch,
+                    mode.label(),
+                    flops / 1e6,
+                    r.tokensPerSecond(),
+                    gflops,
+                    100 * gflops / conf.get(PEAK),
+                    mode == CacheMode.ON ? String.format("%.1f%%", 100 * r.hitRate()) : "-",
+                    mode != CacheMode.OFF && offRate > 0
+                        ? String.format("%.2fx", r.tokensPerSecond() / offRate)
+                        : "-");
           }
         }
       } finally {

@@ -7,6 +7,7 @@ import dev.rillet.elmo.ElmoLayers;
 import dev.rillet.elmo.ElmoModel;
 import dev.rillet.elmo.ElmoState;
 import dev.rillet.jobs.cli.Command;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -59,23 +60,20 @@ public final class ElmoEmbedCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            ElmoFlags.OPTIONS,
-            ElmoFlags.WEIGHTS,
-            ElmoFlags.MODEL,
-            INPUT,
-            OUTPUT,
-            ElmoFlags.STATEFUL,
-            BATCH,
-            ElmoFlags.THREADS));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        ElmoFlags.OPTIONS,
+        ElmoFlags.WEIGHTS,
+        ElmoFlags.MODEL,
+        INPUT,
+        OUTPUT,
+        ElmoFlags.STATEFUL,
+        BATCH,
+        ElmoFlags.THREADS);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     Path input = ElmoFlags.existingFile(conf, INPUT);
     Path output = ElmoFlags.requiredPath(conf, OUTPUT);
     int batchSize = conf.get(BATCH);
@@ -118,9 +116,11 @@ public final class ElmoEmbedCommand implements Command {
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf(
-        "wrote %s: %d sentences, %d tokens in %.1f s (%.0f tokens/s)%n",
-        output, sentences, tokens, seconds, tokens / Math.max(seconds, 1e-9));
+    context
+        .out()
+        .printf(
+            "wrote %s: %d sentences, %d tokens in %.1f s (%.0f tokens/s)%n",
+            output, sentences, tokens, seconds, tokens / Math.max(seconds, 1e-9));
     return 0;
   }
 

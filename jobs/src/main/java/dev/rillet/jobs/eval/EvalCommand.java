@@ -5,7 +5,7 @@ import dev.rillet.elmo.EmbeddingsMode;
 import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.PipelineOptions;
 import dev.rillet.jobs.pipeline.SentenceOptions;
@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -26,8 +27,8 @@ import org.apache.flink.configuration.Configuration;
  * English EWT (UPOS) and SST-2 (sentiment) and, when the ELMo sentence stage is available, the ELMo
  * task heads after it on UPOS, SST-2 and SST-5; prints a table with a row per model and task, the
  * heads' differences from the recurrent model, and confusion summaries, and optionally writes a
- * JSON report. See {@link Evaluation} and {@link ElmoEvaluation} for what is run and {@link
- * EvalReport} for what is printed.
+ * JSON report. See {@link Evaluation} and {@link ElmoEvaluation} for what is run, {@link
+ * EvalReport} for what is reported and {@link EvalReportText} for how it is printed.
  *
  * <p>The sentence stage takes the live job's flags ({@link SentenceOptions}) except {@code
  * --elmo-sentiment} (each sentiment task uses its own head) and {@code --elmo-embeddings} (scores
@@ -36,19 +37,6 @@ import org.apache.flink.configuration.Configuration;
  * command line that does not exist is an error.
  */
 public final class EvalCommand implements Command {
-  private final PrintStream out;
-  private final PrintStream err;
-
-  public EvalCommand() {
-    this(System.out, System.err);
-  }
-
-  /** A command that prints to the given streams (tests). */
-  public EvalCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
-  }
-
   @Override
   public String name() {
     return "eval";
@@ -61,38 +49,37 @@ public final class EvalCommand implements Command {
   }
 
   /** Every option, in the order --help lists them. */
-  public static List<ConfigOption<?>> options() {
-    return List.of(
-        PipelineOptions.MODEL,
-        EvalOptions.DATA,
-        EvalOptions.SPLIT,
-        EvalOptions.TASKS,
-        EvalOptions.LIMIT,
-        EvalOptions.REPORT,
-        EvalOptions.MODEL_CARD,
-        SentenceOptions.ELMO,
-        SentenceOptions.ELMO_OPTIONS,
-        SentenceOptions.ELMO_WEIGHTS,
-        SentenceOptions.ELMO_HEADS,
-        SentenceOptions.ELMO_STATEFUL,
-        PipelineOptions.PARALLELISM,
-        PipelineOptions.MAX_BUNDLE_TOKENS,
-        PipelineOptions.MAX_BATCH_SIZE,
-        PipelineOptions.INTRA_OP_THREADS,
-        PipelineOptions.EXECUTION_PROVIDER,
-        SentenceOptions.ELMO_MAX_BUNDLE_TOKENS,
-        SentenceOptions.ELMO_MAX_BATCH_SIZE,
-        SentenceOptions.ELMO_MAX_BATCH_TOKENS,
-        SentenceOptions.ELMO_MAX_DELAY);
+  private static final List<ConfigOption<?>> OPTIONS =
+      List.of(
+          PipelineOptions.MODEL,
+          EvalOptions.DATA,
+          EvalOptions.SPLIT,
+          EvalOptions.TASKS,
+          EvalOptions.LIMIT,
+          EvalOptions.REPORT,
+          EvalOptions.MODEL_CARD,
+          SentenceOptions.ELMO,
+          SentenceOptions.ELMO_OPTIONS,
+          SentenceOptions.ELMO_WEIGHTS,
+          SentenceOptions.ELMO_HEADS,
+          SentenceOptions.ELMO_STATEFUL,
+          PipelineOptions.PARALLELISM,
+          PipelineOptions.MAX_BUNDLE_TOKENS,
+          PipelineOptions.MAX_BATCH_SIZE,
+          PipelineOptions.INTRA_OP_THREADS,
+          PipelineOptions.EXECUTION_PROVIDER,
+          SentenceOptions.ELMO_MAX_BUNDLE_TOKENS,
+          SentenceOptions.ELMO_MAX_BATCH_SIZE,
+          SentenceOptions.ELMO_MAX_BATCH_TOKENS,
+          SentenceOptions.ELMO_MAX_DELAY);
+
+  @Override
+  public List<ConfigOption<?>> options() {
+    return OPTIONS;
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), options());
-  }
-
-  @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     long start = System.nanoTime();
     Set<EvalTask> tasks = EvalTask.parseList(conf.get(EvalOptions.TASKS));
     int limit = conf.get(EvalOptions.LIMIT);
@@ -104,28 +91,31 @@ public final class EvalCommand implements Command {
       throw new IllegalArgumentException(
           "--model-card writes reported figures: run it on --split test without --limit");
     }
-    Path data = dataFolder(conf);
+    Path data = dataFolder(conf, context.modelRoot());
     Evaluation.Settings settings =
         new Evaluation.Settings(data, conf.get(EvalOptions.SPLIT), tasks, limit, limit);
     settings.checkFiles();
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
     RecurrentModelManifest manifest =
         RecurrentModelManifest.read(model.dir().resolve("manifest.json"));
+    PrintStream err = context.err();
     if (model.notice() != null) {
-      note(model.notice());
+      note(err, model.notice());
     }
     // Fail before loading ELMo (slow) when the recurrent model cannot be scored on SST-2.
     Evaluation.sentimentLabels(model.dir(), settings);
 
-    SentenceStage stage = sentenceStage(conf);
+    SentenceStage stage = sentenceStage(conf, context);
     if (stage == null) {
       if (tasks.contains(EvalTask.SST5)) {
         requireMore(tasks, "the sentence stage is off");
         note(
+            err,
             "sst5 is scored by the ELMo heads' 5-class head only, and the sentence stage is off:"
                 + " skipped");
       }
-      return finish(conf, start, model, manifest, settings, null, null);
+      return finish(context, conf, start, model, manifest, settings, null, null);
     }
     try (SharedCache.Lease<SharedElmo.Stack> lease = stage.check()) {
       ElmoHeads heads = lease.get().heads();
@@ -139,22 +129,25 @@ public final class EvalCommand implements Command {
       }
       ElmoEvaluation.Stage binary = new ElmoEvaluation.Stage(stage, heads);
       if (!tasks.contains(EvalTask.SST5)) {
-        return finish(conf, start, model, manifest, settings, binary, null);
+        return finish(context, conf, start, model, manifest, settings, binary, null);
       }
       if (!heads.hasSentiment5()) {
         requireMore(tasks, "the heads " + heads.id() + " have no 5-class sentiment head");
         note(
+            err,
             "the heads "
                 + heads.id()
                 + " have no 5-class sentiment head (sentiment5Labels):"
                 + " sst5 skipped");
-        return finish(conf, start, model, manifest, settings, binary, null);
+        return finish(context, conf, start, model, manifest, settings, binary, null);
       }
       settings.checkSst5File();
-      SentenceStage stage5 = SentenceStage.resolve(stageConf(conf, SentimentHead.SST5));
+      SentenceStage stage5 =
+          SentenceStage.resolve(stageConf(conf, SentimentHead.SST5), context.modelRoot());
       try (SharedCache.Lease<SharedElmo.Stack> lease5 = stage5.check()) {
         ElmoEvaluation.sst5Labels(lease5.get().heads());
         return finish(
+            context,
             conf,
             start,
             model,
@@ -167,7 +160,8 @@ public final class EvalCommand implements Command {
   }
 
   /** Runs what is to be run, prints the report and writes it when asked to. */
-  private int finish(
+  private static int finish(
+      CommandContext context,
       Configuration conf,
       long start,
       ModelLocator.CheckedModel model,
@@ -189,10 +183,11 @@ public final class EvalCommand implements Command {
             result,
             elmo,
             (System.nanoTime() - start) / 1e9);
-    report.print(out);
+    PrintStream out = context.out();
+    EvalReportText.print(report, out);
     if (conf.contains(EvalOptions.REPORT)) {
       Path file = Path.of(conf.get(EvalOptions.REPORT));
-      report.write(file);
+      EvalReportJson.write(report, file);
       out.println("report written to " + file);
     }
     if (conf.get(EvalOptions.MODEL_CARD)) {
@@ -202,11 +197,13 @@ public final class EvalCommand implements Command {
         folders.add(binary.stage().headsFolder());
         binary.stage().elmoFolder().ifPresent(folders::add);
       }
-      String section = report.modelCardMarkdown();
+      String section = EvalReportMarkdown.modelCardSection(report);
       for (Path folder : folders) {
         Path card = folder.resolve("MODEL.md");
         if (!folder.equals(model.dir()) && !Files.isRegularFile(card)) {
-          note("no " + card + " (not a Rillet package, e.g. published ELMo files): not written");
+          note(
+              context.err(),
+              "no " + card + " (not a Rillet package, e.g. published ELMo files): not written");
           continue;
         }
         ModelCardSection.write(card, section);
@@ -216,7 +213,7 @@ public final class EvalCommand implements Command {
     return 0;
   }
 
-  private void note(String line) {
+  private static void note(PrintStream err, String line) {
     err.println("rillet eval: note: " + line);
   }
 
@@ -237,10 +234,13 @@ public final class EvalCommand implements Command {
    * @throws IllegalArgumentException naming the flag when a path given on the command line does not
    *     exist
    */
-  SentenceStage sentenceStage(Configuration conf) {
-    SentenceStage stage = SentenceStage.resolve(stageConf(conf, SentimentHead.SST2));
-    if (stage == null && SentenceStage.defaultModelsMissing(conf)) {
-      note(SentenceStage.offReason(conf) + "; scoring the recurrent model only");
+  static SentenceStage sentenceStage(Configuration conf, CommandContext context) {
+    Path root = context.modelRoot();
+    SentenceStage stage = SentenceStage.resolve(stageConf(conf, SentimentHead.SST2), root);
+    if (stage == null && SentenceStage.defaultModelsMissing(conf, root)) {
+      note(
+          context.err(),
+          SentenceStage.offReason(conf, root) + "; scoring the recurrent model only");
     }
     return stage;
   }
@@ -256,7 +256,7 @@ public final class EvalCommand implements Command {
   }
 
   /** --data if given, else $RILLET_DATA, else the default; then resolved like --model. */
-  static Path dataFolder(Configuration conf) {
+  static Path dataFolder(Configuration conf, Path root) {
     String name = conf.get(EvalOptions.DATA);
     if (!conf.contains(EvalOptions.DATA)) {
       String env = System.getenv("RILLET_DATA");
@@ -264,13 +264,9 @@ public final class EvalCommand implements Command {
         name = env;
       }
     }
-    Path given = Path.of(name);
-    if (Files.isDirectory(given)) {
-      return given.toAbsolutePath().normalize();
-    }
-    String home = System.getenv("RILLET_HOME");
-    if (!given.isAbsolute() && home != null && Files.isDirectory(Path.of(home).resolve(name))) {
-      return Path.of(home).resolve(name).toAbsolutePath().normalize();
+    Optional<Path> found = ModelLocator.locate(root, name, Files::isDirectory);
+    if (found.isPresent()) {
+      return found.get();
     }
     throw new IllegalArgumentException(
         "--data "
@@ -282,7 +278,7 @@ public final class EvalCommand implements Command {
   /** The flags given, in --help order, as a command a user can paste. */
   static String commandLine(Configuration conf) {
     StringBuilder b = new StringBuilder("./rillet eval");
-    for (ConfigOption<?> o : options()) {
+    for (ConfigOption<?> o : OPTIONS) {
       if (conf.contains(o)) {
         String value = conf.toMap().get(o.key());
         b.append(" --").append(o.key());

@@ -1,7 +1,7 @@
 package dev.rillet.jobs.live;
 
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cluster.ClusterOptions;
 import dev.rillet.jobs.cluster.ClusterSubmission;
 import dev.rillet.jobs.pipeline.LiveEnvironment;
@@ -58,7 +58,8 @@ public final class LiveCommand implements Command {
    * Every option of {@code rillet live}: the job's ({@link LiveJob#options}), then where and how it
    * runs (local state, or a cluster).
    */
-  public static List<ConfigOption<?>> options() {
+  @Override
+  public List<ConfigOption<?>> options() {
     List<ConfigOption<?>> options = new ArrayList<>(LiveJob.options());
     options.addAll(StateOptions.all());
     options.add(STOP_WHEN_IDLE);
@@ -67,30 +68,26 @@ public final class LiveCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), options());
-  }
-
-  @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     if (!conf.contains(KafkaOptions.BOOTSTRAP_SERVERS)) {
       throw new IllegalArgumentException(
           "--bootstrap-servers is required: the Kafka cluster to read from and write to"
               + " (for a local broker, start one with ./rillet kafka)");
     }
     if (conf.contains(ClusterOptions.JOBMANAGER)) {
-      return submit(conf);
+      return submit(conf, context.out());
     }
-    ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
+    ModelLocator.CheckedModel model =
+        ModelLocator.resolveAndCheck(context.modelRoot(), conf.get(PipelineOptions.MODEL));
     if (model.notice() != null) {
-      System.err.println("rillet live: note: " + model.notice());
+      context.err().println("rillet live: note: " + model.notice());
     }
     SentenceStage stage = SentenceStage.resolve(conf);
     if (stage == null) {
-      System.err.println("rillet live: " + SentenceStage.offReason(conf));
+      context.err().println("rillet live: " + SentenceStage.offReason(conf));
     }
     StateDirectory state = new StateDirectory(Path.of(conf.get(StateOptions.STATE_DIR)));
-    String restoreFrom = restorePoint(conf, state, System.err);
+    String restoreFrom = restorePoint(conf, state, context.err());
     Files.createDirectories(state.root());
     Configuration flink =
         LiveEnvironment.durableState(state, conf.get(StateOptions.STATE_BACKEND), restoreFrom);
@@ -108,24 +105,30 @@ public final class LiveCommand implements Command {
           LiveJob.liveSource(conf),
           LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
       JobClient client = env.executeAsync("rillet-live");
-      System.err.println(
-          "rillet live: job "
-              + client.getJobID()
-              + " running ("
-              + conf.get(StateOptions.STATE_BACKEND)
-              + " state, checkpoints in "
-              + state.checkpoints()
-              + "); SIGTERM or Ctrl-C stops it with a savepoint");
+      context
+          .err()
+          .println(
+              "rillet live: job "
+                  + client.getJobID()
+                  + " running ("
+                  + conf.get(StateOptions.STATE_BACKEND)
+                  + " state, checkpoints in "
+                  + state.checkpoints()
+                  + "); SIGTERM or Ctrl-C stops it with a savepoint");
       if (metricsPort > 0) {
-        System.err.println(
-            "rillet live: metrics for Prometheus at http://localhost:" + metricsPort + "/metrics");
+        context
+            .err()
+            .println(
+                "rillet live: metrics for Prometheus at http://localhost:"
+                    + metricsPort
+                    + "/metrics");
       }
-      return runUntilStopped(client, conf, state);
+      return runUntilStopped(client, conf, state, context.err());
     }
   }
 
   /** Submits the job to the cluster at {@code --jobmanager}, detached. */
-  private static int submit(Configuration conf) throws Exception {
+  private static int submit(Configuration conf, PrintStream out) throws Exception {
     for (ConfigOption<?> local :
         List.of(
             STOP_WHEN_IDLE,
@@ -142,9 +145,8 @@ public final class LiveCommand implements Command {
                 + " ./rillet stop stops it with a savepoint");
       }
     }
-    ClusterSubmission.Submitted job =
-        ClusterSubmission.submitLive(conf, LiveJob.options(), System.out);
-    System.out.println(
+    ClusterSubmission.Submitted job = ClusterSubmission.submitLive(conf, LiveJob.options(), out);
+    out.println(
         "rillet live: job "
             + job.jobId()
             + " running on "
@@ -152,8 +154,8 @@ public final class LiveCommand implements Command {
             + " (submitted and all tasks running after "
             + job.submitToRunningMillis()
             + " ms)");
-    System.out.println("  web UI: " + job.webUi() + "/#/job/running/" + job.jobId());
-    System.out.println(
+    out.println("  web UI: " + job.webUi() + "/#/job/running/" + job.jobId());
+    out.println(
         "  stop with a savepoint: ./rillet stop --jobmanager "
             + conf.get(ClusterOptions.JOBMANAGER)
             + " --job "
@@ -242,12 +244,13 @@ public final class LiveCommand implements Command {
    * {@code --stop-when-idle}) until its input is idle, then stops it with a savepoint. Savepoints
    * go to the state directory.
    */
-  private static int runUntilStopped(JobClient client, Configuration conf, StateDirectory state)
+  private static int runUntilStopped(
+      JobClient client, Configuration conf, StateDirectory state, PrintStream err)
       throws Exception {
     String savepoints = state.savepoints().toUri().toString();
     Duration idle = conf.get(STOP_WHEN_IDLE);
     boolean watchIdle = !idle.isZero() && !idle.isNegative();
-    try (SavepointOnSignal signals = SavepointOnSignal.install(client, savepoints, System.err);
+    try (SavepointOnSignal signals = SavepointOnSignal.install(client, savepoints, err);
         InputIdleWatcher watcher =
             watchIdle
                 ? new InputIdleWatcher(
@@ -266,7 +269,7 @@ public final class LiveCommand implements Command {
           // keep waiting
         }
         if (signals.signal() != null && (finished || signals.savepoint().isDone())) {
-          return stoppedBySignal(client, signals, state);
+          return stoppedBySignal(client, signals, state, err);
         }
         if (finished) {
           return 0; // a bounded source ended
@@ -282,7 +285,7 @@ public final class LiveCommand implements Command {
         client
             .stopWithSavepoint(false, savepoints, SavepointFormatType.CANONICAL)
             .get(5, TimeUnit.MINUTES);
-    System.err.println(
+    err.println(
         "rillet live: input idle for "
             + TimeUtils.formatWithHighestUnit(idle)
             + ", stopped; savepoint at "
@@ -291,10 +294,11 @@ public final class LiveCommand implements Command {
   }
 
   private static int stoppedBySignal(
-      JobClient client, SavepointOnSignal signals, StateDirectory state) throws Exception {
+      JobClient client, SavepointOnSignal signals, StateDirectory state, PrintStream err)
+      throws Exception {
     try {
       String savepoint = signals.savepoint().get(5, TimeUnit.MINUTES);
-      System.err.println(
+      err.println(
           "rillet live: "
               + signals.signal()
               + ": stopped; savepoint at "
@@ -305,7 +309,7 @@ public final class LiveCommand implements Command {
       return 0;
     } catch (ExecutionException | TimeoutException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-      System.err.println(
+      err.println(
           "rillet live: "
               + signals.signal()
               + ": the savepoint failed ("

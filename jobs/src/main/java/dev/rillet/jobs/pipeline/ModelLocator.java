@@ -2,10 +2,13 @@ package dev.rillet.jobs.pipeline;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.RecurrentModelPackage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * Finds a model package named on the command line and checks it before any job starts, so a wrong
@@ -17,13 +20,18 @@ public final class ModelLocator {
   /** What the startup check learned about the package. */
   public record CheckedModel(Path dir, String modelId, String cell, String notice) {}
 
-  /**
-   * Resolves {@code name} against the working directory, then against {@code $RILLET_HOME} (set by
-   * the {@code ./rillet} launcher), and loads it once to validate the manifest against the ONNX
-   * graph.
-   */
+  /** {@link #resolveAndCheck(Path, String)} in the working directory (the cluster job, tests). */
   public static CheckedModel resolveAndCheck(String name) {
-    Path dir = resolve(name);
+    return resolveAndCheck(CommandContext.WORKING_DIRECTORY, name);
+  }
+
+  /**
+   * Resolves {@code name} against {@code root} (a command's {@link CommandContext#modelRoot()}),
+   * then against {@code $RILLET_HOME} (set by the {@code ./rillet} launcher), and loads it once to
+   * validate the manifest against the ONNX graph.
+   */
+  public static CheckedModel resolveAndCheck(Path root, String name) {
+    Path dir = resolve(root, name);
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         RecurrentModelPackage model =
             RecurrentModelPackage.load(dir, OrtEnvironment.getEnvironment(), options)) {
@@ -40,17 +48,41 @@ public final class ModelLocator {
     }
   }
 
-  static Path resolve(String name) {
-    Path given = Path.of(name);
-    if (Files.isRegularFile(given.resolve("manifest.json"))) {
-      return given.toAbsolutePath().normalize();
+  /**
+   * The one lookup rule of every path a user names on the command line (a model package, the ELMo
+   * files, the data folder): {@code name} as given when absolute, else under {@code root}, else
+   * under {@code $RILLET_HOME}; the first of these that {@code fits}, absolute and normalized.
+   */
+  public static Optional<Path> locate(Path root, String name, Predicate<Path> fits) {
+    Path given = root.resolve(name);
+    if (fits.test(given)) {
+      return Optional.of(given.toAbsolutePath().normalize());
     }
     String home = System.getenv("RILLET_HOME");
-    if (!given.isAbsolute() && home != null) {
+    if (!Path.of(name).isAbsolute() && home != null) {
       Path underHome = Path.of(home).resolve(name);
-      if (Files.isRegularFile(underHome.resolve("manifest.json"))) {
-        return underHome.toAbsolutePath().normalize();
+      if (fits.test(underHome)) {
+        return Optional.of(underHome.toAbsolutePath().normalize());
       }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Where {@link #locate} looked, for messages: "the working directory" for the launcher's root,
+   * then {@code $RILLET_HOME} when set.
+   */
+  public static String lookedIn(Path root) {
+    String home = System.getenv("RILLET_HOME");
+    return (root.equals(CommandContext.WORKING_DIRECTORY) ? "the working directory" : root)
+        + (home == null ? "" : " and in " + home);
+  }
+
+  static Path resolve(Path root, String name) {
+    Optional<Path> found =
+        locate(root, name, dir -> Files.isRegularFile(dir.resolve("manifest.json")));
+    if (found.isPresent()) {
+      return found.get();
     }
     throw new IllegalArgumentException(
         "--model "

@@ -7,6 +7,7 @@ import dev.rillet.elmo.ElmoSource;
 import dev.rillet.elmo.SentenceElmo;
 import dev.rillet.elmo.SentimentHead;
 import dev.rillet.elmo.SharedElmo;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.SharedCache;
 import dev.rillet.recurrent.TaggedEvent;
@@ -36,13 +37,19 @@ public final class SentenceStage {
     this.conf = conf;
   }
 
+  /** {@link #resolve(Configuration, Path)} in the working directory (the jobs, tests). */
+  public static SentenceStage resolve(Configuration conf) {
+    return resolve(conf, CommandContext.WORKING_DIRECTORY);
+  }
+
   /**
-   * The stage the options ask for, with paths resolved like {@code --model} (working directory,
-   * then {@code $RILLET_HOME}); null when {@code --elmo none}. Does not load anything.
+   * The stage the options ask for, with paths resolved like {@code --model} ({@code root}, then
+   * {@code $RILLET_HOME}: {@link ModelLocator#locate}); null when {@code --elmo none} or when the
+   * default models are missing ({@link #defaultModelsMissing}). Does not load anything.
    *
    * @throws IllegalArgumentException naming the flag when a path does not exist
    */
-  public static SentenceStage resolve(Configuration conf) {
+  public static SentenceStage resolve(Configuration conf, Path root) {
     String options = conf.get(SentenceOptions.ELMO_OPTIONS);
     String weights = conf.get(SentenceOptions.ELMO_WEIGHTS);
     ElmoSource source;
@@ -52,39 +59,52 @@ public final class SentenceStage {
             "--elmo-options and --elmo-weights go together: give both files of the published"
                 + " model, or use --elmo with a folder");
       }
-      source = ElmoSource.pair(file("--elmo-options", options), file("--elmo-weights", weights));
+      source =
+          ElmoSource.pair(
+              file(root, "--elmo-options", options), file(root, "--elmo-weights", weights));
     } else {
       String elmo = conf.get(SentenceOptions.ELMO);
-      if (SentenceOptions.NONE.equalsIgnoreCase(elmo) || defaultModelsMissing(conf)) {
+      if (SentenceOptions.NONE.equalsIgnoreCase(elmo) || defaultModelsMissing(conf, root)) {
         return null;
       }
       // Outside the try: its message already names the flag.
-      Path path = located("--elmo", elmo);
+      Path path = located(root, "--elmo", elmo);
       try {
         source = ElmoSource.resolve(path);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("--elmo " + elmo + ": " + e.getMessage(), e);
       }
     }
-    Path heads = located("--elmo-heads", conf.get(SentenceOptions.ELMO_HEADS));
+    Path heads = located(root, "--elmo-heads", conf.get(SentenceOptions.ELMO_HEADS));
     return new SentenceStage(source, heads, conf);
   }
 
-  /**
-   * True when the user gave no ELMo flag and the shipped biLM or heads are not installed: then the
-   * stage is off (the commands say so) rather than failing, so the real-time path runs on its own.
-   * A path the user gave that does not exist is still an error.
-   */
+  /** {@link #defaultModelsMissing(Configuration, Path)} in the working directory. */
   public static boolean defaultModelsMissing(Configuration conf) {
-    return !conf.contains(SentenceOptions.ELMO)
-        && !conf.contains(SentenceOptions.ELMO_HEADS)
-        && (find(SentenceOptions.ELMO.defaultValue()).isEmpty()
-            || find(SentenceOptions.ELMO_HEADS.defaultValue()).isEmpty());
+    return defaultModelsMissing(conf, CommandContext.WORKING_DIRECTORY);
   }
 
-  /** Why the stage is off, for the commands' start-up line. */
+  /**
+   * True when the user gave no ELMo flag and the shipped biLM or heads are not installed (under
+   * {@code root} or {@code $RILLET_HOME}): then the stage is off (the commands say so) rather than
+   * failing, so the real-time path runs on its own. A path the user gave that does not exist is
+   * still an error.
+   */
+  public static boolean defaultModelsMissing(Configuration conf, Path root) {
+    return !conf.contains(SentenceOptions.ELMO)
+        && !conf.contains(SentenceOptions.ELMO_HEADS)
+        && (find(root, SentenceOptions.ELMO.defaultValue()).isEmpty()
+            || find(root, SentenceOptions.ELMO_HEADS.defaultValue()).isEmpty());
+  }
+
+  /** {@link #offReason(Configuration, Path)} in the working directory (the jobs). */
   public static String offReason(Configuration conf) {
-    return defaultModelsMissing(conf)
+    return offReason(conf, CommandContext.WORKING_DIRECTORY);
+  }
+
+  /** Why the stage is off, for the commands' start-up line; models looked up under {@code root}. */
+  public static String offReason(Configuration conf, Path root) {
+    return defaultModelsMissing(conf, root)
         ? "sentence stage off: the shipped ELMo models ("
             + SentenceOptions.ELMO.defaultValue()
             + ", "
@@ -184,8 +204,8 @@ public final class SentenceStage {
         .uid("sentence-elmo");
   }
 
-  private static Path file(String flag, String name) {
-    Path p = Path.of(name);
+  private static Path file(Path root, String flag, String name) {
+    Path p = root.resolve(name);
     if (!Files.isRegularFile(p)) {
       throw new IllegalArgumentException(flag + " " + name + ": no such file");
     }
@@ -193,33 +213,24 @@ public final class SentenceStage {
   }
 
   /**
-   * Where a model path given on the command line lies: as given (working directory) or under {@code
-   * $RILLET_HOME}; empty when in neither.
+   * Where a model path given on the command line lies: as given (under {@code root}: the working
+   * directory for the launcher) or under {@code $RILLET_HOME}; empty when in neither.
    */
-  public static Optional<Path> find(String name) {
-    Path given = Path.of(name);
-    if (Files.exists(given)) {
-      return Optional.of(given.toAbsolutePath().normalize());
-    }
-    String home = System.getenv("RILLET_HOME");
-    if (!given.isAbsolute() && home != null && Files.exists(Path.of(home).resolve(name))) {
-      return Optional.of(Path.of(home).resolve(name).toAbsolutePath().normalize());
-    }
-    return Optional.empty();
+  public static Optional<Path> find(Path root, String name) {
+    return ModelLocator.locate(root, name, Files::exists);
   }
 
-  private static Path located(String flag, String name) {
-    Optional<Path> found = find(name);
+  private static Path located(Path root, String flag, String name) {
+    Optional<Path> found = find(root, name);
     if (found.isPresent()) {
       return found.get();
     }
-    String home = System.getenv("RILLET_HOME");
     throw new IllegalArgumentException(
         flag
             + " "
             + name
-            + ": not found (looked in the working directory"
-            + (home == null ? "" : " and in " + home)
+            + ": not found (looked in "
+            + ModelLocator.lookedIn(root)
             + "). Point it at the model, or turn the sentence stage off with --elmo none;"
             + " training/README.md says how to regenerate the shipped models.");
   }

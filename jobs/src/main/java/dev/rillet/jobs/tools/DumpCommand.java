@@ -6,13 +6,14 @@ import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.kafka.AvroJson;
 import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.KafkaOptions;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
+import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,16 +63,13 @@ public final class DumpCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            ToolOptions.TOPIC, OUTPUT, ToolOptions.BOOTSTRAP_SERVERS, KafkaOptions.CLIENT_CONFIG));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        ToolOptions.TOPIC, OUTPUT, ToolOptions.BOOTSTRAP_SERVERS, KafkaOptions.CLIENT_CONFIG);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     String topic = ToolOptions.required(conf, ToolOptions.TOPIC);
     String output = ToolOptions.required(conf, OUTPUT);
     Properties p =
@@ -83,7 +81,7 @@ public final class DumpCommand implements Command {
     long undecodable = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        Writer out = open(output)) {
+        Writer out = open(output, context.out())) {
       var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
       if (infos == null || infos.isEmpty()) {
         throw new IllegalArgumentException("--topic " + topic + ": no such topic");
@@ -112,22 +110,25 @@ public final class DumpCommand implements Command {
         }
       }
     }
-    System.err.println(
-        "rillet dump: "
-            + written
-            + " records of "
-            + topic
-            + (undecodable > 0 ? " (" + undecodable + " not Rillet Avro records, skipped)" : "")
-            + (output.equals("-") ? "" : " -> " + output));
+    context
+        .err()
+        .println(
+            "rillet dump: "
+                + written
+                + " records of "
+                + topic
+                + (undecodable > 0 ? " (" + undecodable + " not Rillet Avro records, skipped)" : "")
+                + (output.equals("-") ? "" : " -> " + output));
     return 0;
   }
 
-  private static Writer open(String output) throws IOException {
+  /** The file {@code output}, or {@code stdout} (left open on close) when it is "-". */
+  private static Writer open(String output, PrintStream stdout) throws IOException {
     if (output.equals("-")) {
-      return new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)) {
+      return new BufferedWriter(new OutputStreamWriter(stdout, StandardCharsets.UTF_8)) {
         @Override
         public void close() throws IOException {
-          flush(); // leave System.out open
+          flush(); // leave the command's out open
         }
       };
     }

@@ -1,11 +1,9 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.embedded.EmbeddedKafka;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.apache.flink.configuration.ConfigOption;
@@ -40,12 +38,12 @@ public final class KafkaCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), List.of(PORT, PARTITIONS));
+  public List<ConfigOption<?>> options() {
+    return List.of(PORT, PARTITIONS);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     EmbeddedKafka kafka = startQuietly(conf.get(PORT));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -64,10 +62,11 @@ public final class KafkaCommand implements Command {
             KafkaOptions.SENTENCES_TOPIC.defaultValue(),
             KafkaOptions.DEAD_LETTER_TOPIC.defaultValue());
     kafka.createTopics(conf.get(PARTITIONS), topics.toArray(new String[0]));
-    System.out.println("rillet kafka: broker up, bootstrap servers " + kafka.bootstrapServers());
-    System.out.println("rillet kafka: topics " + String.join(", ", topics));
-    System.out.println(
-        "rillet kafka: data in " + kafka.logDir() + " (deleted on exit); Ctrl-C stops");
+    context.out().println("rillet kafka: broker up, bootstrap servers " + kafka.bootstrapServers());
+    context.out().println("rillet kafka: topics " + String.join(", ", topics));
+    context
+        .out()
+        .println("rillet kafka: data in " + kafka.logDir() + " (deleted on exit); Ctrl-C stops");
     stopped.await();
     return 0;
   }
@@ -77,12 +76,9 @@ public final class KafkaCommand implements Command {
    * retention limit would delete at once); its storage formatter's output is kept off the screen.
    */
   private static EmbeddedKafka startQuietly(int port) {
-    PrintStream screen = System.out;
-    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-    try {
-      return EmbeddedKafka.builder().port(port).brokerProperty("log.retention.ms", "-1").start();
-    } finally {
-      System.setOut(screen);
-    }
+    return EmbeddedKafka.builder()
+        .port(port)
+        .brokerProperty("log.retention.ms", "-1")
+        .startQuietly();
   }
 }

@@ -8,7 +8,7 @@ import dev.rillet.elmo.ElmoModel;
 import dev.rillet.elmo.ElmoSource;
 import dev.rillet.elmo.SentimentHead;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.pipeline.ModelLocator;
 import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.kafka.KafkaClientConfig;
@@ -18,6 +18,7 @@ import dev.rillet.kafka.OrderedProducers;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.OrtSettings;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -107,22 +108,19 @@ public final class ModelUpdateCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(
-            MODEL,
-            ELMO_HEADS,
-            ELMO,
-            POLICY,
-            TOPIC,
-            ToolOptions.BOOTSTRAP_SERVERS,
-            KafkaOptions.CLIENT_CONFIG));
+  public List<ConfigOption<?>> options() {
+    return List.of(
+        MODEL,
+        ELMO_HEADS,
+        ELMO,
+        POLICY,
+        TOPIC,
+        ToolOptions.BOOTSTRAP_SERVERS,
+        KafkaOptions.CLIENT_CONFIG);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     ModelUpdatePolicy policy = policy(conf.get(POLICY));
     boolean tagger = conf.get(MODEL) != null;
     boolean elmo = conf.get(ELMO_HEADS) != null;
@@ -143,7 +141,7 @@ public final class ModelUpdateCommand implements Command {
     String notice;
     if (tagger) {
       ModelLocator.CheckedModel model =
-          ModelLocator.resolveAndCheck(ToolOptions.required(conf, MODEL));
+          ModelLocator.resolveAndCheck(context.modelRoot(), ToolOptions.required(conf, MODEL));
       update =
           ModelUpdate.newBuilder()
               .setUpdateId(UUID.randomUUID().toString())
@@ -163,7 +161,7 @@ public final class ModelUpdateCommand implements Command {
                 + " it are analysed by the new pair and a stateful ELMo's LSTM states restart"
                 + " from zero; drain and replay are the tagger's (--model)");
       }
-      ElmoCheck pair = checkElmo(conf.get(ELMO_HEADS), conf.get(ELMO));
+      ElmoCheck pair = checkElmo(context.modelRoot(), conf.get(ELMO_HEADS), conf.get(ELMO));
       update =
           ModelUpdate.newBuilder()
               .setUpdateId(UUID.randomUUID().toString())
@@ -191,7 +189,7 @@ public final class ModelUpdateCommand implements Command {
     String servers = conf.get(ToolOptions.BOOTSTRAP_SERVERS);
     String topic = ToolOptions.required(conf, TOPIC);
     KafkaClientConfig clients = KafkaClientConfig.from(conf);
-    ensureTopic(clients.properties(KafkaClientConfig.Client.ADMIN, servers), topic);
+    ensureTopic(clients.properties(KafkaClientConfig.Client.ADMIN, servers), topic, context.err());
     RecordMetadata written;
     try (KafkaProducer<byte[], byte[]> producer =
         OrderedProducers.create(OrderedProducers.properties(servers, clients))) {
@@ -202,22 +200,24 @@ public final class ModelUpdateCommand implements Command {
                       topic, null, update.getCreatedAt(), null, ModelUpdates.encode(update)))
               .get(30, TimeUnit.SECONDS);
     }
-    System.out.println(
-        "rillet model-update: wrote update "
-            + update.getUpdateId()
-            + " to "
-            + topic
-            + " (offset "
-            + written.offset()
-            + "): "
-            + what
-            + ". A running job logs 'Model update "
-            + update.getUpdateId()
-            + " applied' (or 'refused', with the reason) per "
-            + (tagger ? "tagger" : "sentence-elmo")
-            + " subtask.");
+    context
+        .out()
+        .println(
+            "rillet model-update: wrote update "
+                + update.getUpdateId()
+                + " to "
+                + topic
+                + " (offset "
+                + written.offset()
+                + "): "
+                + what
+                + ". A running job logs 'Model update "
+                + update.getUpdateId()
+                + " applied' (or 'refused', with the reason) per "
+                + (tagger ? "tagger" : "sentence-elmo")
+                + " subtask.");
     if (notice != null) {
-      System.out.println("rillet model-update: note: " + notice);
+      context.out().println("rillet model-update: note: " + notice);
     }
     return 0;
   }
@@ -227,13 +227,13 @@ public final class ModelUpdateCommand implements Command {
 
   /**
    * Loads the heads (and the biLM, when given) as the job would and checks they fit ({@link
-   * ElmoHeads#requireCompatible}).
+   * ElmoHeads#requireCompatible}); relative names are looked up under {@code root}.
    *
    * @throws IllegalArgumentException naming the flag and the problem
    */
-  static ElmoCheck checkElmo(String headsName, String elmoName) {
+  static ElmoCheck checkElmo(Path root, String headsName, String elmoName) {
     Path heads =
-        SentenceStage.find(headsName)
+        SentenceStage.find(root, headsName)
             .orElseThrow(
                 () ->
                     new IllegalArgumentException("--elmo-heads " + headsName + ": no such folder"));
@@ -241,7 +241,7 @@ public final class ModelUpdateCommand implements Command {
     ElmoSource source = null;
     if (elmoName != null) {
       elmoPath =
-          SentenceStage.find(elmoName)
+          SentenceStage.find(root, elmoName)
               .orElseThrow(
                   () -> new IllegalArgumentException("--elmo " + elmoName + ": not found"));
       try {
@@ -291,7 +291,8 @@ public final class ModelUpdateCommand implements Command {
   }
 
   /** Creates the topic with one partition when missing; warns when it has several. */
-  private static void ensureTopic(Properties adminProperties, String topic) throws Exception {
+  private static void ensureTopic(Properties adminProperties, String topic, PrintStream err)
+      throws Exception {
     try (Admin admin = Admin.create(adminProperties)) {
       if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
         try {
@@ -312,7 +313,7 @@ public final class ModelUpdateCommand implements Command {
           admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
       int partitions = d.get(topic).partitions().size();
       if (partitions > 1) {
-        System.err.println(
+        err.println(
             "rillet model-update: warning: "
                 + topic
                 + " has "

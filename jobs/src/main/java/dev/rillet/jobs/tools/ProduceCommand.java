@@ -2,7 +2,7 @@ package dev.rillet.jobs.tools;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.TextEventFiles;
 import dev.rillet.kafka.KafkaClientConfig;
 import dev.rillet.kafka.KafkaOptions;
@@ -41,15 +41,12 @@ public final class ProduceCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(
-        name(),
-        summary(),
-        List.of(INPUT, TOPIC, ToolOptions.BOOTSTRAP_SERVERS, KafkaOptions.CLIENT_CONFIG));
+  public List<ConfigOption<?>> options() {
+    return List.of(INPUT, TOPIC, ToolOptions.BOOTSTRAP_SERVERS, KafkaOptions.CLIENT_CONFIG);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     Path input = Path.of(ToolOptions.required(conf, INPUT));
     // The whole file is read first: a file with bad lines produces nothing.
     List<TextEvent> events = TextEventFiles.read(input, "--input");
@@ -61,7 +58,7 @@ public final class ProduceCommand implements Command {
         producer.send(e);
       }
     }
-    System.out.println("rillet produce: wrote " + events.size() + " events to " + topic);
+    context.out().println("rillet produce: wrote " + events.size() + " events to " + topic);
     return 0;
   }
 }

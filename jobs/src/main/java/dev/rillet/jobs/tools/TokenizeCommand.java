@@ -1,7 +1,7 @@
 package dev.rillet.jobs.tools;
 
 import dev.rillet.jobs.cli.Command;
-import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.eval.Sst;
 import dev.rillet.jobs.eval.SstSentence;
 import dev.rillet.tokenize.TokenSink;
@@ -63,17 +63,17 @@ public final class TokenizeCommand implements Command {
   }
 
   @Override
-  public CommandLine commandLine() {
-    return new CommandLine(name(), summary(), List.of(INPUT, FORMAT));
+  public List<ConfigOption<?>> options() {
+    return List.of(INPUT, FORMAT);
   }
 
   @Override
-  public int run(Configuration conf) throws Exception {
+  public int run(CommandContext context, Configuration conf) throws Exception {
     Path input = Path.of(ToolOptions.required(conf, INPUT));
     if (!Files.isRegularFile(input)) {
       throw new IllegalArgumentException("--input " + input + ": no such file");
     }
-    Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+    Writer out = new BufferedWriter(new OutputStreamWriter(context.out(), StandardCharsets.UTF_8));
     write(input, conf.get(FORMAT), out);
     out.flush();
     return 0;

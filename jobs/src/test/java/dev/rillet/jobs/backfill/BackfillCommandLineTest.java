@@ -2,6 +2,7 @@ package dev.rillet.jobs.backfill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rillet.jobs.CommandOutput;
 import dev.rillet.jobs.RilletTestAccess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -60,15 +61,9 @@ class BackfillCommandLineTest {
 
   @Test
   void helpListsTheRangeOptions() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      assertThat(RilletTestAccess.run("backfill", "--help")).isZero();
-    } finally {
-      System.setOut(old);
-    }
-    assertThat(out.toString(StandardCharsets.UTF_8))
+    CommandOutput help = CommandOutput.run("backfill", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out())
         .contains("--from", "--to", "--warmup", "--output-suffix", "--write-live-topics")
         .contains("--input-file", "--run-id")
         .doesNotContain("--checkpoint-interval", "--group-id");

@@ -2,11 +2,8 @@ package dev.rillet.jobs.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rillet.jobs.RilletTestAccess;
+import dev.rillet.jobs.CommandOutput;
 import dev.rillet.testutils.TestModels;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,51 +13,43 @@ import org.junit.jupiter.api.Test;
 class E2eBenchCommandTest {
   @Test
   void printsOneRowPerStepWithMeasuredFigures() {
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    PrintStream screen = System.out;
-    int code;
-    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      code =
-          RilletTestAccess.run(
-              "bench",
-              "e2e",
-              "--model",
-              TestModels.get("test-gru").toString(),
-              "--elmo",
-              "none",
-              "--parallelisms",
-              "1",
-              "--streams",
-              "20",
-              "--words-per-event",
-              "3",
-              "--ramp-start",
-              "200",
-              "--ramp-max",
-              "200",
-              "--fractions",
-              "0.5",
-              "--step-duration",
-              "1s",
-              "--warmup",
-              "1s",
-              "--checkpoint-intervals",
-              "500ms",
-              "--committed-duration",
-              "1s",
-              "--baseline-windows",
-              "4",
-              "--baseline-duration",
-              "100ms",
-              "--compare-buffer-timeouts",
-              "5ms");
-    } finally {
-      System.setOut(screen);
-    }
-    String out = captured.toString(StandardCharsets.UTF_8);
-    screen.print(out);
-    assertThat(code).isZero();
+    CommandOutput bench =
+        CommandOutput.run(
+            "bench",
+            "e2e",
+            "--model",
+            TestModels.get("test-gru").toString(),
+            "--elmo",
+            "none",
+            "--parallelisms",
+            "1",
+            "--streams",
+            "20",
+            "--words-per-event",
+            "3",
+            "--ramp-start",
+            "200",
+            "--ramp-max",
+            "200",
+            "--fractions",
+            "0.5",
+            "--step-duration",
+            "1s",
+            "--warmup",
+            "1s",
+            "--checkpoint-intervals",
+            "500ms",
+            "--committed-duration",
+            "1s",
+            "--baseline-windows",
+            "4",
+            "--baseline-duration",
+            "100ms",
+            "--compare-buffer-timeouts",
+            "5ms");
+    String out = bench.out();
+    System.out.print(out); // the table, for the test's log
+    assertThat(bench.code()).as(bench.err()).isZero();
     assertThat(out).contains("summary (emit = ").contains("stateless baseline:");
 
     List<String[]> rows = new ArrayList<>();

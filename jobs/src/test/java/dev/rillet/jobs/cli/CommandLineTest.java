@@ -16,7 +16,7 @@ import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
 class CommandLineTest {
-  private final CommandLine live = new CommandLine("live", "test", LiveCommand.options());
+  private final CommandLine live = new CommandLine("live", "test", new LiveCommand().options());
 
   @Test
   void parsesTypedValuesInBothSpellings() {
@@ -66,7 +66,7 @@ class CommandLineTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     live.printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String help = bytes.toString(StandardCharsets.UTF_8);
-    for (ConfigOption<?> o : LiveCommand.options()) {
+    for (ConfigOption<?> o : new LiveCommand().options()) {
       assertThat(help).contains("--" + o.key() + " <");
     }
     assertThat(help).contains("default: rillet.text").contains("default: 5 ms");

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rillet.avro.TextEvent;
 import dev.rillet.jobs.backfill.BackfillCommand;
+import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cluster.ClusterScenario.Outputs;
 import dev.rillet.jobs.pipeline.BackfillOptions;
 import dev.rillet.jobs.pipeline.PipelineOptions;
@@ -144,7 +145,8 @@ class ClusterITCase {
     backfill.set(BackfillOptions.TO, Long.toString(System.currentTimeMillis()));
     backfill.set(BackfillOptions.WARMUP, Duration.ZERO);
     backfill.set(BackfillOptions.RUN_ID, "it" + System.nanoTime());
-    assertThat(new BackfillCommand().run(backfill)).isZero();
+    assertThat(new BackfillCommand().run(CommandContext.of(System.out, System.err), backfill))
+        .isZero();
     ClusterScenario.assertEqual(
         LABEL + " backfill", want, Outputs.read(client, "c", ".backfill", want));
 

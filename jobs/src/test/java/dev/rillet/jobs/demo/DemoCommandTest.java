@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rillet.jobs.CommandOutput;
 import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.testutils.TestData;
 import dev.rillet.testutils.TestModels;
@@ -40,8 +41,8 @@ class DemoCommandTest {
     Path input = Files.write(dir.resolve("in.jsonl"), lines);
     Path output = dir.resolve("out.jsonl");
 
-    int code = runDemo(input, output, "--elmo", "none");
-    assertThat(code).isZero();
+    CommandOutput demo = runDemo(input, output, "--elmo", "none");
+    assertThat(demo.code()).as(demo.err()).isZero();
 
     WordTokenizer tokenizer = new WordTokenizer();
     int expectedTokens = texts.stream().mapToInt(t -> tokenizer.tokenize(t).size()).sum();
@@ -75,25 +76,17 @@ class DemoCommandTest {
             event("b", 1, "Never again.", true));
     Path input = Files.write(dir.resolve("in.jsonl"), lines);
     Path output = dir.resolve("out.jsonl");
-    ByteArrayOutputStream screen = new ByteArrayOutputStream();
-    PrintStream stdout = System.out;
-    System.setOut(new PrintStream(screen, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code =
-          runDemo(
-              input,
-              output,
-              "--elmo-options",
-              elmo.resolve("options.json").toString(),
-              "--elmo-weights",
-              elmo.resolve("lm_weights.hdf5").toString(),
-              "--elmo-heads",
-              TestModels.get("test-elmo-heads").toString());
-    } finally {
-      System.setOut(stdout);
-    }
-    assertThat(code).isZero();
+    CommandOutput demo =
+        runDemo(
+            input,
+            output,
+            "--elmo-options",
+            elmo.resolve("options.json").toString(),
+            "--elmo-weights",
+            elmo.resolve("lm_weights.hdf5").toString(),
+            "--elmo-heads",
+            TestModels.get("test-elmo-heads").toString());
+    assertThat(demo.code()).as(demo.err()).isZero();
 
     List<List<String>> sentencesOfA = new ArrayList<>();
     int sentences = 0;
@@ -116,7 +109,7 @@ class DemoCommandTest {
         .containsExactly(
             List.of("I", "loved", "this", "film", "."),
             List.of("The", "acting", "was", "great", "and", "the", "music", "too", "!"));
-    assertThat(screen.toString(StandardCharsets.UTF_8))
+    assertThat(demo.out())
         .contains("sentence stage: elmo-fixture/lm_weights.hdf5 + test-elmo-heads")
         .containsPattern("a +sentence 1 ");
   }
@@ -148,7 +141,7 @@ class DemoCommandTest {
   }
 
   /** {@code rillet demo} on {@code input} with the test GRU, stopping when done. */
-  private static int runDemo(Path input, Path output, String... more) throws Exception {
+  private static CommandOutput runDemo(Path input, Path output, String... more) throws Exception {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -165,7 +158,7 @@ class DemoCommandTest {
                 "--model",
                 TestModels.get("test-gru").toString()));
     args.addAll(List.of(more));
-    return RilletTestAccess.run(args.toArray(new String[0]));
+    return CommandOutput.run(args.toArray(new String[0]));
   }
 
   private static String event(String stream, long seq, String text, boolean end) throws Exception {

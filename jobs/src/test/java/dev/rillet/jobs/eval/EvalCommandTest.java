@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -230,12 +229,13 @@ class EvalCommandTest {
 
   @Test
   void withoutElmoFlagsAndNoDefaultBilmOnlyTheRecurrentModelIsScoredWithANote() throws Exception {
-    // The same rule eval follows: the biLM alone (shipped) does not turn the stage on.
-    Assumptions.assumeTrue(
-        SentenceStage.defaultModelsMissing(new Configuration()),
-        "the default biLM and heads are both installed here, so eval scores them");
+    // An empty model root: the default models/elmo-bilm and models/elmo-heads are not there, as in
+    // an installation without them (the repository ships both).
+    Path root = Files.createDirectories(tmp.resolve("empty-root"));
+    assertThat(SentenceStage.defaultModelsMissing(new Configuration(), root)).isTrue();
     EvalRun r =
-        EvalRun.of(
+        EvalRun.in(
+            root,
             "--model",
             TestModels.get("test-gru").toString(),
             "--data",
@@ -253,7 +253,8 @@ class EvalCommandTest {
         .doesNotContain("heads - recurrent");
     // --elmo none is the user's choice: no note about a missing biLM.
     EvalRun off =
-        EvalRun.of(
+        EvalRun.in(
+            root,
             "--model",
             TestModels.get("test-gru").toString(),
             "--data",
@@ -271,7 +272,7 @@ class EvalCommandTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     new EvalCommand().commandLine().printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String help = bytes.toString(StandardCharsets.UTF_8);
-    for (ConfigOption<?> o : EvalCommand.options()) {
+    for (ConfigOption<?> o : new EvalCommand().options()) {
       assertThat(help).contains("--" + o.key() + " <");
     }
     assertThat(help)

@@ -12,9 +12,6 @@ import dev.rillet.testutils.TestData;
 import dev.rillet.testutils.TestModels;
 import dev.rillet.tokenize.Token;
 import dev.rillet.tokenize.WordTokenizer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -112,32 +109,20 @@ class EvalEndToEndTest {
   @Test
   void theCommandPrintsTheSameFiguresAndSaysTheModelIsADemo() throws Exception {
     Path data = TestData.require();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    EvalCommand command =
-        new EvalCommand(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code =
-        command.run(
-            command
-                .commandLine()
-                .parse(
-                    new String[] {
-                      "--model",
-                      MODEL.toString(),
-                      "--data",
-                      data.toString(),
-                      "--limit",
-                      "20",
-                      "--tasks",
-                      "upos"
-                    }));
-    assertThat(code).isZero();
-    assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("demo-gru@0.2.1 is a small demo model");
     Evaluation.Result direct = evaluate(data, 256, 64);
-    assertThat(out.toString(StandardCharsets.UTF_8))
+    EvalRun r =
+        EvalRun.of(
+            "--model",
+            MODEL.toString(),
+            "--data",
+            data.toString(),
+            "--limit",
+            "20",
+            "--tasks",
+            "upos");
+    assertThat(r.code()).as(r.err()).isZero();
+    // The same figures as scoring the same data directly, and the demo model named as such.
+    assertThat(r.out())
         .contains("model    demo-gru@0.2.1 (purpose: demo)")
         .contains(
             String.format(
@@ -147,5 +132,6 @@ class EvalEndToEndTest {
                 "words",
                 direct.upos().accuracy(),
                 direct.upos().coverage()));
+    assertThat(r.err()).contains("demo-gru@0.2.1 is a small demo model");
   }
 }

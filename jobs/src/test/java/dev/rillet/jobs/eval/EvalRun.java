@@ -1,11 +1,12 @@
 package dev.rillet.jobs.eval;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.rillet.jobs.CommandOutput;
+import dev.rillet.jobs.cli.CommandContext;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
-/** {@code rillet eval} run in-process as the launcher runs it: exit code, stdout and stderr. */
+/** {@code rillet eval} run in-process through the launcher: exit code, stdout and stderr. */
 record EvalRun(int code, String out, String err) {
 
   static EvalRun of(List<String> args) {
@@ -13,20 +14,16 @@ record EvalRun(int code, String out, String err) {
   }
 
   static EvalRun of(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-    EvalCommand command = new EvalCommand(new PrintStream(out, true, StandardCharsets.UTF_8), e);
-    int code;
-    try {
-      code = command.run(command.commandLine().parse(args));
-    } catch (IllegalArgumentException ex) {
-      e.println(ex.getMessage());
-      code = 2;
-    } catch (Exception ex) {
-      throw new AssertionError(ex);
-    }
-    return new EvalRun(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return in(CommandContext.WORKING_DIRECTORY, args);
+  }
+
+  /**
+   * As {@link #of(String...)}, relative model paths (the default ELMo models) under {@code root}.
+   */
+  static EvalRun in(Path root, String... args) {
+    List<String> full = new ArrayList<>(List.of("eval"));
+    full.addAll(List.of(args));
+    CommandOutput r = CommandOutput.run(root, full.toArray(new String[0]));
+    return new EvalRun(r.code(), r.out(), r.err());
   }
 }
