@@ -1,6 +1,5 @@
 package dev.rillet.recurrent;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo;
 import dev.rillet.onnx.ModelPackageException;
@@ -51,21 +50,7 @@ final class ModelRuntime implements AutoCloseable {
     this.tagLabels = model.tagLabels().toArray(new String[0]);
     this.sentimentLabels = model.sentimentLabels().toArray(new String[0]);
     this.chunkTokens = takesRuns(model) ? maxChunk : 1;
-    this.runner =
-        new RecurrentStepRunner(
-            OrtEnvironment.getEnvironment(),
-            model.session(),
-            model.tokenIdsInput(),
-            model.stateInputs().toArray(new String[0]),
-            model.stateOutputs().toArray(new String[0]),
-            model.tagLogitsOutput(),
-            model.sentimentLogitsOutput(),
-            model.layers(),
-            model.hidden(),
-            tagLabels.length,
-            sentimentLabels.length,
-            maxBatch,
-            chunkTokens);
+    this.runner = RecurrentStepRunner.on(model, maxBatch, chunkTokens);
   }
 
   /**

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.rillet.onnx.Logits;
+import dev.rillet.onnx.RecurrentModelPackage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -77,38 +78,27 @@ public final class RecurrentStepRunner implements AutoCloseable {
   private final CallTensors[] byChunkLength;
 
   /**
-   * A runner for {@code [B,1]} batches only ({@code maxChunk} 1).
-   *
-   * @param sentimentLogitsName null when the model has no sentiment head
-   * @param sentimentCount 0 when the model has no sentiment head
+   * A runner on a loaded package's session, with the package's input and output names, sizes and
+   * labels; see {@link #RecurrentStepRunner(OrtEnvironment, OrtSession, String, String[], String[],
+   * String, String, int, int, int, int, int, int) the constructor} for {@code maxBatch} and {@code
+   * maxChunk} (1 for batches only). The package keeps owning its session.
    */
-  public RecurrentStepRunner(
-      OrtEnvironment env,
-      OrtSession session,
-      String tokenIdsName,
-      String[] stateInNames,
-      String[] stateOutNames,
-      String tagLogitsName,
-      String sentimentLogitsName,
-      int layers,
-      int hidden,
-      int tagCount,
-      int sentimentCount,
-      int maxBatch) {
-    this(
-        env,
-        session,
-        tokenIdsName,
-        stateInNames,
-        stateOutNames,
-        tagLogitsName,
-        sentimentLogitsName,
-        layers,
-        hidden,
-        tagCount,
-        sentimentCount,
+  public static RecurrentStepRunner on(RecurrentModelPackage model, int maxBatch, int maxChunk) {
+    return new RecurrentStepRunner(
+        OrtEnvironment.getEnvironment(),
+        model.session(),
+        model.tokenIdsInput(),
+        model.stateInputs().toArray(new String[0]),
+        model.stateOutputs().toArray(new String[0]),
+        model.tagLogitsOutput(),
+        model.sentimentLogitsOutput(),
+        model.layers(),
+        model.hidden(),
+        model.tagLabels().size(),
+        // Empty without a sentiment head: no sentiment output then.
+        model.sentimentLabels().size(),
         maxBatch,
-        1);
+        maxChunk);
   }
 
   /**

@@ -163,20 +163,7 @@ class RecurrentStepRunnerTest {
   }
 
   private static RecurrentStepRunner runner(RecurrentModelPackage m, int batch, int chunk) {
-    return new RecurrentStepRunner(
-        OrtEnvironment.getEnvironment(),
-        m.session(),
-        m.tokenIdsInput(),
-        m.stateInputs().toArray(new String[0]),
-        m.stateOutputs().toArray(new String[0]),
-        m.tagLogitsOutput(),
-        m.sentimentLogitsOutput(),
-        m.layers(),
-        m.hidden(),
-        m.tagLabels().size(),
-        m.sentimentLabels().size(),
-        batch,
-        chunk);
+    return RecurrentStepRunner.on(m, batch, chunk);
   }
 
   /** Per-step outputs of one run. */

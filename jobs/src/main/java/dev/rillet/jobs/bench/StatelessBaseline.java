@@ -152,20 +152,7 @@ final class StatelessBaseline {
   /** Rillet's step: {@code [batch, 1]} token ids with each row's kept state. */
   static Measured stateful(RecurrentModelPackage pkg, int batch, Duration duration)
       throws OrtException {
-    try (RecurrentStepRunner runner =
-        new RecurrentStepRunner(
-            OrtEnvironment.getEnvironment(),
-            pkg.session(),
-            pkg.tokenIdsInput(),
-            pkg.stateInputs().toArray(new String[0]),
-            pkg.stateOutputs().toArray(new String[0]),
-            pkg.tagLogitsOutput(),
-            pkg.sentimentLogitsOutput(),
-            pkg.layers(),
-            pkg.hidden(),
-            pkg.tagLabels().size(),
-            pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
-            batch)) {
+    try (RecurrentStepRunner runner = RecurrentStepRunner.on(pkg, batch, 1)) {
       Random random = new Random(3);
       float[] state = new float[runner.packedStateSize()];
       float[] probability = new float[1];

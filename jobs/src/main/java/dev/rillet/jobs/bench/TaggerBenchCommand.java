@@ -1,6 +1,5 @@
 package dev.rillet.jobs.bench;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.pipeline.ModelLocator;
@@ -316,20 +315,7 @@ public final class TaggerBenchCommand implements Command {
   }
 
   private static RecurrentStepRunner runner(RecurrentModelPackage pkg, int maxChunk) {
-    return new RecurrentStepRunner(
-        OrtEnvironment.getEnvironment(),
-        pkg.session(),
-        pkg.tokenIdsInput(),
-        pkg.stateInputs().toArray(new String[0]),
-        pkg.stateOutputs().toArray(new String[0]),
-        pkg.tagLogitsOutput(),
-        pkg.sentimentLogitsOutput(),
-        pkg.layers(),
-        pkg.hidden(),
-        pkg.tagLabels().size(),
-        pkg.hasSentiment() ? pkg.sentimentLabels().size() : 0,
-        1,
-        maxChunk);
+    return RecurrentStepRunner.on(pkg, 1, maxChunk);
   }
 
   /**
