@@ -6,6 +6,7 @@ import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
 import dev.rillet.bundle.ModelControlledOperator;
+import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;

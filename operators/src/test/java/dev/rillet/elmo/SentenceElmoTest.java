@@ -6,8 +6,14 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoLayers;
+import dev.rillet.elmo.runtime.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoSource;
+import dev.rillet.elmo.runtime.ElmoState;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SentenceEnd;
+import dev.rillet.testutils.ElmoFixture;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
 import java.time.Duration;

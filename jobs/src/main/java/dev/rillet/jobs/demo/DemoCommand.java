@@ -6,7 +6,7 @@ import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.StreamSentiment;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
-import dev.rillet.elmo.SharedElmo;
+import dev.rillet.elmo.runtime.SharedElmo;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.jobs.cli.TextEventFiles;

@@ -1,8 +1,8 @@
 package dev.rillet.jobs.elmo;
 
-import dev.rillet.elmo.ElmoModel;
-import dev.rillet.elmo.ElmoOptions;
-import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
+import dev.rillet.elmo.runtime.ElmoModel;
 import dev.rillet.jobs.cli.CommandLine.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;

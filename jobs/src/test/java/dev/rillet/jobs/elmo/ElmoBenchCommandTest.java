@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.rillet.elmo.ElmoFixture;
-import dev.rillet.elmo.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoModel;
 import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.testutils.ElmoFixture;
 import dev.rillet.testutils.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;

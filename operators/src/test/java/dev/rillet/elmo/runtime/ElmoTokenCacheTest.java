@@ -1,8 +1,12 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rillet.elmo.conversion.ElmoFormatException;
+import dev.rillet.elmo.conversion.ElmoOnnxConverter;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
 import dev.rillet.onnx.graph.OnnxModelWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
@@ -7,6 +7,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.rillet.elmo.conversion.ElmoCharIds;
+import dev.rillet.elmo.conversion.ElmoFormatException;
+import dev.rillet.elmo.conversion.ElmoOnnxConverter;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
 import dev.rillet.onnx.OrtSettings;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
+import dev.rillet.elmo.conversion.ElmoFormatException;
 import dev.rillet.onnx.OrtSettings;
 import java.io.IOException;
 import java.io.InputStream;
