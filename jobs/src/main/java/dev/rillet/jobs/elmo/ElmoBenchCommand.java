@@ -260,10 +260,17 @@ public final class ElmoBenchCommand implements Command {
       throws IOException {
     switch (mode) {
       case OFF:
-        return ElmoModel.convert(options, weights, false, settings, 0);
+        return ElmoModel.builder()
+            .convert(options, weights)
+            .ortSettings(settings)
+            .tokenCacheSize(0)
+            .build();
       case ON:
-        return ElmoModel.convert(
-            options, weights, false, settings, ElmoModel.DEFAULT_TOKEN_CACHE_SIZE);
+        return ElmoModel.builder()
+            .convert(options, weights)
+            .ortSettings(settings)
+            .tokenCacheSize(ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)
+            .build();
       default:
         // Only files give the split graphs without a cache.
         Path encoder = Files.createTempFile("rillet-elmo-tokens", ".onnx");
@@ -272,7 +279,11 @@ public final class ElmoBenchCommand implements Command {
           OnnxModelWriter.write(ElmoOnnxConverter.convertTokenEncoder(options, weights), encoder);
           OnnxModelWriter.write(
               ElmoOnnxConverter.convertContextual(options, weights, false), contextual);
-          return ElmoModel.load(encoder, contextual, settings, 0);
+          return ElmoModel.builder()
+              .splitOnnx(encoder, contextual)
+              .ortSettings(settings)
+              .tokenCacheSize(0)
+              .build();
         } finally {
           Files.deleteIfExists(encoder);
           Files.deleteIfExists(contextual);

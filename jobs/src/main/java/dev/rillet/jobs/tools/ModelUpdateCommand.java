@@ -253,7 +253,7 @@ public final class ModelUpdateCommand implements Command {
         // An ONNX biLM is stateful or not as converted: load it as it is.
         try (ElmoModel model =
             source.onnxPath() != null
-                ? ElmoModel.load(Path.of(source.onnxPath()), settings)
+                ? ElmoModel.builder().onnx(Path.of(source.onnxPath())).ortSettings(settings).build()
                 : source.open(false, settings)) {
           h.requireCompatible(model.layers(), model.dim(), source.name(), source.weightsSha256());
         } catch (ModelPackageException e) {

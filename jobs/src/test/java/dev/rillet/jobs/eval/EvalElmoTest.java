@@ -227,7 +227,8 @@ class EvalElmoTest {
               gold);
     }
 
-    try (ElmoModel elmo = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1);
+    try (ElmoModel elmo =
+            ElmoModel.builder().convert(fixture.options(), fixture.weights()).build();
         ElmoHeads heads2 = ElmoHeads.load(HEADS, 1);
         ElmoHeads heads5 = ElmoHeads.load(HEADS, 1, SentimentHead.SST5)) {
       // (stream, seq, begin) -> the directly computed tag of that token.

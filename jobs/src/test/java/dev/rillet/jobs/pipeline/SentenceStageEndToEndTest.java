@@ -146,8 +146,9 @@ class SentenceStageEndToEndTest {
     }
     assertThat(byStream.keySet()).containsExactlyInAnyOrderElementsOf(streams.keySet());
     try (ElmoModel elmo =
-            ElmoModel.convert(
-                fixture.resolve("options.json"), fixture.resolve("lm_weights.hdf5"), false, 1);
+            ElmoModel.builder()
+                .convert(fixture.resolve("options.json"), fixture.resolve("lm_weights.hdf5"))
+                .build();
         ElmoHeads heads = ElmoHeads.load(HEADS, 1)) {
       for (var e : byStream.entrySet()) {
         List<String> joined = new ArrayList<>();

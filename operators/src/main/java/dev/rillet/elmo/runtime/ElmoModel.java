@@ -17,8 +17,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,288 +44,85 @@ import org.apache.flink.annotation.PublicEvolving;
  * <S>}/{@code </S>} vectors are computed once at load. Results equal the uncached model's within
  * float rounding; {@link #tokenCacheStats} counts hits.
  *
- * <p>Ownership: the model owns its {@link OrtSession} (and its options) and closes them in {@link
- * #close}; the {@link OrtEnvironment} is the process-wide one and is never closed. Calls to {@link
- * #embed} are serialised (the input and output buffers are reused across calls); the session itself
- * uses {@code intraOpThreads} threads per call.
+ * <p>Made by {@link #builder()}, the one way in: from a {@code rillet convert-elmo} file, from the
+ * split form's two files, or converted in memory. Two implementations, one per graph form, share
+ * everything else here: the single graph (character ids in, no cache) and the split form (token
+ * encoder + contextual graph, with the cache).
+ *
+ * <p>Ownership: the model owns its {@link OrtSession}s (and their options) and closes them in
+ * {@link #close}; the {@link OrtEnvironment} is the process-wide one and is never closed. Calls to
+ * {@link #embed} are serialised (the input and output buffers are reused across calls); the session
+ * itself uses {@code intraOpThreads} threads per call.
  */
 @PublicEvolving
-public final class ElmoModel implements AutoCloseable {
+public abstract sealed class ElmoModel implements AutoCloseable
+    permits SingleGraphElmo, SplitGraphElmo {
   /**
    * Token vectors a model made with a cache keeps by default: a few tens of thousands of tokens
    * cover nearly all running text (Zipf), for {@code 4 * P} bytes each (16 MB at P = 128).
    */
   public static final int DEFAULT_TOKEN_CACHE_SIZE = 32_768;
 
-  private final OrtEnvironment env;
+  final OrtEnvironment env;
   private final OrtSession.SessionOptions sessionOptions;
   private final OrtSession session;
-  // Split form only (null otherwise): the token encoder and the cache of its outputs.
-  private final OrtSession encoder;
-  private final TokenVectorCache cache;
   private final int layers;
   private final int dim;
   private final int lstmLayers;
-  private final int projectionDim;
+  final int projectionDim;
   private final int cellDim;
   private final boolean stateful;
-  private final ElmoCharIds charIds;
-  // Split form: the vectors of <S> and </S>, computed once at load.
-  private final float[] markerVectors;
+  final ElmoCharIds charIds;
 
   // Reused across calls: grown when a batch needs more, never shrunk.
-  private int[] ids = new int[0];
-  private ByteBuffer idBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer outBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer hBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer cBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer hOutBytes = ByteBuffer.allocateDirect(0);
   private ByteBuffer cOutBytes = ByteBuffer.allocateDirect(0);
-  // Split form: contextual inputs, the encoder's output and each position's row in it.
-  private ByteBuffer vectorBytes = ByteBuffer.allocateDirect(0);
-  private ByteBuffer lengthBytes = ByteBuffer.allocateDirect(0);
-  private ByteBuffer encodedBytes = ByteBuffer.allocateDirect(0);
-  private int[] encodedRow = new int[0];
-  private final Map<String, Integer> missRows = new HashMap<>();
-  private final List<String> missTokens = new ArrayList<>();
-  private long lookups;
-  private long hits;
-  private long encoded;
 
-  /** An ONNX model given as bytes (converted in memory) or as a file. */
-  private record Graph(byte[] bytes, Path file) {
-    OrtSession open(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException {
-      return bytes != null
-          ? env.createSession(bytes, options)
-          : env.createSession(file.toString(), options);
-    }
-
-    String where() {
-      return file != null ? file.toString() : "converted ELMo model";
-    }
-  }
-
-  private ElmoModel(Graph main, Graph tokenEncoder, OrtSettings settings, int tokenCacheSize) {
-    if (tokenCacheSize < 0) {
-      throw new IllegalArgumentException("tokenCacheSize must be >= 0, got " + tokenCacheSize);
-    }
-    this.env = OrtEnvironment.getEnvironment();
-    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-    OrtSession s = null;
-    OrtSession e = null;
-    String where = main.where();
-    try {
-      settings.configure(options);
-      s = main.open(env, options);
-      Map<String, NodeInfo> inputs = s.getInputInfo();
-      Map<String, NodeInfo> outputs = s.getOutputInfo();
-      // The input first: a non-ELMo file is told apart by its missing char_ids / token_vectors.
-      long[] inputShape =
-          tokenEncoder == null
-              ? shape(inputs, ElmoOnnxConverter.CHAR_IDS, 3, where)
-              : shape(inputs, ElmoOnnxConverter.TOKEN_VECTORS, 3, where);
-      long[] layerShape = shape(outputs, ElmoOnnxConverter.LAYERS, 4, where);
-      this.layers = (int) layerShape[0];
-      this.dim = (int) layerShape[3];
-      this.lstmLayers = layers - 1;
-      this.projectionDim = dim / 2;
-      if (tokenEncoder == null) {
-        this.charIds = new ElmoCharIds((int) inputShape[2]);
-      } else {
-        shape(inputs, ElmoOnnxConverter.LENGTHS, 1, where);
-        e = tokenEncoder.open(env, options);
-        String encoderWhere = tokenEncoder.where();
-        long[] idShape = shape(e.getInputInfo(), ElmoOnnxConverter.CHAR_IDS, 2, encoderWhere);
-        long[] vectorShape =
-            shape(e.getOutputInfo(), ElmoOnnxConverter.TOKEN_VECTORS, 2, encoderWhere);
-        if (vectorShape[1] != projectionDim) {
-          throw new ElmoFormatException(
-              encoderWhere
-                  + ": token vectors of "
-                  + vectorShape[1]
-                  + " floats do not fit "
-                  + where
-                  + " (P = "
-                  + projectionDim
-                  + ")");
-        }
-        this.charIds = new ElmoCharIds((int) idShape[1]);
-      }
-      this.stateful = inputs.containsKey(ElmoOnnxConverter.H_IN);
-      this.cellDim =
-          stateful ? (int) shape(inputs, ElmoOnnxConverter.C_IN, 4, where)[3] : projectionDim;
-      if (layers < 2 || dim < 2 || dim % 2 != 0) {
-        throw new ElmoFormatException(
-            where
-                + ": output 'layers' has shape "
-                + java.util.Arrays.toString(layerShape)
-                + "; expected [L + 1, batch, time, 2P]");
-      }
-    } catch (OrtException x) {
-      close(e, s, options);
-      throw new ElmoFormatException(where + ": ONNX Runtime cannot load it: " + x.getMessage(), x);
-    } catch (RuntimeException x) {
-      close(e, s, options);
-      throw x;
-    }
-    this.sessionOptions = options;
-    this.session = s;
-    this.encoder = e;
-    if (e != null) {
-      this.cache = new TokenVectorCache(tokenCacheSize, projectionDim);
-      this.markerVectors = new float[2 * projectionDim];
-      encodeMarkers();
-    } else {
-      this.cache = null;
-      this.markerVectors = null;
-    }
-  }
-
-  /**
-   * Loads an ONNX model written by {@code rillet convert-elmo}: the single graph, so no token cache
-   * (for one, load the split form or convert from options + weights).
-   */
-  public static ElmoModel load(Path onnxFile, int intraOpThreads) {
-    return load(onnxFile, OrtSettings.of(intraOpThreads));
-  }
-
-  /** As {@link #load(Path, int)}, with sessions made with {@code settings}. */
-  public static ElmoModel load(Path onnxFile, OrtSettings settings) {
-    requireFile(onnxFile);
-    return new ElmoModel(new Graph(null, onnxFile), null, settings, 0);
-  }
-
-  /**
-   * Loads the split form ({@link ElmoOnnxConverter#convertTokenEncoder} and {@link
-   * ElmoOnnxConverter#convertContextual} written to files) with a cache of up to {@code
-   * tokenCacheSize} token vectors (0: the token encoder runs on every token).
-   */
-  public static ElmoModel load(
-      Path tokenEncoderFile, Path contextualFile, int intraOpThreads, int tokenCacheSize) {
-    return load(tokenEncoderFile, contextualFile, OrtSettings.of(intraOpThreads), tokenCacheSize);
-  }
-
-  /** As {@link #load(Path, Path, int, int)}, with sessions made with {@code settings}. */
-  public static ElmoModel load(
-      Path tokenEncoderFile, Path contextualFile, OrtSettings settings, int tokenCacheSize) {
-    requireFile(tokenEncoderFile);
-    requireFile(contextualFile);
-    return new ElmoModel(
-        new Graph(null, contextualFile),
-        new Graph(null, tokenEncoderFile),
-        settings,
-        tokenCacheSize);
-  }
-
-  private static void requireFile(Path onnxFile) {
-    if (!Files.isRegularFile(onnxFile)) {
-      throw new ElmoFormatException("ELMo model file " + onnxFile + " does not exist");
-    }
-  }
-
-  /**
-   * Reads an options.json + weights.hdf5 pair and converts it in memory, with a token-vector cache
-   * of {@link #DEFAULT_TOKEN_CACHE_SIZE} (the 5-argument form with 0 turns it off).
-   */
-  public static ElmoModel convert(
-      Path optionsJson, Path weightsHdf5, boolean stateful, int intraOpThreads) throws IOException {
-    return convert(optionsJson, weightsHdf5, stateful, OrtSettings.of(intraOpThreads));
-  }
-
-  /** As {@link #convert(Path, Path, boolean, int)}, with sessions made with {@code settings}. */
-  public static ElmoModel convert(
-      Path optionsJson, Path weightsHdf5, boolean stateful, OrtSettings settings)
-      throws IOException {
-    return convert(optionsJson, weightsHdf5, stateful, settings, DEFAULT_TOKEN_CACHE_SIZE);
-  }
-
-  /**
-   * Reads an options.json + weights.hdf5 pair and converts it in memory, with a cache of up to
-   * {@code tokenCacheSize} token vectors (0: no cache, the single graph).
-   */
-  public static ElmoModel convert(
-      Path optionsJson, Path weightsHdf5, boolean stateful, int intraOpThreads, int tokenCacheSize)
-      throws IOException {
-    return convert(
-        optionsJson, weightsHdf5, stateful, OrtSettings.of(intraOpThreads), tokenCacheSize);
-  }
-
-  private static ElmoModel convert(
-      Path optionsJson,
-      Path weightsHdf5,
+  /** The sessions and sizes {@link #open} read from the graphs; the subclass takes ownership. */
+  record Loaded(
+      OrtEnvironment env,
+      OrtSession.SessionOptions options,
+      OrtSession session,
+      OrtSession encoder,
+      int layers,
+      int dim,
+      int cellDim,
       boolean stateful,
-      OrtSettings settings,
-      int tokenCacheSize)
-      throws IOException {
-    if (!Files.isRegularFile(optionsJson)) {
-      throw new ElmoFormatException("ELMo options file " + optionsJson + " does not exist");
-    }
-    ElmoOptions options = ElmoOptions.read(optionsJson);
-    return convert(
-        options, ElmoWeights.read(weightsHdf5, options), stateful, settings, tokenCacheSize);
+      ElmoCharIds charIds) {}
+
+  ElmoModel(Loaded loaded) {
+    this.env = loaded.env;
+    this.sessionOptions = loaded.options;
+    this.session = loaded.session;
+    this.layers = loaded.layers;
+    this.dim = loaded.dim;
+    this.lstmLayers = layers - 1;
+    this.projectionDim = dim / 2;
+    this.cellDim = loaded.cellDim;
+    this.stateful = loaded.stateful;
+    this.charIds = loaded.charIds;
   }
 
-  /**
-   * Converts options + weights already in memory, with a token-vector cache of {@link
-   * #DEFAULT_TOKEN_CACHE_SIZE} (the 5-argument form with 0 turns it off).
-   */
-  public static ElmoModel convert(
-      ElmoOptions options, ElmoWeights weights, boolean stateful, int intraOpThreads) {
-    return convert(
-        options, weights, stateful, OrtSettings.of(intraOpThreads), DEFAULT_TOKEN_CACHE_SIZE);
-  }
-
-  /**
-   * Converts options + weights already in memory. With {@code tokenCacheSize > 0} the model runs
-   * the split form: the char CNN, highways and projection only for the tokens of a batch that are
-   * not among the {@code tokenCacheSize} most recently used, then the biLSTM on the vectors; with 0
-   * the single graph of {@link ElmoOnnxConverter#convert}. Both give the same results (within float
-   * rounding, ~1e-6).
-   */
-  public static ElmoModel convert(
-      ElmoOptions options,
-      ElmoWeights weights,
-      boolean stateful,
-      int intraOpThreads,
-      int tokenCacheSize) {
-    return convert(options, weights, stateful, OrtSettings.of(intraOpThreads), tokenCacheSize);
-  }
-
-  /** As {@link #convert(ElmoOptions, ElmoWeights, boolean, int, int)}, with {@code settings}. */
-  public static ElmoModel convert(
-      ElmoOptions options,
-      ElmoWeights weights,
-      boolean stateful,
-      OrtSettings settings,
-      int tokenCacheSize) {
-    if (tokenCacheSize == 0) {
-      byte[] onnx = ElmoOnnxConverter.convert(options, weights, stateful).toByteArray();
-      return new ElmoModel(new Graph(onnx, null), null, settings, 0);
-    }
-    byte[] encoder = ElmoOnnxConverter.convertTokenEncoder(options, weights).toByteArray();
-    byte[] contextual =
-        ElmoOnnxConverter.convertContextual(options, weights, stateful).toByteArray();
-    return new ElmoModel(
-        new Graph(contextual, null), new Graph(encoder, null), settings, tokenCacheSize);
+  /** Starts a model: give one source, then {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder();
   }
 
   /**
    * The most token vectors this model caches: 0 when it has no cache (the single graph, or the
    * split form loaded with size 0).
    */
-  public int tokenCacheSize() {
-    return cache == null ? 0 : cache.capacity();
-  }
+  public abstract int tokenCacheSize();
 
   /**
    * Counts since the model was made: token positions looked up in the cache, those found there, and
    * tokens the encoder ran on (each distinct missing token of a batch once). All zero without a
    * cache.
    */
-  public synchronized TokenCacheStats tokenCacheStats() {
-    return new TokenCacheStats(
-        lookups, hits, encoded, cache == null ? 0 : cache.size(), tokenCacheSize());
-  }
+  public abstract TokenCacheStats tokenCacheStats();
 
   /**
    * Token-vector cache counters (see {@link #tokenCacheStats}); {@code entries <= capacity}.
@@ -409,6 +204,14 @@ public final class ElmoModel implements AutoCloseable {
     return run(sentences, states);
   }
 
+  /**
+   * Puts the graph's sentence inputs for a batch padded to {@code time} positions (the markers
+   * included) into {@code inputs}; the caller closes them after the run.
+   */
+  abstract void putSentenceInputs(
+      List<? extends List<String>> sentences, int batch, int time, Map<String, OnnxTensor> inputs)
+      throws OrtException;
+
   private synchronized List<ElmoLayers> run(
       List<? extends List<String>> sentences, List<ElmoState> states) {
     int batch = sentences.size();
@@ -427,11 +230,7 @@ public final class ElmoModel implements AutoCloseable {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     Map<String, OnnxValue> pinned = new HashMap<>();
     try {
-      if (encoder == null) {
-        inputs.put(ElmoOnnxConverter.CHAR_IDS, charIdTensor(sentences, batch, time));
-      } else {
-        tokenVectorInputs(sentences, batch, time, inputs);
-      }
+      putSentenceInputs(sentences, batch, time, inputs);
       pinned.put(
           ElmoOnnxConverter.LAYERS,
           OnnxTensor.createTensor(env, out, new long[] {layers, batch, time, dim}));
@@ -480,134 +279,6 @@ public final class ElmoModel implements AutoCloseable {
     return results;
   }
 
-  /** The single graph's input: every sentence's char ids, [B, T + 2, W]. */
-  private OnnxTensor charIdTensor(List<? extends List<String>> sentences, int batch, int time)
-      throws OrtException {
-    int width = charIds.width();
-    int rowIds = time * width;
-    if (ids.length < batch * rowIds) {
-      ids = new int[batch * rowIds];
-    }
-    for (int b = 0; b < batch; b++) {
-      charIds.sentence(sentences.get(b), time, ids, b * rowIds);
-    }
-    idBytes = ensure(idBytes, 4L * batch * rowIds);
-    IntBuffer idBuffer = idBytes.asIntBuffer();
-    idBuffer.put(ids, 0, batch * rowIds).flip();
-    return OnnxTensor.createTensor(env, idBuffer, new long[] {batch, time, width});
-  }
-
-  /**
-   * The contextual graph's inputs: token vectors [B, T + 2, P] from the cache where it has them and
-   * from one token-encoder run over the batch's distinct other tokens, and the lengths.
-   */
-  private void tokenVectorInputs(
-      List<? extends List<String>> sentences, int batch, int time, Map<String, OnnxTensor> inputs)
-      throws OrtException {
-    int p = projectionDim;
-    int width = charIds.width();
-    int positions = batch * time;
-    vectorBytes = ensure(vectorBytes, 4L * positions * p);
-    FloatBuffer vectors = vectorBytes.asFloatBuffer().limit(positions * p);
-    lengthBytes = ensure(lengthBytes, 8L * batch);
-    LongBuffer lengths = lengthBytes.asLongBuffer().limit(batch);
-    if (encodedRow.length < positions) {
-      encodedRow = new int[positions];
-    }
-    missRows.clear();
-    missTokens.clear();
-    for (int b = 0; b < batch; b++) {
-      List<String> tokens = sentences.get(b);
-      int n = tokens.size();
-      int base = b * time;
-      vectors.put(base * p, markerVectors, 0, p);
-      for (int t = 0; t < n; t++) {
-        int pos = base + 1 + t;
-        String token = tokens.get(t);
-        lookups++;
-        if (cache.copyTo(token, vectors, pos * p)) {
-          hits++;
-          encodedRow[pos] = -1;
-          continue;
-        }
-        // A hit copies its vector now, so evictions by this batch's misses cannot touch it.
-        Integer row = missRows.get(token);
-        if (row == null) {
-          row = missTokens.size();
-          missRows.put(token, row);
-          missTokens.add(token);
-          if (ids.length < (row + 1) * width) {
-            ids = java.util.Arrays.copyOf(ids, Math.max((row + 1) * width, 2 * ids.length));
-          }
-          charIds.token(token, ids, row * width);
-        }
-        encodedRow[pos] = row;
-      }
-      vectors.put((base + n + 1) * p, markerVectors, p, p);
-      // Padding: ignored by the graph (multiplied by 0); zeros keep stale values out of it.
-      for (int i = (base + n + 2) * p; i < (base + time) * p; i++) {
-        vectors.put(i, 0f);
-      }
-      lengths.put(b, n + 2);
-    }
-    int misses = missTokens.size();
-    if (misses > 0) {
-      FloatBuffer encodedVectors = encode(misses);
-      for (int b = 0; b < batch; b++) {
-        int n = sentences.get(b).size();
-        for (int pos = b * time + 1; pos <= b * time + n; pos++) {
-          int row = encodedRow[pos];
-          if (row >= 0) {
-            vectors.put(pos * p, encodedVectors, row * p, p);
-          }
-        }
-      }
-      for (int i = 0; i < misses; i++) {
-        cache.put(missTokens.get(i), encodedVectors, i * p);
-      }
-      encoded += misses;
-    }
-    inputs.put(
-        ElmoOnnxConverter.TOKEN_VECTORS,
-        OnnxTensor.createTensor(env, vectors, new long[] {batch, time, p}));
-    inputs.put(
-        ElmoOnnxConverter.LENGTHS, OnnxTensor.createTensor(env, lengths, new long[] {batch}));
-  }
-
-  /** Runs the token encoder on the first {@code rows} rows of {@link #ids}; returns [rows, P]. */
-  private FloatBuffer encode(int rows) throws OrtException {
-    int width = charIds.width();
-    idBytes = ensure(idBytes, 4L * rows * width);
-    IntBuffer idBuffer = idBytes.asIntBuffer();
-    idBuffer.put(ids, 0, rows * width).flip();
-    encodedBytes = ensure(encodedBytes, 4L * rows * projectionDim);
-    FloatBuffer result = encodedBytes.asFloatBuffer().limit(rows * projectionDim);
-    try (OnnxTensor in = OnnxTensor.createTensor(env, idBuffer, new long[] {rows, width});
-        OnnxTensor out = OnnxTensor.createTensor(env, result, new long[] {rows, projectionDim})) {
-      encoder
-          .run(Map.of(ElmoOnnxConverter.CHAR_IDS, in), Map.of(ElmoOnnxConverter.TOKEN_VECTORS, out))
-          .close();
-    }
-    return result;
-  }
-
-  /** Fills {@link #markerVectors} with the vectors of {@code <S>} and {@code </S>}. */
-  private void encodeMarkers() {
-    int width = charIds.width();
-    if (ids.length < 2 * width) {
-      ids = new int[2 * width];
-    }
-    charIds.sentenceStart(ids, 0);
-    charIds.sentenceEnd(ids, width);
-    try {
-      encode(2).get(0, markerVectors, 0, 2 * projectionDim);
-    } catch (OrtException | RuntimeException e) {
-      close();
-      throw new ElmoFormatException(
-          "ELMo token encoder failed on the markers: " + e.getMessage(), e);
-    }
-  }
-
   /** Copies each row's state into [2, L, B, X] input buffers (zeros when states is null). */
   private void gatherStates(List<ElmoState> states, int batch, FloatBuffer hIn, FloatBuffer cIn) {
     for (int dk = 0; dk < 2 * lstmLayers; dk++) {
@@ -640,7 +311,10 @@ public final class ElmoModel implements AutoCloseable {
     }
   }
 
-  private static ByteBuffer ensure(ByteBuffer buffer, long bytes) {
+  /**
+   * {@code buffer}, or a larger one when it holds fewer than {@code bytes}; cleared, native order.
+   */
+  static ByteBuffer ensure(ByteBuffer buffer, long bytes) {
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("batch too large: " + bytes + " bytes of tensor");
     }
@@ -675,7 +349,78 @@ public final class ElmoModel implements AutoCloseable {
     return t.getShape();
   }
 
-  private static void close(OrtSession encoder, OrtSession s, OrtSession.SessionOptions options) {
+  /**
+   * Opens the sessions of {@code main} (and of {@code tokenEncoder}, the split form's, or null) and
+   * checks that they are ELMo graphs that fit together: a non-ELMo file is told apart by its
+   * missing inputs, before anything else is read.
+   *
+   * @throws ElmoFormatException naming what is wrong, with nothing left open
+   */
+  static Loaded open(Graph main, Graph tokenEncoder, OrtSettings settings) {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    OrtSession s = null;
+    OrtSession e = null;
+    String where = main.where();
+    try {
+      settings.configure(options);
+      s = main.open(env, options);
+      Map<String, NodeInfo> inputs = s.getInputInfo();
+      Map<String, NodeInfo> outputs = s.getOutputInfo();
+      // The input first: a non-ELMo file is told apart by its missing char_ids / token_vectors.
+      long[] inputShape =
+          tokenEncoder == null
+              ? shape(inputs, ElmoOnnxConverter.CHAR_IDS, 3, where)
+              : shape(inputs, ElmoOnnxConverter.TOKEN_VECTORS, 3, where);
+      long[] layerShape = shape(outputs, ElmoOnnxConverter.LAYERS, 4, where);
+      int layers = (int) layerShape[0];
+      int dim = (int) layerShape[3];
+      int projectionDim = dim / 2;
+      ElmoCharIds charIds;
+      if (tokenEncoder == null) {
+        charIds = new ElmoCharIds((int) inputShape[2]);
+      } else {
+        shape(inputs, ElmoOnnxConverter.LENGTHS, 1, where);
+        e = tokenEncoder.open(env, options);
+        String encoderWhere = tokenEncoder.where();
+        long[] idShape = shape(e.getInputInfo(), ElmoOnnxConverter.CHAR_IDS, 2, encoderWhere);
+        long[] vectorShape =
+            shape(e.getOutputInfo(), ElmoOnnxConverter.TOKEN_VECTORS, 2, encoderWhere);
+        if (vectorShape[1] != projectionDim) {
+          throw new ElmoFormatException(
+              encoderWhere
+                  + ": token vectors of "
+                  + vectorShape[1]
+                  + " floats do not fit "
+                  + where
+                  + " (P = "
+                  + projectionDim
+                  + ")");
+        }
+        charIds = new ElmoCharIds((int) idShape[1]);
+      }
+      boolean stateful = inputs.containsKey(ElmoOnnxConverter.H_IN);
+      int cellDim =
+          stateful ? (int) shape(inputs, ElmoOnnxConverter.C_IN, 4, where)[3] : projectionDim;
+      if (layers < 2 || dim < 2 || dim % 2 != 0) {
+        throw new ElmoFormatException(
+            where
+                + ": output 'layers' has shape "
+                + java.util.Arrays.toString(layerShape)
+                + "; expected [L + 1, batch, time, 2P]");
+      }
+      return new Loaded(env, options, s, e, layers, dim, cellDim, stateful, charIds);
+    } catch (OrtException x) {
+      close(e, s, options);
+      throw new ElmoFormatException(where + ": ONNX Runtime cannot load it: " + x.getMessage(), x);
+    } catch (RuntimeException x) {
+      close(e, s, options);
+      throw x;
+    }
+  }
+
+  /** Closes the sessions ({@code encoder} may be null), then their options; never throws. */
+  static void close(OrtSession encoder, OrtSession s, OrtSession.SessionOptions options) {
     for (OrtSession each : new OrtSession[] {encoder, s}) {
       try {
         if (each != null) {
@@ -688,8 +433,192 @@ public final class ElmoModel implements AutoCloseable {
     options.close();
   }
 
+  /** Closes the sessions and their options. */
   @Override
-  public synchronized void close() {
+  public abstract void close();
+
+  /** Closes this model's sessions, {@code encoder} (the split form's, else null) first. */
+  final void closeSessions(OrtSession encoder) {
     close(encoder, session, sessionOptions);
+  }
+
+  /** An ONNX model given as bytes (converted in memory) or as a file. */
+  record Graph(byte[] bytes, Path file) {
+    OrtSession open(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException {
+      return bytes != null
+          ? env.createSession(bytes, options)
+          : env.createSession(file.toString(), options);
+    }
+
+    String where() {
+      return file != null ? file.toString() : "converted ELMo model";
+    }
+  }
+
+  /**
+   * Builds an {@link ElmoModel} from exactly one source: {@link #onnx} (a {@code rillet
+   * convert-elmo} file), {@link #splitOnnx} (the split form's two files) or {@link #convert} (an
+   * options + weights pair, as files or in memory). {@link #build()} reports every problem with the
+   * settings in one message; a missing or malformed file is an {@link ElmoFormatException}.
+   */
+  public static final class Builder {
+    /** The names of the sources given, in order; {@link #build()} wants exactly one. */
+    private final List<String> given = new ArrayList<>();
+
+    /** The last source given. */
+    private Object source;
+
+    private Boolean stateful;
+    private Integer tokenCacheSize;
+    private OrtSettings settings = OrtSettings.of(1);
+
+    private Builder() {}
+
+    /** A single-graph file written by {@code rillet convert-elmo}: no token cache. */
+    public Builder onnx(Path file) {
+      return source("onnx", new OnnxFile(file));
+    }
+
+    /**
+     * The split form ({@link ElmoOnnxConverter#convertTokenEncoder} and {@link
+     * ElmoOnnxConverter#convertContextual} written to files), with the token-vector cache.
+     */
+    public Builder splitOnnx(Path tokenEncoderFile, Path contextualFile) {
+      return source("splitOnnx", new SplitOnnxFiles(tokenEncoderFile, contextualFile));
+    }
+
+    /** An options.json + weights.hdf5 pair, read and converted in memory. */
+    public Builder convert(Path optionsJson, Path weightsHdf5) {
+      return source("convert", new ElmoFiles(optionsJson, weightsHdf5));
+    }
+
+    /** Options + weights already in memory, converted. */
+    public Builder convert(ElmoOptions options, ElmoWeights weights) {
+      return source("convert", new InMemory(options, weights));
+    }
+
+    private Builder source(String name, Object source) {
+      given.add(name);
+      this.source = source;
+      return this;
+    }
+
+    private record OnnxFile(Path file) {}
+
+    private record SplitOnnxFiles(Path tokenEncoder, Path contextual) {}
+
+    private record ElmoFiles(Path optionsJson, Path weightsHdf5) {}
+
+    private record InMemory(ElmoOptions options, ElmoWeights weights) {}
+
+    /**
+     * Converts with LSTM state inputs and outputs (AllenNLP's stateful semantics). Conversion only
+     * (default false): a file is stateful or not as it was converted ({@link ElmoModel#stateful()}
+     * tells).
+     */
+    public Builder stateful(boolean stateful) {
+      this.stateful = stateful;
+      return this;
+    }
+
+    /**
+     * Keeps up to {@code n} token vectors (0: none). Default {@link #DEFAULT_TOKEN_CACHE_SIZE} for
+     * {@link #convert} (which then runs the split form; with 0 the single graph) and for {@link
+     * #splitOnnx} (with 0 the token encoder runs on every token); {@link #onnx} takes none.
+     */
+    public Builder tokenCacheSize(int n) {
+      this.tokenCacheSize = n;
+      return this;
+    }
+
+    /** ONNX Runtime intra-op threads per call, on the default provider. Default 1. */
+    public Builder intraOpThreads(int n) {
+      this.settings = n >= 1 ? OrtSettings.of(n) : null;
+      return this;
+    }
+
+    /** All ONNX Runtime settings at once (replaces {@link #intraOpThreads}). */
+    public Builder ortSettings(OrtSettings settings) {
+      this.settings = settings;
+      return this;
+    }
+
+    /**
+     * Loads or converts the model; the caller owns it.
+     *
+     * @throws IllegalArgumentException listing every problem with the settings
+     * @throws ElmoFormatException when a file is missing or is not what it should be
+     * @throws IOException when a file cannot be read
+     */
+    public ElmoModel build() throws IOException {
+      List<String> problems = new ArrayList<>();
+      Object source = given.size() == 1 ? this.source : null;
+      if (source == null) {
+        problems.add(
+            (given.isEmpty() ? "no source" : "more than one source " + given)
+                + ": give one of onnx, splitOnnx or convert");
+      }
+      if (settings == null) {
+        problems.add("ortSettings is null, or intraOpThreads < 1: give at least one thread");
+      }
+      if (tokenCacheSize != null && tokenCacheSize < 0) {
+        problems.add("tokenCacheSize must be >= 0, got " + tokenCacheSize);
+      }
+      boolean converting = source instanceof ElmoFiles || source instanceof InMemory;
+      if (stateful != null && source != null && !converting) {
+        problems.add(
+            "stateful applies to conversion only: a file is stateful as it was converted"
+                + " (check ElmoModel.stateful())");
+      }
+      if (source instanceof OnnxFile && tokenCacheSize != null && tokenCacheSize > 0) {
+        problems.add(
+            "a single-graph file runs without a token cache: load the split form (splitOnnx) or"
+                + " convert from options + weights");
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(
+            "ElmoModel is not configured right:\n  - " + String.join("\n  - ", problems));
+      }
+      int cacheSize = tokenCacheSize == null ? DEFAULT_TOKEN_CACHE_SIZE : tokenCacheSize;
+      if (source instanceof OnnxFile f) {
+        requireFile(f.file);
+        return new SingleGraphElmo(open(new Graph(null, f.file), null, settings));
+      }
+      if (source instanceof SplitOnnxFiles f) {
+        requireFile(f.tokenEncoder);
+        requireFile(f.contextual);
+        return new SplitGraphElmo(
+            open(new Graph(null, f.contextual), new Graph(null, f.tokenEncoder), settings),
+            cacheSize);
+      }
+      InMemory pair;
+      if (source instanceof ElmoFiles f) {
+        if (!Files.isRegularFile(f.optionsJson)) {
+          throw new ElmoFormatException("ELMo options file " + f.optionsJson + " does not exist");
+        }
+        ElmoOptions o = ElmoOptions.read(f.optionsJson);
+        pair = new InMemory(o, ElmoWeights.read(f.weightsHdf5, o));
+      } else {
+        pair = (InMemory) source;
+      }
+      boolean withState = stateful != null && stateful;
+      if (cacheSize == 0) {
+        byte[] onnx =
+            ElmoOnnxConverter.convert(pair.options, pair.weights, withState).toByteArray();
+        return new SingleGraphElmo(open(new Graph(onnx, null), null, settings));
+      }
+      byte[] encoder =
+          ElmoOnnxConverter.convertTokenEncoder(pair.options, pair.weights).toByteArray();
+      byte[] contextual =
+          ElmoOnnxConverter.convertContextual(pair.options, pair.weights, withState).toByteArray();
+      return new SplitGraphElmo(
+          open(new Graph(contextual, null), new Graph(encoder, null), settings), cacheSize);
+    }
+
+    private static void requireFile(Path onnxFile) {
+      if (!Files.isRegularFile(onnxFile)) {
+        throw new ElmoFormatException("ELMo model file " + onnxFile + " does not exist");
+      }
+    }
   }
 }

@@ -16,14 +16,16 @@ class ElmoTokenCacheParityTest {
   void statelessAllThirtySentencesEqualTheUncachedModel() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1, 0);
+    try (ElmoModel plain =
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .tokenCacheSize(0)
+                .build();
         ElmoModel cached =
-            ElmoModel.convert(
-                fixture.options(),
-                fixture.weights(),
-                false,
-                1,
-                ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .tokenCacheSize(ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)
+                .build()) {
       double max = 0;
       for (int i = 0; i < 10; i++) {
         List<List<String>> batch = new ArrayList<>();
@@ -56,14 +58,18 @@ class ElmoTokenCacheParityTest {
   void statefulAllThirtySentencesEqualTheUncachedModelAndBilmTf() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), true, 1, 0);
+    try (ElmoModel plain =
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .stateful(true)
+                .tokenCacheSize(0)
+                .build();
         ElmoModel cached =
-            ElmoModel.convert(
-                fixture.options(),
-                fixture.weights(),
-                true,
-                1,
-                ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .stateful(true)
+                .tokenCacheSize(ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)
+                .build()) {
       List<ElmoState> plainStates = List.of(plain.newState(), plain.newState(), plain.newState());
       List<ElmoState> cachedStates =
           List.of(cached.newState(), cached.newState(), cached.newState());
