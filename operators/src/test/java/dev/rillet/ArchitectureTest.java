@@ -33,8 +33,9 @@ import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Package structure of the library. Its data flow is tokenize → segment → recurrent → elmo: a
- * package may use the ones before it, never one after it. {@code onnx}, {@code bundle} and {@code
- * kafka} are shared plumbing, and no two packages may depend on each other in a cycle.
+ * package may use the ones before it, never one after it; within elmo, the operator → runtime →
+ * conversion. {@code onnx}, {@code bundle} and {@code kafka} are shared plumbing, and no two
+ * packages may depend on each other in a cycle.
  *
  * <p>Public API: every public top-level class is marked with exactly one of Flink's {@link
  * PublicEvolving}, {@link Experimental} or {@link Internal}, and the public API does not hand out
@@ -76,6 +77,28 @@ class ArchitectureTest {
           .should()
           .dependOnClassesThat()
           .resideInAPackage("dev.rillet.elmo..");
+
+  /**
+   * The ELMo packages, with data flowing one way: the operator ({@code elmo}) uses the runtime, the
+   * runtime uses the conversion, never back.
+   */
+  @ArchTest
+  static final ArchRule elmoRuntimeUsesNoOperator =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.rillet.elmo.runtime..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("dev.rillet.elmo");
+
+  @ArchTest
+  static final ArchRule elmoConversionUsesNoRuntimeNorOperator =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.rillet.elmo.conversion..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("dev.rillet.elmo", "dev.rillet.elmo.runtime..");
 
   private static final List<Class<? extends Annotation>> API_MARKS =
       List.of(PublicEvolving.class, Experimental.class, Internal.class);

@@ -5,6 +5,7 @@ import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * The flush triggers of a bundled operator, shared by every operator that buffers input in memory
@@ -24,11 +25,17 @@ import org.apache.flink.streaming.api.watermark.Watermark;
  * rather than forcing the rest to run at once (which would stall every other stream); it is
  * forwarded, after a full flush, as soon as the bundle is finished. The checkpoint barrier and
  * {@link #finish()} still run everything first, so the buffer never needs checkpointing.
+ *
+ * <p>Output is emitted with {@link #emit}, which carries the timestamp the subclass kept for it
+ * from the input ({@link #timestampOf}).
  */
 @Internal
 public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
     implements OneInputStreamOperator<IN, OUT> {
   private static final long serialVersionUID = 1L;
+
+  /** Stands for "no timestamp" in {@link #timestampOf} and {@link #emit}. */
+  protected static final long NO_TIMESTAMP = Long.MIN_VALUE;
 
   private final int maxBundleTokens;
   private final long maxDelayMillis;
@@ -39,9 +46,34 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   /** The newest watermark received while the bundle was {@link #unfinished()}; null if none. */
   private transient Watermark heldWatermark;
 
+  /** The one output record, refilled for every emitted value (the operator emits one at a time). */
+  private transient StreamRecord<OUT> reuse;
+
   protected BundlingOperator(int maxBundleTokens, Duration maxDelay) {
     this.maxBundleTokens = maxBundleTokens;
     this.maxDelayMillis = maxDelay.toMillis();
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    reuse = new StreamRecord<>(null);
+  }
+
+  /** The element's timestamp, or {@link #NO_TIMESTAMP}: what a bundle keeps until it emits. */
+  protected static long timestampOf(StreamRecord<?> element) {
+    return element.hasTimestamp() ? element.getTimestamp() : NO_TIMESTAMP;
+  }
+
+  /** Emits {@code value} with {@code timestamp}, or with none for {@link #NO_TIMESTAMP}. */
+  protected final void emit(OUT value, long timestamp) {
+    reuse.replace(value);
+    if (timestamp == NO_TIMESTAMP) {
+      reuse.eraseTimestamp();
+    } else {
+      reuse.setTimestamp(timestamp);
+    }
+    output.collect(reuse);
   }
 
   /**

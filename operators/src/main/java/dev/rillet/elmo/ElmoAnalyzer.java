@@ -1,5 +1,12 @@
 package dev.rillet.elmo;
 
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoLayers;
+import dev.rillet.elmo.runtime.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoSource;
+import dev.rillet.elmo.runtime.ElmoState;
+import dev.rillet.elmo.runtime.SentimentHead;
+import dev.rillet.elmo.runtime.SharedElmo;
 import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedCache;
 import java.nio.file.Path;

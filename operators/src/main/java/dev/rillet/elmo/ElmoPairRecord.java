@@ -1,5 +1,6 @@
 package dev.rillet.elmo;
 
+import dev.rillet.elmo.runtime.ElmoSource;
 import java.util.Objects;
 import org.apache.flink.annotation.Internal;
 
@@ -7,6 +8,9 @@ import org.apache.flink.annotation.Internal;
  * What a {@link SentenceElmo} snapshot says about the biLM and heads pair it serves: kept in union
  * operator state, so that a restore after an ELMo model update continues on the updated pair. A
  * Flink POJO.
+ *
+ * <p>Stays in {@code dev.rillet.elmo}: the POJO serializer writes this class's name into every
+ * checkpoint and savepoint, so moving or renaming it would make old savepoints unrestorable.
  */
 @Internal
 public final class ElmoPairRecord {

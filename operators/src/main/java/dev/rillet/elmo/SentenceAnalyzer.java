@@ -1,5 +1,6 @@
 package dev.rillet.elmo;
 
+import dev.rillet.elmo.runtime.ElmoSource;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,7 +5,8 @@ import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
-import dev.rillet.bundle.BundlingOperator;
+import dev.rillet.bundle.ModelControlledOperator;
+import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
@@ -14,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,10 +34,7 @@ import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,8 +82,7 @@ import org.slf4j.LoggerFactory;
  * updates restores as before.
  */
 @PublicEvolving
-public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAnalysis>
-    implements TwoInputStreamOperator<TaggedEvent, ModelUpdate, SentenceAnalysis> {
+public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, SentenceAnalysis> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(SentenceElmo.class);
 
@@ -124,18 +120,14 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
   /** Closed sentences waiting for the next flush, in closing order. */
   private transient List<ClosedSentence> queue;
 
-  private transient StreamRecord<SentenceAnalysis> reuse;
-
   private transient Counter sentencesAnalyzed;
   private transient Counter tokensAnalyzed;
   private transient Counter tagsRevised;
   private transient Histogram batchSizes;
   private transient Histogram inferenceMicros;
-  private transient Counter updatesApplied;
-  private transient Counter updatesRefused;
 
   private SentenceElmo(Builder b) {
-    super(b.maxBundleTokens, b.maxDelay);
+    super(ModelUpdateTarget.ELMO, b.maxBundleTokens, b.maxDelay);
     this.analyzerFactory = b.analyzer;
     this.stateful = b.stateful;
     this.embeddings = b.embeddings;
@@ -150,16 +142,12 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    // Union state: after a rescale every subtask sees the pairs of all old subtasks.
-    pairState =
-        context
-            .getOperatorStateStore()
-            .getUnionListState(
-                new ListStateDescriptor<>(PAIR_STATE, TypeInformation.of(ElmoPairRecord.class)));
     restoredPairs = new ArrayList<>();
-    if (context.isRestored()) {
-      pairState.get().forEach(restoredPairs::add);
-    }
+    pairState =
+        unionState(
+            context,
+            new ListStateDescriptor<>(PAIR_STATE, TypeInformation.of(ElmoPairRecord.class)),
+            restoredPairs);
   }
 
   @Override
@@ -182,7 +170,6 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     install(first);
     buckets = new LengthBuckets(maxBatchSize, maxBatchTokens);
     queue = new ArrayList<>();
-    reuse = new StreamRecord<>(null);
     sentencesAnalyzed = getMetricGroup().counter("sentencesAnalyzed");
     tokensAnalyzed = getMetricGroup().counter("tokensAnalyzed");
     tagsRevised = getMetricGroup().counter("tagsRevised");
@@ -190,8 +177,6 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     inferenceMicros =
         getMetricGroup()
             .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
-    updatesApplied = getMetricGroup().counter("modelUpdatesApplied");
-    updatesRefused = getMetricGroup().counter("modelUpdatesRefused");
   }
 
   /**
@@ -208,12 +193,10 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     startElmo = flagSource.toString();
     startHeadsDir = flagHeads;
     ElmoPairRecord restored =
-        restoredPairs.stream()
-            .filter(r -> r.updateId != null)
-            .max(
-                Comparator.comparingLong((ElmoPairRecord r) -> r.updateTime)
-                    .thenComparing(r -> r.updateId))
-            .orElse(null);
+        latest(
+            restoredPairs.stream().filter(r -> r.updateId != null),
+            r -> r.updateTime,
+            r -> r.updateId);
     if (restored == null) {
       return analyzerFactory.create();
     }
@@ -315,22 +298,12 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     }
   }
 
-  /** The data input of the two-input form: the same as {@link #processElement}. */
-  @Override
-  public void processElement1(StreamRecord<TaggedEvent> element) throws Exception {
-    processElement(element);
-  }
-
   /**
-   * A model update, applied at this point of the input (see the class javadoc): loads and validates
-   * the new pair, flushes the queue on the old one, then switches. Tagger updates are ignored.
+   * An ELMo update, applied at this point of the input (see the class javadoc): loads and validates
+   * the new pair, flushes the queue on the old one, then switches.
    */
   @Override
-  public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
-    ModelUpdate update = element.getValue();
-    if (update.getTarget() != ModelUpdateTarget.ELMO) {
-      return;
-    }
+  protected void applyUpdate(ModelUpdate update) throws Exception {
     String id = update.getUpdateId();
     if (update.getPolicy() != ModelUpdatePolicy.RESET) {
       refuse(
@@ -400,7 +373,7 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
     if (stateful) {
       resetLstmStates();
     }
-    updatesApplied.inc();
+    applied();
     LOG.info(
         "Model update {} applied: ELMo pair {} serves (biLM {}, heads {}) instead of {}; loaded and"
             + " validated in {} ms{}",
@@ -413,33 +386,14 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
         stateful ? "; every stream's LSTM state restarts from zero" : "");
   }
 
-  private void refuse(ModelUpdate update, String problem) {
-    updatesRefused.inc();
-    LOG.error(
-        "Model update {} refused, ELMo pair {} keeps serving: {} (update: heads {}, package {},"
-            + " biLM {})",
-        update.getUpdateId(),
-        modelIds,
-        problem,
-        update.getModelId(),
-        update.getPackageDir(),
-        update.getElmoSource() == null ? "unchanged" : update.getElmoSource());
-  }
-
-  /** The control input takes no part in event time: the data input's watermark passes alone. */
   @Override
-  public void processWatermark1(Watermark mark) throws Exception {
-    processWatermark(mark);
+  protected String servingDescription() {
+    return "ELMo pair " + modelIds;
   }
 
   @Override
-  public void processWatermark2(Watermark mark) {}
-
-  @Override
-  protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
-    if (index == 0) {
-      processWatermarkStatus(status);
-    }
+  protected String updateDetail(ModelUpdate update) {
+    return "biLM " + (update.getElmoSource() == null ? "unchanged" : update.getElmoSource());
   }
 
   @Override
@@ -467,7 +421,7 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
   public void processElement(StreamRecord<TaggedEvent> element) throws Exception {
     TaggedEvent tagged = element.getValue();
     SegmentedEvent e = tagged.event;
-    long timestamp = element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
+    long timestamp = timestampOf(element);
     // Flushing changes the current key, so the tokens this element queues are counted (and may
     // trigger a flush) only once the element is done with its own key's state.
     int queued = 0;
@@ -698,25 +652,19 @@ public final class SentenceElmo extends BundlingOperator<TaggedEvent, SentenceAn
             .setModelIds(modelIds)
             .setEmbeddings(vectors)
             .build();
-    reuse.replace(analysis);
-    if (s.timestamp == Long.MIN_VALUE) {
-      reuse.eraseTimestamp();
-    } else {
-      reuse.setTimestamp(s.timestamp);
-    }
-    output.collect(reuse);
+    emit(analysis, s.timestamp);
     sentencesAnalyzed.inc();
     tokensAnalyzed.inc(s.tokens.length);
   }
 
   /** Model updates applied since open; for tests. */
   long modelUpdatesApplied() {
-    return updatesApplied.getCount();
+    return appliedCount();
   }
 
   /** Model updates refused since open; for tests. */
   long modelUpdatesRefused() {
-    return updatesRefused.getCount();
+    return refusedCount();
   }
 
   /** The serving pair's model ids; for tests. */

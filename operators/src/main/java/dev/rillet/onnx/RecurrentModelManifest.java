@@ -82,10 +82,7 @@ public final class RecurrentModelManifest {
     this.file = file;
     this.id = f.text(root, "", "id", "the model id, e.g. \"demo-gru\"");
     this.version = f.text(root, "", "version", "the model version, e.g. \"0.1.0\"");
-    String kind = f.text(root, "", "kind", "\"recurrent\"");
-    if (!kind.equals("recurrent")) {
-      throw f.fail("field 'kind' is \"" + kind + "\" but this loader reads \"recurrent\" packages");
-    }
+    f.kind(root, "recurrent");
     String cellName = f.text(root, "", "cell", "\"gru\", \"lstm\" or \"rnn\"");
     this.cell = Cell.fromManifestName(cellName);
     if (cell == null) {

@@ -50,7 +50,7 @@ final class ModelRuntime implements AutoCloseable {
     this.tagLabels = model.tagLabels().toArray(new String[0]);
     this.sentimentLabels = model.sentimentLabels().toArray(new String[0]);
     this.chunkTokens = takesRuns(model) ? maxChunk : 1;
-    this.runner = RecurrentStepRunner.forPackage(model, maxBatch, chunkTokens);
+    this.runner = RecurrentStepRunner.on(model, maxBatch, chunkTokens);
   }
 
   /**

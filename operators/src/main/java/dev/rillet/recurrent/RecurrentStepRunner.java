@@ -78,48 +78,12 @@ public final class RecurrentStepRunner implements AutoCloseable {
   private final CallTensors[] byChunkLength;
 
   /**
-   * A runner for {@code [B,1]} batches only ({@code maxChunk} 1).
-   *
-   * @param sentimentLogitsName null when the model has no sentiment head
-   * @param sentimentCount 0 when the model has no sentiment head
+   * A runner on a loaded package's session, with the package's input and output names, sizes and
+   * labels; see {@link #RecurrentStepRunner(OrtEnvironment, OrtSession, String, String[], String[],
+   * String, String, int, int, int, int, int, int) the constructor} for {@code maxBatch} and {@code
+   * maxChunk} (1 for batches only). The package keeps owning its session.
    */
-  public RecurrentStepRunner(
-      OrtEnvironment env,
-      OrtSession session,
-      String tokenIdsName,
-      String[] stateInNames,
-      String[] stateOutNames,
-      String tagLogitsName,
-      String sentimentLogitsName,
-      int layers,
-      int hidden,
-      int tagCount,
-      int sentimentCount,
-      int maxBatch) {
-    this(
-        env,
-        session,
-        tokenIdsName,
-        stateInNames,
-        stateOutNames,
-        tagLogitsName,
-        sentimentLogitsName,
-        layers,
-        hidden,
-        tagCount,
-        sentimentCount,
-        maxBatch,
-        1);
-  }
-
-  /**
-   * A runner on a loaded package's session, wired from its manifest (graph names, layers, hidden
-   * size, label counts) as the tagger and the benches use it; see {@link #RecurrentStepRunner(
-   * OrtEnvironment, OrtSession, String, String[], String[], String, String, int, int, int, int,
-   * int, int)} for {@code maxBatch} and {@code maxChunk}.
-   */
-  public static RecurrentStepRunner forPackage(
-      RecurrentModelPackage model, int maxBatch, int maxChunk) {
+  public static RecurrentStepRunner on(RecurrentModelPackage model, int maxBatch, int maxChunk) {
     return new RecurrentStepRunner(
         OrtEnvironment.getEnvironment(),
         model.session(),
@@ -131,7 +95,8 @@ public final class RecurrentStepRunner implements AutoCloseable {
         model.layers(),
         model.hidden(),
         model.tagLabels().size(),
-        model.hasSentiment() ? model.sentimentLabels().size() : 0,
+        // Empty without a sentiment head: no sentiment output then.
+        model.sentimentLabels().size(),
         maxBatch,
         maxChunk);
   }

@@ -5,6 +5,7 @@ import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.bundle.BundlingOperator;
+import dev.rillet.bundle.ModelControlledOperator;
 import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.ExecutionProviderUnavailableException;
 import dev.rillet.onnx.ModelPackageException;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -42,10 +42,7 @@ import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,8 +120,7 @@ import org.slf4j.LoggerFactory;
  * the ONNX graph there.
  */
 @PublicEvolving
-public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, TaggedEvent>
-    implements TwoInputStreamOperator<SegmentedEvent, ModelUpdate, TaggedEvent> {
+public final class RecurrentTagger extends ModelControlledOperator<SegmentedEvent, TaggedEvent> {
   private static final long serialVersionUID = 1L;
 
   static final String STATE_NAME = "recurrent-state";
@@ -187,15 +183,11 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   /** An input record arrived since the last part flush or continuation mail. */
   private transient boolean inputArrived;
 
-  private transient StreamRecord<TaggedEvent> reuse;
-
   private transient Counter tokensProcessed;
   private transient Counter stateResets;
   private transient Histogram batchSizes;
   private transient Histogram chunkLengths;
   private transient Histogram inferenceMicros;
-  private transient Counter updatesApplied;
-  private transient Counter updatesRefused;
   private transient long lastSwapMillis;
   private transient long activeStreams;
 
@@ -203,7 +195,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   private transient List<StreamSlot> batch;
 
   private RecurrentTagger(Builder b) {
-    super(b.maxBundleTokens, b.maxDelay);
+    super(ModelUpdateTarget.TAGGER, b.maxBundleTokens, b.maxDelay);
     this.modelDir = b.modelDir.toString();
     this.maxBatchSize = b.maxBatchSize;
     this.maxChunkTokens = b.maxChunkTokens;
@@ -218,23 +210,16 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    // Union state: after a rescale every subtask sees the model ids of all old subtasks.
-    modelState =
-        context
-            .getOperatorStateStore()
-            .getUnionListState(new ListStateDescriptor<>(MODEL_STATE_NAME, String.class));
-    modelsState =
-        context
-            .getOperatorStateStore()
-            .getUnionListState(
-                new ListStateDescriptor<>(
-                    MODELS_STATE_NAME, TypeInformation.of(ModelRecord.class)));
     restoredModelIds = new ArrayList<>();
     restoredModels = new ArrayList<>();
-    if (context.isRestored()) {
-      modelState.get().forEach(restoredModelIds::add);
-      modelsState.get().forEach(restoredModels::add);
-    }
+    modelState =
+        unionState(
+            context, new ListStateDescriptor<>(MODEL_STATE_NAME, String.class), restoredModelIds);
+    modelsState =
+        unionState(
+            context,
+            new ListStateDescriptor<>(MODELS_STATE_NAME, TypeInformation.of(ModelRecord.class)),
+            restoredModels);
   }
 
   @Override
@@ -277,12 +262,9 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     round = new ArrayList<>(maxBatchSize);
     batch = new ArrayList<>(maxBatchSize);
     chunks = new ArrayList<>();
-    reuse = new StreamRecord<>(null);
 
     tokensProcessed = getMetricGroup().counter("tokensProcessed");
     stateResets = getMetricGroup().counter("stateResetsOnModelChange");
-    updatesApplied = getMetricGroup().counter("modelUpdatesApplied");
-    updatesRefused = getMetricGroup().counter("modelUpdatesRefused");
     replayedTokens = getMetricGroup().counter("replayedTokens");
     getMetricGroup().gauge("modelSwapMillis", () -> lastSwapMillis);
     batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
@@ -312,12 +294,10 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     startModelId = flag.modelId;
     switchPolicy = ModelUpdatePolicy.RESET;
     ModelRecord restored =
-        restoredModels.stream()
-            .filter(ModelRecord::isActive)
-            .max(
-                Comparator.comparingLong((ModelRecord r) -> r.updateTime)
-                    .thenComparing(r -> r.modelId))
-            .orElse(null);
+        latest(
+            restoredModels.stream().filter(ModelRecord::isActive),
+            r -> r.updateTime,
+            r -> r.modelId);
     if (restored == null) {
       // Fresh, or a snapshot from before model updates: every model id in it must be --model's.
       for (String id : restoredModelIds) {
@@ -465,23 +445,12 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
     }
   }
 
-  /** The data input of the two-input form: the same as {@link #processElement}. */
-  @Override
-  public void processElement1(StreamRecord<SegmentedEvent> element) throws Exception {
-    processElement(element);
-  }
-
   /**
-   * A model update, applied at this point of the input (see the class javadoc): loads and validates
-   * the package, flushes the bundle on the old model, then switches by the policy.
+   * A tagger update, applied at this point of the input (see the class javadoc): loads and
+   * validates the package, flushes the bundle on the old model, then switches by the policy.
    */
   @Override
-  public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
-    ModelUpdate update = element.getValue();
-    if (update.getTarget() != ModelUpdateTarget.TAGGER) {
-      // Another operator's model (the sentence stage's ELMo): not a tagger update, not refused.
-      return;
-    }
+  protected void applyUpdate(ModelUpdate update) throws Exception {
     String id = update.getUpdateId();
     ModelUpdatePolicy policy = update.getPolicy();
     if (policy == ModelUpdatePolicy.REPLAY && replayTokens == 0) {
@@ -546,7 +515,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       draining.clear();
     }
     lastSwapMillis = (System.nanoTime() - start) / 1_000_000;
-    updatesApplied.inc();
+    applied();
     LOG.info(
         "Model update {} applied ({}): {} serves from {} instead of {}; loaded and validated in"
             + " {} ms; {} stream states on older models{}",
@@ -560,33 +529,14 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
         draining.isEmpty() ? "" : "; draining " + draining.keySet());
   }
 
-  private void refuse(ModelUpdate update, String problem) {
-    updatesRefused.inc();
-    LOG.error(
-        "Model update {} refused, model {} keeps serving: {} (update: model {}, package {},"
-            + " policy {})",
-        update.getUpdateId(),
-        active.modelId,
-        problem,
-        update.getModelId(),
-        update.getPackageDir(),
-        update.getPolicy());
-  }
-
-  /** The control input takes no part in event time: the data input's watermark passes alone. */
   @Override
-  public void processWatermark1(Watermark mark) throws Exception {
-    processWatermark(mark);
+  protected String servingDescription() {
+    return "model " + active.modelId;
   }
 
   @Override
-  public void processWatermark2(Watermark mark) {}
-
-  @Override
-  protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
-    if (index == 0) {
-      processWatermarkStatus(status);
-    }
+  protected String updateDetail(ModelUpdate update) {
+    return "policy " + update.getPolicy();
   }
 
   @Override
@@ -598,8 +548,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
       slot = new StreamSlot(key);
       bundle.put(key, slot);
     }
-    slot.queue.add(
-        new PendingEvent(event, element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE));
+    slot.queue.add(new PendingEvent(event, timestampOf(element)));
     inputArrived = true;
     // A token-less event (close marker, empty end of stream) still occupies the bundle: count it,
     // or a bundle of markers would wait for the delay timer.
@@ -930,13 +879,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
             seen,
             p.model.modelId);
     tagged.modelSwitched = p.modelSwitched;
-    reuse.replace(tagged);
-    if (p.timestamp == Long.MIN_VALUE) {
-      reuse.eraseTimestamp();
-    } else {
-      reuse.setTimestamp(p.timestamp);
-    }
-    output.collect(reuse);
+    emit(tagged, p.timestamp);
     if ((e.endOfStream || e.expired) && slot.state != null) {
       countStream(slot.state.modelId, -1);
       slot.state = null;
@@ -1030,7 +973,7 @@ public final class RecurrentTagger extends BundlingOperator<SegmentedEvent, Tagg
 
   /** Updates refused since open; for tests. */
   long modelUpdatesRefused() {
-    return updatesRefused.getCount();
+    return refusedCount();
   }
 
   /** Reads the stored state of {@code key}; for tests. */

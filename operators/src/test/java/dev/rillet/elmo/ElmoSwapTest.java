@@ -7,6 +7,7 @@ import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.avro.SentenceAnalysis;
+import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.testutils.TestElmo;
 import dev.rillet.testutils.TestModels;

@@ -6,8 +6,14 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoLayers;
+import dev.rillet.elmo.runtime.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoSource;
+import dev.rillet.elmo.runtime.ElmoState;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SentenceEnd;
+import dev.rillet.testutils.ElmoFixture;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,7 +80,8 @@ class SentenceElmoTest {
   private record Reference(int[] tags, float[] probabilities, float[] sentiment) {}
 
   private static Reference alone(List<String> words) throws Exception {
-    try (ElmoModel elmo = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1);
+    try (ElmoModel elmo =
+            ElmoModel.builder().convert(fixture.options(), fixture.weights()).build();
         ElmoHeads heads = ElmoHeads.load(HEADS, 1)) {
       return run(heads, words, elmo.embed(List.of(words)));
     }
@@ -395,7 +402,11 @@ class SentenceElmoTest {
     List<SentenceAnalysis> out = outputs(h);
     assertThat(out).hasSize(6);
 
-    try (ElmoModel elmo = ElmoModel.convert(fixture.options(), fixture.weights(), true, 1);
+    try (ElmoModel elmo =
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .stateful(true)
+                .build();
         ElmoHeads heads = ElmoHeads.load(HEADS, 1)) {
       for (int k = 0; k < 2; k++) {
         String stream = k == 0 ? "a" : "b";

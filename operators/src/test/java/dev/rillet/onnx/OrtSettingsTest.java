@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
-import dev.rillet.elmo.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoHeads;
 import dev.rillet.testutils.TestModels;
 import org.junit.jupiter.api.Test;
 

@@ -78,21 +78,7 @@ class CudaEquivalenceTest {
         assertThat(new OrtSettings(1, provider).configure(options)).isEqualTo(provider);
         model = RecurrentModelPackage.load(dir, OrtEnvironment.getEnvironment(), options);
       }
-      runner =
-          new RecurrentStepRunner(
-              OrtEnvironment.getEnvironment(),
-              model.session(),
-              model.tokenIdsInput(),
-              model.stateInputs().toArray(new String[0]),
-              model.stateOutputs().toArray(new String[0]),
-              model.tagLogitsOutput(),
-              model.sentimentLogitsOutput(),
-              model.layers(),
-              model.hidden(),
-              model.tagLabels().size(),
-              model.sentimentLabels().size(),
-              STREAMS,
-              CHUNK);
+      runner = RecurrentStepRunner.on(model, STREAMS, CHUNK);
     }
 
     /** STEPS steps of STREAMS streams as [B,1] calls, each stream carrying its state. */

@@ -163,7 +163,7 @@ class RecurrentStepRunnerTest {
   }
 
   private static RecurrentStepRunner runner(RecurrentModelPackage m, int batch, int chunk) {
-    return RecurrentStepRunner.forPackage(m, batch, chunk);
+    return RecurrentStepRunner.on(m, batch, chunk);
   }
 
   /** Per-step outputs of one run. */

@@ -2,9 +2,9 @@ package dev.rillet.testutils;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rillet.elmo.ElmoOptions;
-import dev.rillet.elmo.ElmoSource;
-import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
+import dev.rillet.elmo.runtime.ElmoSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -154,7 +154,7 @@ final class StatelessBaseline {
   /** Rillet's step: {@code [batch, 1]} token ids with each row's kept state. */
   static Measured stateful(RecurrentModelPackage pkg, int batch, Duration duration)
       throws OrtException {
-    try (RecurrentStepRunner runner = RecurrentStepRunner.forPackage(pkg, batch, 1)) {
+    try (RecurrentStepRunner runner = RecurrentStepRunner.on(pkg, batch, 1)) {
       Random random = new Random(3);
       float[] state = new float[runner.packedStateSize()];
       float[] probability = new float[1];

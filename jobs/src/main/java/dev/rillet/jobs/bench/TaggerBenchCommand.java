@@ -281,7 +281,7 @@ public final class TaggerBenchCommand implements Command {
         event.tokens.length);
     try (SharedCache.Lease<RecurrentModelPackage> lease = SharedOrt.acquire(model.dir(), settings);
         RecurrentStepRunner runner =
-            RecurrentStepRunner.forPackage(lease.get(), 1, Arrays.stream(chunks).max().orElse(1))) {
+            RecurrentStepRunner.on(lease.get(), 1, Arrays.stream(chunks).max().orElse(1))) {
       RecurrentModelPackage pkg = lease.get();
       long[] ids = new long[event.tokens.length];
       for (int i = 0; i < ids.length; i++) {

@@ -1,7 +1,7 @@
 package dev.rillet.jobs.demo;
 
 import dev.rillet.avro.TextEvent;
-import dev.rillet.elmo.SharedElmo;
+import dev.rillet.elmo.runtime.SharedElmo;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.TextEventFiles;

@@ -1,8 +1,8 @@
 package dev.rillet.jobs.elmo;
 
-import dev.rillet.elmo.ElmoOnnxConverter;
-import dev.rillet.elmo.ElmoOptions;
-import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.elmo.conversion.ElmoOnnxConverter;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;

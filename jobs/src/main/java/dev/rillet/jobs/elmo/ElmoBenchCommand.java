@@ -1,9 +1,9 @@
 package dev.rillet.jobs.elmo;
 
-import dev.rillet.elmo.ElmoModel;
-import dev.rillet.elmo.ElmoOnnxConverter;
-import dev.rillet.elmo.ElmoOptions;
-import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.elmo.conversion.ElmoOnnxConverter;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
+import dev.rillet.elmo.runtime.ElmoModel;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.cli.CommandLine;
@@ -272,10 +272,17 @@ public final class ElmoBenchCommand implements Command {
       throws IOException {
     switch (mode) {
       case OFF:
-        return ElmoModel.convert(options, weights, false, settings, 0);
+        return ElmoModel.builder()
+            .convert(options, weights)
+            .ortSettings(settings)
+            .tokenCacheSize(0)
+            .build();
       case ON:
-        return ElmoModel.convert(
-            options, weights, false, settings, ElmoModel.DEFAULT_TOKEN_CACHE_SIZE);
+        return ElmoModel.builder()
+            .convert(options, weights)
+            .ortSettings(settings)
+            .tokenCacheSize(ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)
+            .build();
       default:
         // Only files give the split graphs without a cache.
         Path encoder = Files.createTempFile("rillet-elmo-tokens", ".onnx");
@@ -284,7 +291,11 @@ public final class ElmoBenchCommand implements Command {
           OnnxModelWriter.write(ElmoOnnxConverter.convertTokenEncoder(options, weights), encoder);
           OnnxModelWriter.write(
               ElmoOnnxConverter.convertContextual(options, weights, false), contextual);
-          return ElmoModel.load(encoder, contextual, settings, 0);
+          return ElmoModel.builder()
+              .splitOnnx(encoder, contextual)
+              .ortSettings(settings)
+              .tokenCacheSize(0)
+              .build();
         } finally {
           Files.deleteIfExists(encoder);
           Files.deleteIfExists(contextual);

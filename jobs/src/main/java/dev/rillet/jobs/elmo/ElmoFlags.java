@@ -1,8 +1,8 @@
 package dev.rillet.jobs.elmo;
 
-import dev.rillet.elmo.ElmoModel;
-import dev.rillet.elmo.ElmoOptions;
-import dev.rillet.elmo.ElmoWeights;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
+import dev.rillet.elmo.runtime.ElmoModel;
 import dev.rillet.jobs.cli.CommandLine.UsageException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -85,7 +85,8 @@ final class ElmoFlags {
           "name the model with either --model elmo.onnx or --options F --weights F");
     }
     if (model.isPresent()) {
-      ElmoModel m = ElmoModel.load(existingFile(conf, MODEL), threads);
+      ElmoModel m =
+          ElmoModel.builder().onnx(existingFile(conf, MODEL)).intraOpThreads(threads).build();
       if (conf.get(STATEFUL) && !m.stateful()) {
         m.close();
         throw new UsageException(
@@ -95,6 +96,10 @@ final class ElmoFlags {
     }
     ElmoOptions options = options(conf);
     ElmoWeights weights = ElmoWeights.read(existingFile(conf, WEIGHTS), options);
-    return ElmoModel.convert(options, weights, conf.get(STATEFUL), threads);
+    return ElmoModel.builder()
+        .convert(options, weights)
+        .stateful(conf.get(STATEFUL))
+        .intraOpThreads(threads)
+        .build();
   }
 }

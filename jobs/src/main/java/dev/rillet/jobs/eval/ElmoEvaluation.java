@@ -1,8 +1,8 @@
 package dev.rillet.jobs.eval;
 
 import dev.rillet.avro.SentenceAnalysis;
-import dev.rillet.elmo.ElmoHeads;
-import dev.rillet.elmo.SentimentHead;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.SentimentHead;
 import dev.rillet.jobs.pipeline.SentenceStage;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -1,9 +1,9 @@
 package dev.rillet.jobs.eval;
 
-import dev.rillet.elmo.ElmoHeads;
 import dev.rillet.elmo.EmbeddingsMode;
-import dev.rillet.elmo.SentimentHead;
-import dev.rillet.elmo.SharedElmo;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.SentimentHead;
+import dev.rillet.elmo.runtime.SharedElmo;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.pipeline.ModelLocator;

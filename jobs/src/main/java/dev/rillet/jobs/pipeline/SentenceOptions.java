@@ -1,7 +1,7 @@
 package dev.rillet.jobs.pipeline;
 
 import dev.rillet.elmo.EmbeddingsMode;
-import dev.rillet.elmo.SentimentHead;
+import dev.rillet.elmo.runtime.SentimentHead;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;

@@ -3,10 +3,10 @@ package dev.rillet.jobs.tools;
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
-import dev.rillet.elmo.ElmoHeads;
-import dev.rillet.elmo.ElmoModel;
-import dev.rillet.elmo.ElmoSource;
-import dev.rillet.elmo.SentimentHead;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoSource;
+import dev.rillet.elmo.runtime.SentimentHead;
 import dev.rillet.jobs.cli.Command;
 import dev.rillet.jobs.cli.CommandContext;
 import dev.rillet.jobs.pipeline.ModelLocator;
@@ -262,7 +262,7 @@ public final class ModelUpdateCommand implements Command {
         // An ONNX biLM is stateful or not as converted: load it as it is.
         try (ElmoModel model =
             source.onnxPath() != null
-                ? ElmoModel.load(Path.of(source.onnxPath()), settings)
+                ? ElmoModel.builder().onnx(Path.of(source.onnxPath())).ortSettings(settings).build()
                 : source.open(false, settings)) {
           h.requireCompatible(model.layers(), model.dim(), source.name(), source.weightsSha256());
         } catch (ModelPackageException e) {

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.rillet.elmo.ElmoFixture;
-import dev.rillet.elmo.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoModel;
 import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.jobs.cli.CommandLine;
+import dev.rillet.testutils.ElmoFixture;
 import dev.rillet.testutils.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,14 +73,16 @@ class ElmoBenchCommandTest {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<String>> text =
         ElmoBenchCommand.readText(TestData.require().resolve("sst/stsa.binary.dev"));
-    try (ElmoModel off = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1, 0);
+    try (ElmoModel off =
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .tokenCacheSize(0)
+                .build();
         ElmoModel on =
-            ElmoModel.convert(
-                fixture.options(),
-                fixture.weights(),
-                false,
-                1,
-                ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
+            ElmoModel.builder()
+                .convert(fixture.options(), fixture.weights())
+                .tokenCacheSize(ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)
+                .build()) {
       ElmoBenchCommand.Workload workload = new ElmoBenchCommand.Workload(text, 500);
       List<ElmoBenchCommand.Measure> row =
           ElmoBenchCommand.measure(List.of(off, on), workload, 4, 300);

@@ -8,15 +8,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
-import dev.rillet.elmo.ElmoFixture;
-import dev.rillet.elmo.ElmoHeads;
-import dev.rillet.elmo.ElmoLayers;
-import dev.rillet.elmo.ElmoModel;
-import dev.rillet.elmo.SentimentHead;
-import dev.rillet.elmo.SharedElmo;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoLayers;
+import dev.rillet.elmo.runtime.ElmoModel;
+import dev.rillet.elmo.runtime.SentimentHead;
+import dev.rillet.elmo.runtime.SharedElmo;
 import dev.rillet.jobs.pipeline.SentenceOptions;
 import dev.rillet.jobs.pipeline.SentenceStage;
 import dev.rillet.onnx.SharedCache;
+import dev.rillet.testutils.ElmoFixture;
 import dev.rillet.testutils.TestModels;
 import dev.rillet.tokenize.Token;
 import dev.rillet.tokenize.WordTokenizer;
@@ -227,7 +227,8 @@ class EvalElmoTest {
               gold);
     }
 
-    try (ElmoModel elmo = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1);
+    try (ElmoModel elmo =
+            ElmoModel.builder().convert(fixture.options(), fixture.weights()).build();
         ElmoHeads heads2 = ElmoHeads.load(HEADS, 1);
         ElmoHeads heads5 = ElmoHeads.load(HEADS, 1, SentimentHead.SST5)) {
       // (stream, seq, begin) -> the directly computed tag of that token.

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.within;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
 import dev.rillet.avro.TextEvent;
-import dev.rillet.elmo.ElmoHeads;
-import dev.rillet.elmo.ElmoLayers;
-import dev.rillet.elmo.ElmoModel;
+import dev.rillet.elmo.runtime.ElmoHeads;
+import dev.rillet.elmo.runtime.ElmoLayers;
+import dev.rillet.elmo.runtime.ElmoModel;
 import dev.rillet.kafka.KafkaOptions;
 import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
@@ -146,8 +146,9 @@ class SentenceStageEndToEndTest {
     }
     assertThat(byStream.keySet()).containsExactlyInAnyOrderElementsOf(streams.keySet());
     try (ElmoModel elmo =
-            ElmoModel.convert(
-                fixture.resolve("options.json"), fixture.resolve("lm_weights.hdf5"), false, 1);
+            ElmoModel.builder()
+                .convert(fixture.resolve("options.json"), fixture.resolve("lm_weights.hdf5"))
+                .build();
         ElmoHeads heads = ElmoHeads.load(HEADS, 1)) {
       for (var e : byStream.entrySet()) {
         List<String> joined = new ArrayList<>();

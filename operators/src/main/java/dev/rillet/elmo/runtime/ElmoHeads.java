@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
@@ -6,14 +6,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rillet.onnx.Logits;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.Vocabulary;
 import dev.rillet.onnx.VocabularySection;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -37,7 +34,8 @@ import org.apache.flink.annotation.PublicEvolving;
  * contract: inputs {@code layers} float32 {@code [L+1, B, T, 2P]} (markers removed, padded
  * positions zero) and {@code mask} float32 {@code [B, T]} (1 real, 0 padding); outputs {@code
  * tag_logits} {@code [B, T, C]}, {@code sentiment_logits} {@code [B, S]} and, with {@code
- * sentiment5Labels}, {@code sentiment5_logits} {@code [B, 5]}.
+ * sentiment5Labels}, {@code sentiment5_logits} {@code [B, 5]}. The manifest is read by {@link
+ * ElmoHeadsManifest} (through {@link dev.rillet.onnx.ManifestFields}, as every package kind's).
  *
  * <p>Word vectors (optional): a package whose manifest has a {@code vocabulary} section (the format
  * of recurrent packages, {@link VocabularySection}) has its own trained word vectors, joined to the
@@ -58,7 +56,6 @@ public final class ElmoHeads implements AutoCloseable {
   static final String TAG_OUTPUT = "tag_logits";
   static final String TOKEN_IDS_INPUT = "token_ids";
 
-  private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final float[] ZEROS = new float[4096];
 
   private final Path dir;
@@ -82,22 +79,15 @@ public final class ElmoHeads implements AutoCloseable {
   private FloatBuffer maskBuffer;
   private LongBuffer idBuffer;
 
-  private ElmoHeads(Path dir, JsonNode m, OrtSettings settings, SentimentHead head) {
+  private ElmoHeads(Path dir, ElmoHeadsManifest m, OrtSettings settings, SentimentHead head) {
     this.dir = dir;
-    this.id = text(m, "id") + "@" + text(m, "version");
-    if (!"elmo-heads".equals(m.path("kind").asText())) {
-      throw fail("kind is \"" + m.path("kind").asText() + "\", expected \"elmo-heads\"");
-    }
-    this.layers = positive(m, "layers");
-    this.dim = positive(m, "dim");
-    this.tagLabels = labels(m, "tagLabels");
+    this.id = m.id;
+    this.layers = m.layers;
+    this.dim = m.dim;
+    this.tagLabels = m.tagLabels;
     this.sentimentHead = head;
-    this.sentiment2Labels = labels(m, SentimentHead.SST2.labelsField());
-    // Optional: packages made before the 5-class head existed have no such field.
-    this.sentiment5Labels =
-        m.has(SentimentHead.SST5.labelsField())
-            ? labels(m, SentimentHead.SST5.labelsField())
-            : List.of();
+    this.sentiment2Labels = m.sentiment2Labels;
+    this.sentiment5Labels = m.sentiment5Labels;
     if (head == SentimentHead.SST5 && sentiment5Labels.isEmpty()) {
       throw fail(
           "manifest.json lists no sentiment5Labels, so this package has no 5-class (SST-5)"
@@ -105,16 +95,11 @@ public final class ElmoHeads implements AutoCloseable {
               + " with SST-5");
     }
     this.sentimentLabels = head == SentimentHead.SST5 ? sentiment5Labels : sentiment2Labels;
-    this.tagScalarMix = scalarMix(m.get("tagScalarMix"));
-    JsonNode bilm = m.path("bilm");
-    this.bilmId = bilm.path("id").asText("unnamed");
-    this.bilmSha256 =
-        bilm.path("weightsSha256").isTextual() ? bilm.get("weightsSha256").asText() : null;
-    this.vocabulary =
-        m.has("vocabulary")
-            ? VocabularySection.read(dir.resolve("manifest.json"), m).load(dir)
-            : null;
-    Path file = dir.resolve(text(m, "file"));
+    this.tagScalarMix = m.tagScalarMix;
+    this.bilmId = m.bilmId;
+    this.bilmSha256 = m.bilmSha256;
+    this.vocabulary = m.vocabulary == null ? null : m.vocabulary.load(dir);
+    Path file = dir.resolve(m.file);
     if (!Files.isRegularFile(file)) {
       throw fail("the model file " + file + " named by \"file\" does not exist");
     }
@@ -161,20 +146,7 @@ public final class ElmoHeads implements AutoCloseable {
    * @throws ModelPackageException as there
    */
   public static ElmoHeads load(Path dir, OrtSettings settings, SentimentHead head) {
-    Path manifest = dir.resolve("manifest.json");
-    if (!Files.isRegularFile(manifest)) {
-      throw new ModelPackageException(
-          "ELMo heads folder "
-              + dir.toAbsolutePath()
-              + " holds no manifest.json: point --elmo-heads at a heads package such as"
-              + " models/elmo-heads");
-    }
-    try {
-      return new ElmoHeads(dir, MAPPER.readTree(manifest.toFile()), settings, head);
-    } catch (IOException e) {
-      throw new ModelPackageException(
-          manifest + " is not valid JSON: " + e.getMessage() + "; regenerate the package", e);
-    }
+    return new ElmoHeads(dir, ElmoHeadsManifest.read(dir), settings, head);
   }
 
   /** id@version, for provenance. */
@@ -242,33 +214,6 @@ public final class ElmoHeads implements AutoCloseable {
   /** True when {@link #tagScalarMix()} is available. */
   public boolean hasTagScalarMix() {
     return tagScalarMix != null;
-  }
-
-  private float[] scalarMix(JsonNode mix) {
-    if (mix == null) {
-      return null;
-    }
-    JsonNode w = mix.get("weights");
-    if (w == null || !w.isArray() || w.size() != layers || !mix.path("gamma").isNumber()) {
-      throw fail(
-          "manifest.json tagScalarMix must be {\"weights\": ["
-              + layers
-              + " numbers], \"gamma\": number}; regenerate the package");
-    }
-    double max = Double.NEGATIVE_INFINITY;
-    for (JsonNode x : w) {
-      max = Math.max(max, x.asDouble());
-    }
-    double sum = 0;
-    for (JsonNode x : w) {
-      sum += Math.exp(x.asDouble() - max);
-    }
-    float[] out = new float[layers];
-    double gamma = mix.get("gamma").asDouble();
-    for (int k = 0; k < layers; k++) {
-      out[k] = (float) (gamma * Math.exp(w.get(k).asDouble() - max) / sum);
-    }
-    return out;
   }
 
   /**
@@ -523,35 +468,6 @@ public final class ElmoHeads implements AutoCloseable {
 
   private ModelPackageException fail(String problem) {
     return new ModelPackageException("ELMo heads package " + dir.toAbsolutePath() + ": " + problem);
-  }
-
-  private String text(JsonNode m, String field) {
-    JsonNode v = m.get(field);
-    if (v == null || !v.isTextual() || v.asText().isEmpty()) {
-      throw fail("manifest.json has no \"" + field + "\" string; regenerate the package");
-    }
-    return v.asText();
-  }
-
-  private int positive(JsonNode m, String field) {
-    JsonNode v = m.get(field);
-    if (v == null || !v.canConvertToInt() || v.asInt() < 1) {
-      throw fail("manifest.json has no positive integer \"" + field + "\"; regenerate the package");
-    }
-    return v.asInt();
-  }
-
-  private List<String> labels(JsonNode m, String field) {
-    JsonNode v = m.get(field);
-    if (v == null || !v.isArray()) {
-      throw fail("manifest.json has no \"" + field + "\" list; regenerate the package");
-    }
-    List<String> out = new ArrayList<>();
-    v.forEach(x -> out.add(x.asText()));
-    if ("tagLabels".equals(field) && out.isEmpty()) {
-      throw fail("manifest.json lists no tag labels");
-    }
-    return List.copyOf(out);
   }
 
   private static void closeQuietly(OrtSession s, OrtSession.SessionOptions o) {

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.conversion;
 
 import dev.rillet.onnx.graph.Attribute;
 import dev.rillet.onnx.graph.ElemType;

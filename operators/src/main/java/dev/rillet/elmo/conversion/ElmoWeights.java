@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.conversion;
 
 import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,8 +1,8 @@
-package dev.rillet.elmo;
+package dev.rillet.testutils;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rillet.testutils.TestData;
+import dev.rillet.elmo.runtime.ElmoLayers;
 import io.jhdf.HdfFile;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.OrtSettings;
@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.apache.flink.annotation.Internal;
 
 /**
- * Reference-counted cache of loaded ELMo models with their task heads, so that every {@link
+ * Reference-counted cache of loaded ELMo models with their task heads, so that every {@code
  * SentenceElmo} subtask in one TaskManager JVM shares one copy of the weights (the original ELMo is
  * ~374 MB of fp32) and one pair of ONNX sessions. Keyed by (model source, stateful, heads folder,
  * sentiment head, intra-op threads); the first {@link #acquire} loads, closing the last lease

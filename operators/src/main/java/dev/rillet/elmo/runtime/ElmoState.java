@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import java.util.Arrays;
 import org.apache.flink.annotation.PublicEvolving;

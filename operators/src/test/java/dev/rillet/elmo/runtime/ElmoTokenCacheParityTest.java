@@ -1,7 +1,9 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rillet.testutils.ElmoFixture;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -11,18 +13,24 @@ import org.junit.jupiter.api.Test;
  * 30 sentences equal the uncached model's outputs within 1e-6 and bilm-tf's within 1e-5.
  */
 class ElmoTokenCacheParityTest {
+  /**
+   * The fixture's biLM, converted with a token cache of {@code cacheSize} (0: the single graph).
+   */
+  private static ElmoModel converted(ElmoFixture fixture, boolean stateful, int cacheSize)
+      throws IOException {
+    return ElmoModel.builder()
+        .convert(fixture.options(), fixture.weights())
+        .stateful(stateful)
+        .tokenCacheSize(cacheSize)
+        .build();
+  }
+
   @Test
   void statelessAllThirtySentencesEqualTheUncachedModel() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1, 0);
-        ElmoModel cached =
-            ElmoModel.convert(
-                fixture.options(),
-                fixture.weights(),
-                false,
-                1,
-                ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
+    try (ElmoModel plain = converted(fixture, false, 0);
+        ElmoModel cached = converted(fixture, false, ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
       double max = 0;
       for (int i = 0; i < 10; i++) {
         List<List<String>> batch = new ArrayList<>();
@@ -55,14 +63,8 @@ class ElmoTokenCacheParityTest {
   void statefulAllThirtySentencesEqualTheUncachedModelAndBilmTf() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel plain = ElmoModel.convert(fixture.options(), fixture.weights(), true, 1, 0);
-        ElmoModel cached =
-            ElmoModel.convert(
-                fixture.options(),
-                fixture.weights(),
-                true,
-                1,
-                ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
+    try (ElmoModel plain = converted(fixture, true, 0);
+        ElmoModel cached = converted(fixture, true, ElmoModel.DEFAULT_TOKEN_CACHE_SIZE)) {
       List<ElmoState> plainStates = List.of(plain.newState(), plain.newState(), plain.newState());
       List<ElmoState> cachedStates =
           List.of(cached.newState(), cached.newState(), cached.newState());

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.conversion;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

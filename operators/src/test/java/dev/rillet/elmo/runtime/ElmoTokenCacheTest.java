@@ -1,9 +1,14 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rillet.elmo.conversion.ElmoFormatException;
+import dev.rillet.elmo.conversion.ElmoOnnxConverter;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
 import dev.rillet.onnx.graph.OnnxModelWriter;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,10 +69,13 @@ class ElmoTokenCacheTest {
   }
 
   @Test
-  void cachedModelGivesTheSingleGraphsResultsStateless() {
+  void cachedModelGivesTheSingleGraphsResultsStateless() throws IOException {
     ElmoWeights weights = ElmoWeights.random(options(), 11);
-    try (ElmoModel plain = ElmoModel.convert(options(), weights, false, 1, 0);
-        ElmoModel cached = ElmoModel.convert(options(), weights, false, 1, 100)) {
+    try (ElmoModel plain =
+            ElmoModel.builder().convert(options(), weights).tokenCacheSize(0).build();
+        ElmoModel cached =
+            ElmoModel.builder().convert(options(), weights).tokenCacheSize(100).build()) {
+
       assertThat(plain.tokenCacheSize()).isZero();
       assertThat(cached.tokenCacheSize()).isEqualTo(100);
       for (List<List<String>> batch : List.of(FIRST, SECOND, FIRST, SECOND.subList(1, 2))) {
@@ -90,10 +98,20 @@ class ElmoTokenCacheTest {
   }
 
   @Test
-  void cachedModelGivesTheSingleGraphsResultsAndStatesStateful() {
+  void cachedModelGivesTheSingleGraphsResultsAndStatesStateful() throws IOException {
     ElmoWeights weights = ElmoWeights.random(options(), 12);
-    try (ElmoModel plain = ElmoModel.convert(options(), weights, true, 1, 0);
-        ElmoModel cached = ElmoModel.convert(options(), weights, true, 1, 8)) {
+    try (ElmoModel plain =
+            ElmoModel.builder()
+                .convert(options(), weights)
+                .stateful(true)
+                .tokenCacheSize(0)
+                .build();
+        ElmoModel cached =
+            ElmoModel.builder()
+                .convert(options(), weights)
+                .stateful(true)
+                .tokenCacheSize(8)
+                .build()) {
       List<ElmoState> plainStates = new ArrayList<>();
       List<ElmoState> cachedStates = new ArrayList<>();
       for (int i = 0; i < FIRST.size(); i++) {
@@ -121,15 +139,18 @@ class ElmoTokenCacheTest {
   }
 
   @Test
-  void theCacheBoundHoldsAndABatchWithMoreNewWordsThanItHoldsIsStillRight() {
+  void theCacheBoundHoldsAndABatchWithMoreNewWordsThanItHoldsIsStillRight() throws IOException {
     ElmoWeights weights = ElmoWeights.random(options(), 13);
     List<String> many = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       many.add("w" + i);
     }
     List<List<String>> batch = List.of(many, many.subList(5, 25), List.of("w0", "w39"));
-    try (ElmoModel plain = ElmoModel.convert(options(), weights, false, 1, 0);
-        ElmoModel cached = ElmoModel.convert(options(), weights, false, 1, 5)) {
+    try (ElmoModel plain =
+            ElmoModel.builder().convert(options(), weights).tokenCacheSize(0).build();
+        ElmoModel cached =
+            ElmoModel.builder().convert(options(), weights).tokenCacheSize(5).build()) {
+
       List<ElmoLayers> expected = plain.embed(batch);
       assertThat(maxDiff(cached.embed(batch), expected)).isLessThan(TOLERANCE);
       assertThat(cached.tokenCacheStats().entries()).isEqualTo(5);
@@ -153,8 +174,9 @@ class ElmoTokenCacheTest {
     OnnxModelWriter.write(
         ElmoOnnxConverter.convertContextual(options(), weights, true), contextual);
     OnnxModelWriter.write(ElmoOnnxConverter.convert(options(), weights, true), single);
-    try (ElmoModel split = ElmoModel.load(encoder, contextual, 1, 0);
-        ElmoModel plain = ElmoModel.load(single, 1)) {
+    try (ElmoModel split =
+            ElmoModel.builder().splitOnnx(encoder, contextual).tokenCacheSize(0).build();
+        ElmoModel plain = ElmoModel.builder().onnx(single).build()) {
       assertThat(split.stateful()).isTrue();
       assertThat(split.tokenCacheSize()).isZero();
       List<ElmoState> a = List.of(split.newState(), split.newState(), split.newState());
@@ -166,11 +188,13 @@ class ElmoTokenCacheTest {
       assertThat(split.tokenCacheStats().hits()).isZero();
       assertThat(split.tokenCacheStats().encoded()).isEqualTo(2 * 13);
     }
-    assertThatThrownBy(() -> ElmoModel.load(encoder, single, 1, 10))
+    assertThatThrownBy(
+            () -> ElmoModel.builder().splitOnnx(encoder, single).tokenCacheSize(10).build())
         .isInstanceOf(ElmoFormatException.class)
         .hasMessageContaining("elmo.onnx")
         .hasMessageContaining("token_vectors");
-    assertThatThrownBy(() -> ElmoModel.load(single, contextual, 1, 10))
+    assertThatThrownBy(
+            () -> ElmoModel.builder().splitOnnx(single, contextual).tokenCacheSize(10).build())
         .isInstanceOf(ElmoFormatException.class)
         .hasMessageContaining("elmo.onnx")
         .hasMessageContaining("char_ids");

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import java.util.Locale;
 import org.apache.flink.annotation.PublicEvolving;

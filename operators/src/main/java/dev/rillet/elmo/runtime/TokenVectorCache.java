@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.conversion;
 
 import java.util.List;
 import org.apache.flink.annotation.Internal;

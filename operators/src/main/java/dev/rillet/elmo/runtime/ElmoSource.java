@@ -1,5 +1,6 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
+import dev.rillet.elmo.conversion.ElmoFormatException;
 import dev.rillet.onnx.OrtSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -129,7 +130,7 @@ public final class ElmoSource implements Serializable {
   /** Loads (or converts) the model with sessions made with {@code settings}. */
   public ElmoModel open(boolean stateful, OrtSettings settings) throws IOException {
     if (onnx != null) {
-      ElmoModel model = ElmoModel.load(Path.of(onnx), settings);
+      ElmoModel model = ElmoModel.builder().onnx(Path.of(onnx)).ortSettings(settings).build();
       if (model.stateful() != stateful) {
         model.close();
         throw new ElmoFormatException(
@@ -142,7 +143,11 @@ public final class ElmoSource implements Serializable {
       }
       return model;
     }
-    return ElmoModel.convert(Path.of(options), Path.of(weights), stateful, settings);
+    return ElmoModel.builder()
+        .convert(Path.of(options), Path.of(weights))
+        .stateful(stateful)
+        .ortSettings(settings)
+        .build();
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.OrtSettings;
+import dev.rillet.testutils.ElmoFixture;
 import dev.rillet.testutils.TestElmo;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;

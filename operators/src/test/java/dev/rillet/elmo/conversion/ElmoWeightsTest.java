@@ -1,8 +1,9 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.conversion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rillet.testutils.ElmoFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

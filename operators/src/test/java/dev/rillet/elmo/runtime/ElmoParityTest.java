@@ -1,7 +1,8 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rillet.testutils.ElmoFixture;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,9 @@ class ElmoParityTest {
   void statelessReproducesFirstSentenceOfEachListInOneBatch() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel model = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1)) {
+    try (ElmoModel model =
+        ElmoModel.builder().convert(fixture.options(), fixture.weights()).build()) {
+
       List<List<String>> batch =
           List.of(lists.get(0).get(0), lists.get(1).get(0), lists.get(2).get(0));
       List<ElmoLayers> out = model.embed(batch);
@@ -34,7 +37,9 @@ class ElmoParityTest {
   void statefulReproducesAllThirtySentencesWithStatePerList() throws Exception {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
-    try (ElmoModel model = ElmoModel.convert(fixture.options(), fixture.weights(), true, 1)) {
+    try (ElmoModel model =
+        ElmoModel.builder().convert(fixture.options(), fixture.weights()).stateful(true).build()) {
+
       List<ElmoState> states = List.of(model.newState(), model.newState(), model.newState());
       double max = 0;
       for (int i = 0; i < 10; i++) {
@@ -52,7 +57,9 @@ class ElmoParityTest {
       System.out.printf("ELMo fixture stateful, all 30 sentences: max |diff| = %.3g%n", max);
     }
     // The test can tell: from zero state, a later sentence is far from its reference.
-    try (ElmoModel stateless = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1)) {
+    try (ElmoModel stateless =
+        ElmoModel.builder().convert(fixture.options(), fixture.weights()).build()) {
+
       ElmoLayers fresh = stateless.embed(List.of(lists.get(0).get(1))).get(0);
       assertThat(ElmoFixture.maxDiffTopLayer(fresh, fixture.reference(0, 1))).isGreaterThan(1e-3);
     }
@@ -63,7 +70,9 @@ class ElmoParityTest {
     ElmoFixture fixture = ElmoFixture.require();
     List<List<List<String>>> lists = fixture.sentences();
     List<String> shortOne = lists.get(1).get(9);
-    try (ElmoModel model = ElmoModel.convert(fixture.options(), fixture.weights(), false, 1)) {
+    try (ElmoModel model =
+        ElmoModel.builder().convert(fixture.options(), fixture.weights()).build()) {
+
       ElmoLayers alone = model.embed(List.of(shortOne)).get(0);
       ElmoLayers padded =
           model.embed(List.of(lists.get(0).get(0), shortOne, lists.get(2).get(0))).get(1);

@@ -1,10 +1,15 @@
-package dev.rillet.elmo;
+package dev.rillet.elmo.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rillet.elmo.conversion.ElmoFormatException;
+import dev.rillet.elmo.conversion.ElmoOnnxConverter;
+import dev.rillet.elmo.conversion.ElmoOptions;
+import dev.rillet.elmo.conversion.ElmoWeights;
 import dev.rillet.onnx.graph.OnnxModelWriter;
 import dev.rillet.testutils.TestModels;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,9 +59,10 @@ class ElmoModelTest {
   }
 
   @Test
-  void aSentenceGivesTheSameLayersAloneAndInAPaddedBatch() {
+  void aSentenceGivesTheSameLayersAloneAndInAPaddedBatch() throws IOException {
     try (ElmoModel model =
-        ElmoModel.convert(options(), ElmoWeights.random(options(), 3), false, 1)) {
+        ElmoModel.builder().convert(options(), ElmoWeights.random(options(), 3)).build()) {
+
       ElmoLayers alone = model.embed(List.of(SHORT)).get(0);
       List<List<String>> batch = new ArrayList<>(OTHERS);
       batch.add(1, SHORT);
@@ -71,9 +77,10 @@ class ElmoModelTest {
   }
 
   @Test
-  void layersAreTokenVectorTwiceThenForwardAndBackward() {
+  void layersAreTokenVectorTwiceThenForwardAndBackward() throws IOException {
     try (ElmoModel model =
-        ElmoModel.convert(options(), ElmoWeights.random(options(), 4), false, 1)) {
+        ElmoModel.builder().convert(options(), ElmoWeights.random(options(), 4)).build()) {
+
       ElmoLayers out = model.embed(List.of(SHORT)).get(0);
       assertThat(model.layers()).isEqualTo(4);
       assertThat(model.dim()).isEqualTo(16);
@@ -95,10 +102,10 @@ class ElmoModelTest {
   }
 
   @Test
-  void statefulBatchingKeepsEachRowsOutputsAndStates() {
+  void statefulBatchingKeepsEachRowsOutputsAndStates() throws IOException {
     ElmoWeights weights = ElmoWeights.random(options(), 5);
-    try (ElmoModel model = ElmoModel.convert(options(), weights, true, 1);
-        ElmoModel stateless = ElmoModel.convert(options(), weights, false, 1)) {
+    try (ElmoModel model = ElmoModel.builder().convert(options(), weights).stateful(true).build();
+        ElmoModel stateless = ElmoModel.builder().convert(options(), weights).build()) {
       ElmoState alone = model.newState();
       ElmoLayers first = model.embed(List.of(SHORT), List.of(alone)).get(0);
       assertThat(maxDiff(first, stateless.embed(List.of(SHORT)).get(0))).isLessThan(1e-6);
@@ -128,8 +135,8 @@ class ElmoModelTest {
     ElmoWeights weights = ElmoWeights.random(options(), 6);
     Path file = tmp.resolve("elmo.onnx");
     OnnxModelWriter.write(ElmoOnnxConverter.convert(options(), weights, false), file);
-    try (ElmoModel fromFile = ElmoModel.load(file, 1);
-        ElmoModel inMemory = ElmoModel.convert(options(), weights, false, 1)) {
+    try (ElmoModel fromFile = ElmoModel.builder().onnx(file).build();
+        ElmoModel inMemory = ElmoModel.builder().convert(options(), weights).build()) {
       assertThat(fromFile.stateful()).isFalse();
       assertThat(
               maxDiff(fromFile.embed(List.of(SHORT)).get(0), inMemory.embed(List.of(SHORT)).get(0)))
@@ -143,11 +150,47 @@ class ElmoModelTest {
   @Test
   void aNonElmoOnnxFileIsRejectedWithItsName() {
     Path gru = TestModels.get("test-gru").resolve("model.onnx");
-    assertThatThrownBy(() -> ElmoModel.load(gru, 1))
+    assertThatThrownBy(() -> ElmoModel.builder().onnx(gru).build())
         .isInstanceOf(ElmoFormatException.class)
         .hasMessageContaining("model.onnx")
         .hasMessageContaining("char_ids");
-    assertThatThrownBy(() -> ElmoModel.load(tmp.resolve("missing.onnx"), 1))
+    assertThatThrownBy(() -> ElmoModel.builder().onnx(tmp.resolve("missing.onnx")).build())
         .hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void theBuilderNamesEveryProblemInOneMessage() {
+    Path file = tmp.resolve("elmo.onnx");
+    assertThatThrownBy(() -> ElmoModel.builder().tokenCacheSize(-1).intraOpThreads(0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no source")
+        .hasMessageContaining("give at least one thread")
+        .hasMessageContaining("tokenCacheSize must be >= 0, got -1");
+    assertThatThrownBy(
+            () ->
+                ElmoModel.builder()
+                    .onnx(file)
+                    .convert(options(), ElmoWeights.random(options(), 1))
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("more than one source [onnx, convert]");
+    assertThatThrownBy(
+            () -> ElmoModel.builder().onnx(file).stateful(true).tokenCacheSize(8).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("stateful applies to conversion only")
+        .hasMessageContaining("a single-graph file runs without a token cache");
+  }
+
+  @Test
+  void theGraphFormFollowsTheSourceAndTheCacheSize() throws IOException {
+    ElmoWeights weights = ElmoWeights.random(options(), 5);
+    try (ElmoModel single =
+            ElmoModel.builder().convert(options(), weights).tokenCacheSize(0).build();
+        ElmoModel split = ElmoModel.builder().convert(options(), weights).build()) {
+      assertThat(single).isInstanceOf(SingleGraphElmo.class);
+      assertThat(single.tokenCacheSize()).isZero();
+      assertThat(split).isInstanceOf(SplitGraphElmo.class);
+      assertThat(split.tokenCacheSize()).isEqualTo(ElmoModel.DEFAULT_TOKEN_CACHE_SIZE);
+    }
   }
 }
