@@ -74,6 +74,8 @@ public final class LiveCommand implements Command {
           "--bootstrap-servers is required: the Kafka cluster to read from and write to"
               + " (for a local broker, start one with ./rillet kafka)");
     }
+    // A bad --kafka-config fails here, before a state directory is made or a job is submitted.
+    KafkaClientConfig.from(conf);
     if (conf.contains(ClusterOptions.JOBMANAGER)) {
       return submit(conf, context.out());
     }

@@ -188,4 +188,25 @@ class SecuredKafkaTest {
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--kafka-config", "consumer.isolation.level", "remove");
   }
+
+  @Test
+  void liveRefusesAMissingFileBeforeMakingItsStateDirectory() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Path state = tmp.resolve("never-made");
+    int rc =
+        RilletTestAccess.run(
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            "live",
+            "--bootstrap-servers",
+            kafka.bootstrapServers(),
+            "--kafka-config",
+            tmp.resolve("missing.properties").toString(),
+            "--state-dir",
+            state.toString());
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--kafka-config", "missing.properties: no such file")
+        .doesNotContain("starting fresh");
+    assertThat(state).doesNotExist();
+  }
 }
