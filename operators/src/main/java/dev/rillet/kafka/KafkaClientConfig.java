@@ -184,10 +184,13 @@ public final class KafkaClientConfig {
 
   private static Map<String, String> reserved() {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put("bootstrap.servers", "use --" + KafkaOptions.BOOTSTRAP_SERVERS.key());
-    m.put("group.id", "use --" + KafkaOptions.GROUP_ID.key());
-    m.put("transactional.id", "use --" + KafkaOptions.TRANSACTIONAL_ID_PREFIX.key());
-    m.put("transaction.timeout.ms", "use --" + KafkaOptions.TRANSACTION_TIMEOUT.key());
+    m.put("bootstrap.servers", "Rillet sets it from --" + KafkaOptions.BOOTSTRAP_SERVERS.key());
+    m.put("group.id", "Rillet sets it from --" + KafkaOptions.GROUP_ID.key());
+    m.put(
+        "transactional.id", "Rillet sets it from --" + KafkaOptions.TRANSACTIONAL_ID_PREFIX.key());
+    m.put(
+        "transaction.timeout.ms",
+        "Rillet sets it from --" + KafkaOptions.TRANSACTION_TIMEOUT.key());
     m.put(
         "isolation.level",
         "Rillet reads only committed records, so that it never tags input a producer aborted");

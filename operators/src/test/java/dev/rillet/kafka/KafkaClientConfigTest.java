@@ -50,8 +50,8 @@ class KafkaClientConfigTest {
     assertThatThrownBy(() -> KafkaClientConfig.load(f))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--kafka-config " + f)
-        .hasMessageContaining("bootstrap.servers (use --bootstrap-servers)")
-        .hasMessageContaining("consumer.group.id (use --group-id)")
+        .hasMessageContaining("bootstrap.servers (Rillet sets it from --bootstrap-servers)")
+        .hasMessageContaining("consumer.group.id (Rillet sets it from --group-id)")
         .hasMessageNotContaining("security.protocol");
   }
 
