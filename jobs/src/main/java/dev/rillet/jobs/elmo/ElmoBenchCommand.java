@@ -446,6 +446,7 @@ public final class ElmoBenchCommand implements Command {
   /** The published char CNN with the small (2x1024_128) or original (2x4096_512) biLSTM. */
   static ElmoOptions publishedShape(boolean original) {
     return new ElmoOptions(
+        "the published ELMo shape",
         16,
         new int[][] {{1, 32}, {2, 32}, {3, 64}, {4, 128}, {5, 256}, {6, 512}, {7, 1024}},
         original ? 2 : 1,

@@ -53,38 +53,10 @@ public final class ElmoOptions {
   /**
    * Creates validated options.
    *
+   * @param source names these options in error messages (a file, or what built them)
    * @throws ElmoFormatException naming the first invalid field
    */
   public ElmoOptions(
-      int charDim,
-      int[][] filters,
-      int nHighway,
-      Activation activation,
-      int nCharacters,
-      int maxCharactersPerToken,
-      int lstmDim,
-      int projectionDim,
-      int nLayers,
-      OptionalDouble cellClip,
-      OptionalDouble projClip,
-      boolean skipConnections) {
-    this(
-        "ELMo options",
-        charDim,
-        filters,
-        nHighway,
-        activation,
-        nCharacters,
-        maxCharactersPerToken,
-        lstmDim,
-        projectionDim,
-        nLayers,
-        cellClip,
-        projClip,
-        skipConnections);
-  }
-
-  private ElmoOptions(
       String source,
       int charDim,
       int[][] filters,

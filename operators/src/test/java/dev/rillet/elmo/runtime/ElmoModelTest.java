@@ -35,6 +35,7 @@ class ElmoModelTest {
   /** Three layers, tanh CNN, no clipping, skip connections: the branches the fixture lacks. */
   private static ElmoOptions options() {
     return new ElmoOptions(
+        "ElmoModelTest options",
         3,
         new int[][] {{1, 4}, {2, 6}, {4, 10}},
         1,

@@ -40,6 +40,7 @@ class ElmoTokenCacheTest {
   /** Two layers, ReLU CNN, two highways, clipping, skip connections. */
   private static ElmoOptions options() {
     return new ElmoOptions(
+        "ElmoTokenCacheTest options",
         4,
         new int[][] {{1, 4}, {2, 8}, {3, 12}},
         2,
