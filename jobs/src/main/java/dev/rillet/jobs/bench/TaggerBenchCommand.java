@@ -86,6 +86,18 @@ public final class TaggerBenchCommand implements Command {
               "With --long-event-tokens: comma-separated max-chunk-tokens values to compare (1 is"
                   + " token-by-token stepping); max-bundle-tokens 256, max-batch-size 64.");
 
+  static final ConfigOption<String> RUN_LENGTHS =
+      ConfigOptions.key("run-lengths")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Comma-separated run lengths T (e.g. 2,4,8): after the bundle table, time the model"
+                  + " alone on 64 streams with T new tokens each, as T [64,1] calls against one"
+                  + " [64,T] call. Empty: skip it.");
+
+  /** The tagger's default max-batch-size: bundles are batched up to it. */
+  private static final int MAX_BATCH = 64;
+
   /** The short events' tokens, and how many of them each other stream sends. */
   private static final int SHORT_EVENT_TOKENS = 6;
 
@@ -118,6 +130,7 @@ public final class TaggerBenchCommand implements Command {
         BUNDLES,
         LONG_EVENT_TOKENS,
         CHUNK_SIZES,
+        RUN_LENGTHS,
         PipelineOptions.INTRA_OP_THREADS,
         PipelineOptions.EXECUTION_PROVIDER);
   }
@@ -161,9 +174,28 @@ public final class TaggerBenchCommand implements Command {
       }
       out.printf(
           "%-8d %-7d %12.2f %12.0f %9.2fx %14.0f %9.2fx%n",
-          bundle, Math.min(bundle, 64), seconds, rate, rate / base, steady, steady / steadyBase);
+          bundle,
+          Math.min(bundle, MAX_BATCH),
+          seconds,
+          rate,
+          rate / base,
+          steady,
+          steady / steadyBase);
+    }
+    String runLengths = conf.get(RUN_LENGTHS).trim();
+    if (!runLengths.isEmpty()) {
+      try (SharedCache.Lease<RecurrentModelPackage> lease =
+          SharedOrt.acquire(model.dir(), PipelineOptions.ortSettings(conf))) {
+        CallShapes.compare(lease.get(), MAX_BATCH, ints(runLengths), out);
+      }
     }
     return 0;
+  }
+
+  private static int[] ints(String commaSeparated) {
+    return Arrays.stream(commaSeparated.split(","))
+        .mapToInt(c -> Integer.parseInt(c.trim()))
+        .toArray();
   }
 
   private static double run(
@@ -183,7 +215,7 @@ public final class TaggerBenchCommand implements Command {
             RecurrentTagger.builder()
                 .modelDir(model.dir())
                 .maxBundleTokens(bundle)
-                .maxBatchSize(Math.min(bundle, 64))
+                .maxBatchSize(Math.min(bundle, MAX_BATCH))
                 .ortSettings(settings)
                 .build())
         .map(new SteadyClock(), TypeInformation.of(TaggedEvent.class))
@@ -273,8 +305,7 @@ public final class TaggerBenchCommand implements Command {
       OrtSettings settings,
       PrintStream out)
       throws Exception {
-    int[] chunks =
-        Arrays.stream(chunkSizes.split(",")).mapToInt(c -> Integer.parseInt(c.trim())).toArray();
+    int[] chunks = ints(chunkSizes);
     out.printf(
         Locale.ROOT,
         "the same %d tokens through the model alone ([1,chunk] calls, no Flink, one thread):%n",
