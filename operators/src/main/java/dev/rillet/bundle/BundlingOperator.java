@@ -1,11 +1,16 @@
 package dev.rillet.bundle;
 
+import dev.rillet.onnx.ExecutionProvider;
+import dev.rillet.onnx.ExecutionProviderUnavailableException;
 import java.time.Duration;
+import java.util.StringJoiner;
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.LoggerFactory;
 
 /**
  * The flush triggers of a bundled operator, shared by every operator that buffers input in memory
@@ -28,6 +33,12 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *
  * <p>Output is emitted with {@link #emit}, which carries the timestamp the subclass kept for it
  * from the input ({@link #timestampOf}).
+ *
+ * <p><b>Sizes.</b> The bundle size and the subclass's batch limits are {@link BatchLimit}s, picked
+ * in {@link #open()} for the execution provider the subclass's model runs on in this JVM ({@link
+ * #resolveExecutionProvider()}): a default by provider, or what the user set. Each picked size is a
+ * gauge of the same name ({@code maxBundleTokens} here, the subclass's through {@link #sized}), and
+ * {@link #logSizes()} logs them with the reason in one line per subtask.
  */
 @Internal
 public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
@@ -37,8 +48,17 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   /** Stands for "no timestamp" in {@link #timestampOf} and {@link #emit}. */
   protected static final long NO_TIMESTAMP = Long.MIN_VALUE;
 
-  private final int maxBundleTokens;
+  private final BatchLimit maxBundleTokens;
   private final long maxDelayMillis;
+
+  /** Where this subtask's model runs, CPU or CUDA; found in {@link #open()}. */
+  private transient ExecutionProvider provider;
+
+  /** {@link #maxBundleTokens} on {@link #provider}. */
+  private transient int bundleTokensLimit;
+
+  /** The sizes picked so far in open(), with their reasons, for {@link #logSizes()}. */
+  private transient StringJoiner sizes;
 
   private transient int bundledTokens;
   private transient boolean delayTimerPending;
@@ -49,15 +69,74 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   /** The one output record, refilled for every emitted value (the operator emits one at a time). */
   private transient StreamRecord<OUT> reuse;
 
-  protected BundlingOperator(int maxBundleTokens, Duration maxDelay) {
+  /**
+   * @param maxBundleTokens flush once the bundle holds this many tokens (checked by the builder)
+   * @param maxDelay flush at the latest this long after the bundle's first element
+   */
+  protected BundlingOperator(BatchLimit maxBundleTokens, Duration maxDelay) {
     this.maxBundleTokens = maxBundleTokens;
     this.maxDelayMillis = maxDelay.toMillis();
   }
 
+  /**
+   * Finds where the model runs and picks the bundle size for it. A subclass calls this first in its
+   * own {@code open()}, then picks its batch limits with {@link #sized} and ends with {@link
+   * #logSizes()}.
+   *
+   * @throws SuppressRestartsException when CUDA is asked for and cannot be used here: a restart
+   *     would find no device either
+   */
   @Override
   public void open() throws Exception {
     super.open();
     reuse = new StreamRecord<>(null);
+    try {
+      provider = resolveExecutionProvider();
+    } catch (ExecutionProviderUnavailableException e) {
+      throw new SuppressRestartsException(e);
+    }
+    sizes = new StringJoiner(", ");
+    bundleTokensLimit = sized("maxBundleTokens", maxBundleTokens);
+  }
+
+  /**
+   * The provider the subclass's model runs on in this JVM, {@link ExecutionProvider#CPU} or {@link
+   * ExecutionProvider#CUDA}; called once, in {@link #open()}, before the model is loaded.
+   *
+   * @throws ExecutionProviderUnavailableException when CUDA is asked for and cannot be used here
+   */
+  protected abstract ExecutionProvider resolveExecutionProvider();
+
+  /** Where this subtask's model runs, as {@link #resolveExecutionProvider()} found in open(). */
+  protected final ExecutionProvider executionProvider() {
+    return provider;
+  }
+
+  /**
+   * Picks {@code limit} for this subtask's provider, exports it as the gauge {@code name} and keeps
+   * it, with why, for {@link #logSizes()}. Call in {@code open()}, after {@code super.open()}.
+   *
+   * @return the limit to use
+   */
+  protected final int sized(String name, BatchLimit limit) {
+    int value = limit.on(provider);
+    getMetricGroup().gauge(name, () -> value);
+    sizes.add(name + " " + limit.explain(provider));
+    return value;
+  }
+
+  /**
+   * Logs, once per subtask, the sizes {@link #sized} picked and why. Ends the subclass's open().
+   */
+  protected final void logSizes() {
+    // The subclass's logger, so that its log configuration covers the line.
+    LoggerFactory.getLogger(getClass())
+        .info(
+            "{} (subtask {}) runs on {}: {}",
+            getOperatorName(),
+            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+            provider.label(),
+            sizes);
   }
 
   /** The element's timestamp, or {@link #NO_TIMESTAMP}: what a bundle keeps until it emits. */
@@ -103,7 +182,7 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
    */
   protected final void bundled(int tokens) throws Exception {
     bundledTokens += tokens;
-    if (bundledTokens >= maxBundleTokens) {
+    if (bundledTokens >= bundleTokensLimit) {
       flushBundlePart();
     } else if (!delayTimerPending) {
       delayTimerPending = true;

@@ -46,7 +46,7 @@ public abstract class ModelControlledOperator<IN, OUT> extends BundlingOperator<
    * @param target the updates this operator applies; those for other targets are ignored
    */
   protected ModelControlledOperator(
-      ModelUpdateTarget target, int maxBundleTokens, Duration maxDelay) {
+      ModelUpdateTarget target, BatchLimit maxBundleTokens, Duration maxDelay) {
     super(maxBundleTokens, maxDelay);
     this.target = target;
   }

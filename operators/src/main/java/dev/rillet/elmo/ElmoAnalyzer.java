@@ -7,6 +7,7 @@ import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.elmo.runtime.ElmoState;
 import dev.rillet.elmo.runtime.SentimentHead;
 import dev.rillet.elmo.runtime.SharedElmo;
+import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedCache;
 import java.nio.file.Path;
@@ -200,6 +201,12 @@ public final class ElmoAnalyzer implements SentenceAnalyzer {
     @Override
     public ElmoSource elmoSource() {
       return source;
+    }
+
+    /** Where the biLM and heads sessions run here: {@link OrtSettings#resolve()}. */
+    @Override
+    public ExecutionProvider executionProvider() {
+      return settings.resolve();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.rillet.elmo;
 
 import dev.rillet.elmo.runtime.ElmoSource;
+import dev.rillet.onnx.ExecutionProvider;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,6 +59,18 @@ public interface SentenceAnalyzer extends AutoCloseable {
   /** Makes analyzers; shipped to the task managers with the operator, so it is serializable. */
   interface Factory extends Serializable {
     SentenceAnalyzer create() throws Exception;
+
+    /**
+     * Where the analyzers this factory makes run in this JVM, {@link ExecutionProvider#CPU} or
+     * {@link ExecutionProvider#CUDA}: {@link SentenceElmo} sizes its batches for it. Default CPU,
+     * for an analyzer that does not use ONNX Runtime (a test analyzer).
+     *
+     * @throws dev.rillet.onnx.ExecutionProviderUnavailableException when CUDA is asked for and
+     *     cannot be used here
+     */
+    default ExecutionProvider executionProvider() {
+      return ExecutionProvider.CPU;
+    }
 
     /**
      * The biLM this factory loads, or null when it has none that a model update could replace (a

@@ -5,8 +5,10 @@ import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
+import dev.rillet.bundle.BatchLimit;
 import dev.rillet.bundle.ModelControlledOperator;
 import dev.rillet.elmo.runtime.ElmoSource;
+import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.recurrent.TaggedEvent;
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
@@ -80,6 +82,13 @@ import org.slf4j.LoggerFactory;
  * when they are gone); flags naming the restored pair serve it; other flags are a deliberate choice
  * and serve (logged; in stateful mode the LSTM states restart from zero). A snapshot without
  * updates restores as before.
+ *
+ * <p><b>Sizes.</b> {@code maxBatchSize}, {@code maxBatchTokens} and {@code maxBundleTokens} default
+ * by the execution provider the analyzer runs on ({@link
+ * SentenceAnalyzer.Factory#executionProvider}), picked in {@link #open()} where it runs: {@link
+ * #DEFAULT_MAX_BATCH_SIZE}, {@link #DEFAULT_MAX_BATCH_TOKENS}, {@link #DEFAULT_MAX_BUNDLE_TOKENS}.
+ * A value set on the builder holds on both. The sizes in use are gauges of those names and are
+ * logged once per subtask.
  */
 @PublicEvolving
 public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, SentenceAnalysis> {
@@ -90,11 +99,23 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
   static final String LSTM_STATE = "elmo-lstm-state";
   static final String PAIR_STATE = "elmo-pair";
 
+  /**
+   * Sentences per ELMo call unless set: 4x on CUDA, where a larger batch costs little more per
+   * call, while on the CPU it only adds to the latency of the batch's first sentence.
+   */
+  public static final BatchLimit DEFAULT_MAX_BATCH_SIZE = BatchLimit.byProvider(32, 128);
+
+  /** Padded tokens per ELMo call unless set: 4x on CUDA, to keep up with the larger batches. */
+  public static final BatchLimit DEFAULT_MAX_BATCH_TOKENS = BatchLimit.byProvider(1024, 4096);
+
+  /** Queued tokens that trigger a flush unless set: 4x on CUDA, to fill the larger batches. */
+  public static final BatchLimit DEFAULT_MAX_BUNDLE_TOKENS = BatchLimit.byProvider(2048, 8192);
+
   private final SentenceAnalyzer.Factory analyzerFactory;
   private final boolean stateful;
   private final EmbeddingsMode embeddings;
-  private final int maxBatchSize;
-  private final int maxBatchTokens;
+  private final BatchLimit maxBatchSize;
+  private final BatchLimit maxBatchTokens;
 
   private transient SentenceAnalyzer analyzer;
 
@@ -168,7 +189,9 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       throw new IllegalStateException(problem);
     }
     install(first);
-    buckets = new LengthBuckets(maxBatchSize, maxBatchTokens);
+    buckets =
+        new LengthBuckets(
+            sized("maxBatchSize", maxBatchSize), sized("maxBatchTokens", maxBatchTokens));
     queue = new ArrayList<>();
     sentencesAnalyzed = getMetricGroup().counter("sentencesAnalyzed");
     tokensAnalyzed = getMetricGroup().counter("tokensAnalyzed");
@@ -177,6 +200,12 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
     inferenceMicros =
         getMetricGroup()
             .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
+    logSizes();
+  }
+
+  @Override
+  protected ExecutionProvider resolveExecutionProvider() {
+    return analyzerFactory.executionProvider();
   }
 
   /**
@@ -718,9 +747,9 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
     private SentenceAnalyzer.Factory analyzer;
     private boolean stateful;
     private EmbeddingsMode embeddings = EmbeddingsMode.OFF;
-    private int maxBundleTokens = 2048;
-    private int maxBatchSize = 32;
-    private int maxBatchTokens = 1024;
+    private BatchLimit maxBundleTokens = DEFAULT_MAX_BUNDLE_TOKENS;
+    private BatchLimit maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+    private BatchLimit maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS;
     private Duration maxDelay = Duration.ofMillis(20);
 
     private Builder() {}
@@ -743,21 +772,45 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       return this;
     }
 
-    /** Flush once the queued closed sentences hold this many tokens. Default 2048. */
+    /**
+     * Flush once the queued closed sentences hold {@code n} tokens, on every provider. Default
+     * {@link #DEFAULT_MAX_BUNDLE_TOKENS}: 2048 on the CPU, 8192 on CUDA.
+     */
     public Builder maxBundleTokens(int n) {
-      this.maxBundleTokens = n;
+      return maxBundleTokens(BatchLimit.set(n));
+    }
+
+    /** The bundle size as a limit, a default by provider or a set value; checked by build(). */
+    public Builder maxBundleTokens(BatchLimit limit) {
+      this.maxBundleTokens = limit;
       return this;
     }
 
-    /** At most this many sentences per analyzer call. Default 32. */
+    /**
+     * At most {@code n} sentences per analyzer call, on every provider. Default {@link
+     * #DEFAULT_MAX_BATCH_SIZE}: 32 on the CPU, 128 on CUDA.
+     */
     public Builder maxBatchSize(int n) {
-      this.maxBatchSize = n;
+      return maxBatchSize(BatchLimit.set(n));
+    }
+
+    /** The batch size as a limit, a default by provider or a set value; checked by build(). */
+    public Builder maxBatchSize(BatchLimit limit) {
+      this.maxBatchSize = limit;
       return this;
     }
 
-    /** At most this many padded tokens (sentences × longest) per call. Default 1024. */
+    /**
+     * At most {@code n} padded tokens (sentences × longest) per call, on every provider. Default
+     * {@link #DEFAULT_MAX_BATCH_TOKENS}: 1024 on the CPU, 4096 on CUDA.
+     */
     public Builder maxBatchTokens(int n) {
-      this.maxBatchTokens = n;
+      return maxBatchTokens(BatchLimit.set(n));
+    }
+
+    /** The batch token limit, a default by provider or a set value; checked by build(). */
+    public Builder maxBatchTokens(BatchLimit limit) {
+      this.maxBatchTokens = limit;
       return this;
     }
 
@@ -775,15 +828,9 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       if (embeddings == null) {
         problems.add("embeddings mode is null: use OFF, MIXED or ALL");
       }
-      if (maxBundleTokens < 1) {
-        problems.add("maxBundleTokens must be >= 1, got " + maxBundleTokens);
-      }
-      if (maxBatchSize < 1) {
-        problems.add("maxBatchSize must be >= 1, got " + maxBatchSize);
-      }
-      if (maxBatchTokens < 1) {
-        problems.add("maxBatchTokens must be >= 1, got " + maxBatchTokens);
-      }
+      BatchLimit.check("maxBundleTokens", maxBundleTokens, problems);
+      BatchLimit.check("maxBatchSize", maxBatchSize, problems);
+      BatchLimit.check("maxBatchTokens", maxBatchTokens, problems);
       if (maxDelay == null || maxDelay.isNegative()) {
         problems.add("maxDelay must be a non-negative duration, got " + maxDelay);
       }

@@ -4,10 +4,10 @@ import ai.onnxruntime.OrtException;
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
+import dev.rillet.bundle.BatchLimit;
 import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.bundle.ModelControlledOperator;
 import dev.rillet.onnx.ExecutionProvider;
-import dev.rillet.onnx.ExecutionProviderUnavailableException;
 import dev.rillet.onnx.ModelPackageException;
 import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.SharedOrt;
@@ -118,6 +118,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Model.</b> Loaded from a model package directory through {@link SharedOrt}, so all subtasks
  * in a TaskManager share one ONNX session per package; the package's manifest is validated against
  * the ONNX graph there.
+ *
+ * <p><b>Sizes.</b> {@code maxBatchSize} and {@code maxBundleTokens} default by the execution
+ * provider the model runs on ({@link #DEFAULT_MAX_BATCH_SIZE}, {@link #DEFAULT_MAX_BUNDLE_TOKENS}),
+ * picked in {@link #open()} where the model runs; a value set on the builder holds on both. The
+ * sizes in use are the gauges {@code maxBatchSize} and {@code maxBundleTokens} and are logged once
+ * per subtask.
  */
 @PublicEvolving
 public final class RecurrentTagger extends ModelControlledOperator<SegmentedEvent, TaggedEvent> {
@@ -130,8 +136,17 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
 
   private static final Logger LOG = LoggerFactory.getLogger(RecurrentTagger.class);
 
+  /**
+   * Streams per ONNX call unless set: a GPU call costs about the same for 4x the rows, a CPU call
+   * grows with them and only adds to the bundle's latency.
+   */
+  public static final BatchLimit DEFAULT_MAX_BATCH_SIZE = BatchLimit.byProvider(64, 256);
+
+  /** Tokens per bundle unless set: 4x on CUDA, so that a bundle can fill the larger batches. */
+  public static final BatchLimit DEFAULT_MAX_BUNDLE_TOKENS = BatchLimit.byProvider(256, 1024);
+
   private final String modelDir;
-  private final int maxBatchSize;
+  private final BatchLimit maxBatchSize;
   private final int maxChunkTokens;
   private final OrtSettings ortSettings;
   private final int replayTokens;
@@ -194,6 +209,9 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   /** Rows of one model in the current round; reused. */
   private transient List<StreamSlot> batch;
 
+  /** {@link #maxBatchSize} on the provider this subtask's model runs on; picked in open(). */
+  private transient int batchLimit;
+
   private RecurrentTagger(Builder b) {
     super(ModelUpdateTarget.TAGGER, b.maxBundleTokens, b.maxDelay);
     this.modelDir = b.modelDir.toString();
@@ -228,13 +246,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     draining = new LinkedHashMap<>();
     streamsPerModel = new HashMap<>();
     modelGauges = new HashSet<>();
-    ExecutionProvider provider;
-    try {
-      provider = ortSettings.resolve();
-    } catch (ExecutionProviderUnavailableException e) {
-      // No device here: a restart would find none either.
-      throw new SuppressRestartsException(e);
-    }
+    batchLimit = sized("maxBatchSize", maxBatchSize);
     ModelRuntime flag = load(Path.of(modelDir));
     try {
       active = restoreActive(flag);
@@ -259,8 +271,8 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
                   RECENT_STATE_NAME, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO));
     }
     bundle = new LinkedHashMap<>();
-    round = new ArrayList<>(maxBatchSize);
-    batch = new ArrayList<>(maxBatchSize);
+    round = new ArrayList<>(batchLimit);
+    batch = new ArrayList<>(batchLimit);
     chunks = new ArrayList<>();
 
     tokensProcessed = getMetricGroup().counter("tokensProcessed");
@@ -278,12 +290,18 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     registerModelGauge(active.modelId);
     // An info metric (value 1): the provider is its label, e.g. executionProvider="cuda".
     getMetricGroup()
-        .addGroup("executionProvider", provider.label())
+        .addGroup("executionProvider", executionProvider().label())
         .gauge("onnxExecutionProvider", () -> 1);
+    logSizes();
+  }
+
+  @Override
+  protected ExecutionProvider resolveExecutionProvider() {
+    return ortSettings.resolve();
   }
 
   private ModelRuntime load(Path dir) {
-    return ModelRuntime.open(dir, ortSettings, maxBatchSize, maxChunkTokens);
+    return ModelRuntime.open(dir, ortSettings, batchLimit, maxChunkTokens);
   }
 
   /**
@@ -742,8 +760,8 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   }
 
   private void stepAll(ModelRuntime model, List<StreamSlot> slots) throws OrtException {
-    for (int from = 0; from < slots.size(); from += maxBatchSize) {
-      step(model, slots, from, Math.min(slots.size(), from + maxBatchSize));
+    for (int from = 0; from < slots.size(); from += batchLimit) {
+      step(model, slots, from, Math.min(slots.size(), from + batchLimit));
     }
   }
 
@@ -1037,8 +1055,8 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   /** Builds a {@link RecurrentTagger}; {@link #build()} checks the settings. */
   public static final class Builder {
     private Path modelDir;
-    private int maxBundleTokens = 256;
-    private int maxBatchSize = 64;
+    private BatchLimit maxBundleTokens = DEFAULT_MAX_BUNDLE_TOKENS;
+    private BatchLimit maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
     private int maxChunkTokens = 256;
     private Duration maxDelay = Duration.ofMillis(5);
     private int intraOpThreads = 1;
@@ -1053,15 +1071,31 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
       return this;
     }
 
-    /** Flush the bundle once it holds this many tokens. Default 256. */
+    /**
+     * Flush the bundle once it holds {@code n} tokens, on every provider. Default {@link
+     * #DEFAULT_MAX_BUNDLE_TOKENS}: 256 on the CPU, 1024 on CUDA.
+     */
     public Builder maxBundleTokens(int n) {
-      this.maxBundleTokens = n;
+      return maxBundleTokens(BatchLimit.set(n));
+    }
+
+    /** The bundle size as a limit, a default by provider or a set value; checked by build(). */
+    public Builder maxBundleTokens(BatchLimit limit) {
+      this.maxBundleTokens = limit;
       return this;
     }
 
-    /** At most this many streams' steps in one ONNX call. Default 64. */
+    /**
+     * At most {@code n} streams' steps in one ONNX call, on every provider. Default {@link
+     * #DEFAULT_MAX_BATCH_SIZE}: 64 on the CPU, 256 on CUDA.
+     */
     public Builder maxBatchSize(int n) {
-      this.maxBatchSize = n;
+      return maxBatchSize(BatchLimit.set(n));
+    }
+
+    /** The batch size as a limit, a default by provider or a set value; checked by build(). */
+    public Builder maxBatchSize(BatchLimit limit) {
+      this.maxBatchSize = limit;
       return this;
     }
 
@@ -1123,12 +1157,8 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
                 + modelDir.toAbsolutePath()
                 + " holds no manifest.json: point it at a model package folder such as models/demo-gru");
       }
-      if (maxBundleTokens < 1) {
-        problems.add("maxBundleTokens must be >= 1, got " + maxBundleTokens);
-      }
-      if (maxBatchSize < 1) {
-        problems.add("maxBatchSize must be >= 1, got " + maxBatchSize);
-      }
+      BatchLimit.check("maxBundleTokens", maxBundleTokens, problems);
+      BatchLimit.check("maxBatchSize", maxBatchSize, problems);
       if (maxChunkTokens < 1) {
         problems.add("maxChunkTokens must be >= 1, got " + maxChunkTokens);
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rillet.avro.RejectedRecord;
 import dev.rillet.avro.TextEvent;
 import dev.rillet.kafka.testutils.KafkaTestClient;
+import dev.rillet.testutils.InterceptedMetrics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -12,12 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.util.InterceptingTaskMetricGroup;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -28,33 +23,23 @@ import org.junit.jupiter.api.Test;
 class TextEventDecoderTest {
   private static final String TOPIC = "rillet.text";
 
-  private InterceptingOperatorMetricGroup metrics;
-  private MockEnvironment environment;
+  private InterceptedMetrics metrics;
   private OneInputStreamOperatorTestHarness<KafkaInputRecord, TextEvent> harness;
   private long nextOffset;
 
   @BeforeEach
   void setUp() throws Exception {
-    metrics = new InterceptingOperatorMetricGroup();
-    InterceptingTaskMetricGroup taskMetrics =
-        new InterceptingTaskMetricGroup() {
-          @Override
-          public InternalOperatorMetricGroup getOrAddOperator(
-              OperatorID id, String name, Map<String, String> additionalVariables) {
-            return metrics;
-          }
-        };
-    environment = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
+    metrics = new InterceptedMetrics();
     harness =
         new OneInputStreamOperatorTestHarness<>(
-            new ProcessOperator<>(new TextEventDecoder()), environment);
+            new ProcessOperator<>(new TextEventDecoder()), metrics.environment());
     harness.open();
   }
 
   @AfterEach
   void tearDown() throws Exception {
     harness.close();
-    environment.close();
+    metrics.close();
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.description.Description;
 import org.apache.flink.configuration.description.Formatter;
 import org.apache.flink.configuration.description.TextElement;
 import org.apache.flink.util.TimeUtils;
@@ -21,6 +22,9 @@ import org.apache.flink.util.TimeUtils;
  * anything starts, with a message that names the flag, the value and what is expected.
  */
 public final class CommandLine {
+  /** Starts the line of {@code --help} that says an option's default. */
+  private static final String DEFAULT_LINE = "default: ";
+
   private final String command;
   private final String summary;
   private final List<ConfigOption<?>> options;
@@ -123,6 +127,19 @@ public final class CommandLine {
     return s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false");
   }
 
+  /**
+   * The description of an option whose default is not a value of its {@link ConfigOption} (which
+   * then has none) but is decided later, where the job runs: {@code --help} prints {@code
+   * defaultText} as the option's default, e.g. {@code default: 64 on CPU, 256 on CUDA}.
+   */
+  public static Description describedWithDefault(String description, String defaultText) {
+    return Description.builder()
+        .text(description)
+        .linebreak()
+        .text(DEFAULT_LINE + defaultText)
+        .build();
+  }
+
   /** Prints the usage: summary, then every option with its description and default. */
   public void printHelp(PrintStream out) {
     out.println("Usage: rillet " + command + " [options]");
@@ -136,8 +153,12 @@ public final class CommandLine {
       for (String line : wrap(description, 74)) {
         out.println("      " + line);
       }
-      out.println(
-          "      default: " + (o.hasDefaultValue() ? renderDefault(o.defaultValue()) : "(none)"));
+      if (o.hasDefaultValue()) {
+        out.println("      " + DEFAULT_LINE + renderDefault(o.defaultValue()));
+      } else if (!description.contains("\n" + DEFAULT_LINE)) {
+        // Without describedWithDefault's line: the option is simply unset by default.
+        out.println("      " + DEFAULT_LINE + "(none)");
+      }
     }
     out.println("  --help");
     out.println("      Print this help and exit.");
@@ -151,7 +172,7 @@ public final class CommandLine {
   }
 
   static String describeType(ConfigOption<?> o) {
-    Object d = o.hasDefaultValue() ? o.defaultValue() : null;
+    Object d = o.hasDefaultValue() ? o.defaultValue() : sample(o);
     if (d instanceof Boolean) {
       return "true|false";
     }
@@ -169,6 +190,19 @@ public final class CommandLine {
               .toList());
     }
     return "text";
+  }
+
+  /**
+   * What the value {@code 1} reads as for an option without a default, to show its type: 1 for an
+   * integer option, "1" for a text one, 1 ms for a duration; null where 1 is no value of it (a
+   * boolean or enum option). Flink keeps an option's type to itself.
+   */
+  private static Object sample(ConfigOption<?> o) {
+    try {
+      return Configuration.fromMap(Map.of(o.key(), "1")).get(o);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private static List<String> wrap(String text, int width) {

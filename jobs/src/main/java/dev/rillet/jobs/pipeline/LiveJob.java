@@ -264,16 +264,17 @@ public final class LiveJob {
             .uid("segmenter")
             .name("segmenter");
 
-    RecurrentTagger tagger =
+    RecurrentTagger.Builder builder =
         RecurrentTagger.builder()
             .modelDir(modelDir)
-            .maxBundleTokens(conf.get(PipelineOptions.MAX_BUNDLE_TOKENS))
-            .maxBatchSize(conf.get(PipelineOptions.MAX_BATCH_SIZE))
             .maxChunkTokens(conf.get(PipelineOptions.MAX_CHUNK_TOKENS))
             .maxDelay(conf.get(PipelineOptions.MAX_BUNDLE_DELAY))
             .ortSettings(PipelineOptions.ortSettings(conf))
-            .replayTokens(conf.get(PipelineOptions.REPLAY_TOKENS))
-            .build();
+            .replayTokens(conf.get(PipelineOptions.REPLAY_TOKENS));
+    // Unset sizes stay the builder's defaults, picked by provider where the model runs.
+    conf.getOptional(PipelineOptions.MAX_BUNDLE_TOKENS).ifPresent(builder::maxBundleTokens);
+    conf.getOptional(PipelineOptions.MAX_BATCH_SIZE).ifPresent(builder::maxBatchSize);
+    RecurrentTagger tagger = builder.build();
     // The segmenter's output is still partitioned by streamId: keep the chain, no re-shuffle.
     var keyed = DataStreamUtils.reinterpretAsKeyedStream(segmented, e -> e.streamId);
     if (updates == null) {

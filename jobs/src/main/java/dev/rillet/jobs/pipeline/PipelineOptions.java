@@ -1,17 +1,25 @@
 package dev.rillet.jobs.pipeline;
 
+import dev.rillet.bundle.BatchLimit;
+import dev.rillet.jobs.cli.CommandLine;
 import dev.rillet.kafka.TextEventDecoder;
 import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.OrtSettings;
+import dev.rillet.recurrent.RecurrentTagger;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.description.Description;
 
 /**
  * Options of the Rillet pipeline itself (model, bundling, segmentation, checkpointing). Their keys
  * are the command-line flags of {@code rillet live} and {@code rillet demo}.
+ *
+ * <p>The batch and bundle sizes have no default here: unset, the operator picks its default for the
+ * execution provider it finds where the model runs ({@link RecurrentTagger#DEFAULT_MAX_BATCH_SIZE}
+ * and the like), which the client cannot know. Read them with {@code getOptional}.
  */
 public final class PipelineOptions {
   private PipelineOptions() {}
@@ -34,14 +42,20 @@ public final class PipelineOptions {
   public static final ConfigOption<Integer> MAX_BUNDLE_TOKENS =
       ConfigOptions.key("max-bundle-tokens")
           .intType()
-          .defaultValue(256)
-          .withDescription("The tagger flushes its bundle once it holds this many tokens.");
+          .noDefaultValue()
+          .withDescription(
+              providerSized(
+                  "The tagger flushes its bundle once it holds this many tokens.",
+                  RecurrentTagger.DEFAULT_MAX_BUNDLE_TOKENS));
 
   public static final ConfigOption<Integer> MAX_BATCH_SIZE =
       ConfigOptions.key("max-batch-size")
           .intType()
-          .defaultValue(64)
-          .withDescription("At most this many streams' steps go into one ONNX Runtime call.");
+          .noDefaultValue()
+          .withDescription(
+              providerSized(
+                  "At most this many streams' steps go into one ONNX Runtime call.",
+                  RecurrentTagger.DEFAULT_MAX_BATCH_SIZE));
 
   public static final ConfigOption<Integer> MAX_CHUNK_TOKENS =
       ConfigOptions.key("max-chunk-tokens")
@@ -77,6 +91,18 @@ public final class PipelineOptions {
                   + " used). The provider in use is logged once per process and is the label of"
                   + " the tagger's onnxExecutionProvider metric. The CUDA provider needs a build"
                   + " with -Pgpu; docs/operations.md says how.");
+
+  /**
+   * The description of a size whose default depends on where the model runs: {@code --help} says
+   * both defaults, and that a value given holds on either provider.
+   */
+  static Description providerSized(String description, BatchLimit defaults) {
+    return CommandLine.describedWithDefault(
+        description
+            + " Unset, it depends on where the model runs (--execution-provider, found on each"
+            + " TaskManager): a GPU pays for larger batches. A value given holds on both.",
+        defaults.toString());
+  }
 
   /** The ONNX Runtime settings in {@code conf}: intra-op threads and execution provider. */
   public static OrtSettings ortSettings(ReadableConfig conf) {

@@ -1,6 +1,7 @@
 package dev.rillet.jobs.pipeline;
 
 import dev.rillet.elmo.EmbeddingsMode;
+import dev.rillet.elmo.SentenceElmo;
 import dev.rillet.elmo.runtime.SentimentHead;
 import java.time.Duration;
 import java.util.List;
@@ -10,7 +11,8 @@ import org.apache.flink.configuration.ConfigOptions;
 /**
  * Options of the sentence stage (bidirectional ELMo + task heads over completed sentences). Their
  * keys are command-line flags of {@code rillet live}, {@code demo}, {@code backfill} and {@code
- * eval}.
+ * eval}. The batch and bundle sizes have no default here, as the tagger's (see {@link
+ * PipelineOptions}): unset, {@link SentenceElmo} picks one for the provider it runs on.
  */
 public final class SentenceOptions {
   private SentenceOptions() {}
@@ -78,21 +80,29 @@ public final class SentenceOptions {
   public static final ConfigOption<Integer> ELMO_MAX_BUNDLE_TOKENS =
       ConfigOptions.key("elmo-max-bundle-tokens")
           .intType()
-          .defaultValue(2048)
-          .withDescription("The sentence stage runs its queue once it holds this many tokens.");
+          .noDefaultValue()
+          .withDescription(
+              PipelineOptions.providerSized(
+                  "The sentence stage runs its queue once it holds this many tokens.",
+                  SentenceElmo.DEFAULT_MAX_BUNDLE_TOKENS));
 
   public static final ConfigOption<Integer> ELMO_MAX_BATCH_SIZE =
       ConfigOptions.key("elmo-max-batch-size")
           .intType()
-          .defaultValue(32)
-          .withDescription("At most this many sentences go into one ELMo call.");
+          .noDefaultValue()
+          .withDescription(
+              PipelineOptions.providerSized(
+                  "At most this many sentences go into one ELMo call.",
+                  SentenceElmo.DEFAULT_MAX_BATCH_SIZE));
 
   public static final ConfigOption<Integer> ELMO_MAX_BATCH_TOKENS =
       ConfigOptions.key("elmo-max-batch-tokens")
           .intType()
-          .defaultValue(1024)
+          .noDefaultValue()
           .withDescription(
-              "At most this many padded tokens (sentences x longest sentence) per ELMo call.");
+              PipelineOptions.providerSized(
+                  "At most this many padded tokens (sentences x longest sentence) per ELMo call.",
+                  SentenceElmo.DEFAULT_MAX_BATCH_TOKENS));
 
   public static final ConfigOption<Duration> ELMO_MAX_DELAY =
       ConfigOptions.key("elmo-max-delay")

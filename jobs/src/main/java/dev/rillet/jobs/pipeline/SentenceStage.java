@@ -168,7 +168,7 @@ public final class SentenceStage {
    */
   public DataStream<SentenceAnalysis> apply(
       DataStream<TaggedEvent> tagged, DataStream<ModelUpdate> updates) {
-    SentenceElmo op =
+    SentenceElmo.Builder builder =
         SentenceElmo.builder()
             .analyzer(
                 ElmoAnalyzer.factory(
@@ -179,11 +179,12 @@ public final class SentenceStage {
                     conf.get(SentenceOptions.ELMO_SENTIMENT)))
             .stateful(conf.get(SentenceOptions.ELMO_STATEFUL))
             .embeddings(conf.get(SentenceOptions.ELMO_EMBEDDINGS))
-            .maxBundleTokens(conf.get(SentenceOptions.ELMO_MAX_BUNDLE_TOKENS))
-            .maxBatchSize(conf.get(SentenceOptions.ELMO_MAX_BATCH_SIZE))
-            .maxBatchTokens(conf.get(SentenceOptions.ELMO_MAX_BATCH_TOKENS))
-            .maxDelay(conf.get(SentenceOptions.ELMO_MAX_DELAY))
-            .build();
+            .maxDelay(conf.get(SentenceOptions.ELMO_MAX_DELAY));
+    // Unset sizes stay the builder's defaults, picked by provider where ELMo runs.
+    conf.getOptional(SentenceOptions.ELMO_MAX_BUNDLE_TOKENS).ifPresent(builder::maxBundleTokens);
+    conf.getOptional(SentenceOptions.ELMO_MAX_BATCH_SIZE).ifPresent(builder::maxBatchSize);
+    conf.getOptional(SentenceOptions.ELMO_MAX_BATCH_TOKENS).ifPresent(builder::maxBatchTokens);
+    SentenceElmo op = builder.build();
     // Same key as the tagger: keep the chain, no re-shuffle.
     var keyed = DataStreamUtils.reinterpretAsKeyedStream(tagged, e -> e.event.streamId);
     if (updates == null) {

@@ -28,7 +28,12 @@ class CommandLineTest {
     assertThat(c.get(KafkaOptions.BOOTSTRAP_SERVERS)).isEqualTo("h:9092");
     assertThat(c.get(PipelineOptions.MAX_BUNDLE_DELAY)).isEqualTo(Duration.ofMillis(20));
     assertThat(c.get(PipelineOptions.PARALLELISM)).isEqualTo(3);
-    assertThat(c.get(PipelineOptions.MAX_BATCH_SIZE)).isEqualTo(64);
+    // Unset: the tagger picks it for the provider it finds where the model runs.
+    assertThat(c.getOptional(PipelineOptions.MAX_BATCH_SIZE)).isEmpty();
+    assertThat(
+            live.parse(new String[] {"--max-batch-size", "100"})
+                .get(PipelineOptions.MAX_BATCH_SIZE))
+        .isEqualTo(100);
   }
 
   @Test
@@ -70,5 +75,36 @@ class CommandLineTest {
       assertThat(help).contains("--" + o.key() + " <");
     }
     assertThat(help).contains("default: rillet.text").contains("default: 5 ms");
+  }
+
+  @Test
+  void helpSaysBothDefaultsOfASizeThatDependsOnTheProvider() {
+    String help = help();
+    assertThat(help)
+        .contains("--max-batch-size <integer>")
+        .contains("default: 64 on CPU, 256 on CUDA")
+        .contains("default: 256 on CPU, 1024 on CUDA")
+        .contains("--elmo-max-batch-size <integer>")
+        .contains("default: 32 on CPU, 128 on CUDA")
+        .contains("default: 1024 on CPU, 4096 on CUDA")
+        .contains("default: 2048 on CPU, 8192 on CUDA");
+    String batch = help.substring(help.indexOf("--max-batch-size <"));
+    batch = batch.substring(0, batch.indexOf("\n  --"));
+    assertThat(batch).doesNotContain("(none)").containsOnlyOnce("default:");
+    // Options that are simply unset still say so.
+    assertThat(help).contains("--elmo-options <text>");
+  }
+
+  @Test
+  void aProviderDependentSizeIsStillCheckedAsAnInteger() {
+    assertThatThrownBy(() -> live.parse(new String[] {"--elmo-max-batch-size", "lots"}))
+        .hasMessageContaining("--elmo-max-batch-size")
+        .hasMessageContaining("integer");
+  }
+
+  private String help() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    live.printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 }
