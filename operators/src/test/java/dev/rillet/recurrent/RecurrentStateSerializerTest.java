@@ -80,7 +80,8 @@ class RecurrentStateSerializerTest {
   @Test
   void layout2TakesItsLayoutsBytesLessThanLayout1() throws IOException {
     RecurrentState s = typical();
-    int id = 2 + s.modelId.getBytes(StandardCharsets.UTF_8).length;
+    int idBytes = s.modelId.getBytes(StandardCharsets.UTF_8).length;
+    int id = VarInts.size(idBytes) + idBytes;
     int floats = Float.BYTES * s.tensors.length;
     int expected =
         id
@@ -90,16 +91,26 @@ class RecurrentStateSerializerTest {
             + VarInts.size(s.tensors.length + 1L)
             + floats;
     assertThat(bytes(V2, s)).hasSize(expected);
-    int layout1 = id + 3 * Long.BYTES + Integer.BYTES + floats;
+    int layout1 = 2 + idBytes + 3 * Long.BYTES + Integer.BYTES + floats;
     assertThat(bytes(V1, s)).hasSize(layout1);
-    // The numbers beside the id and the floats: 28 bytes in layout 1, under half of that now.
-    assertThat(expected - id - floats).isLessThan((layout1 - id - floats) / 2);
+    // Beside the id's bytes and the floats: 30 bytes in layout 1, under half of that now.
+    assertThat(expected - idBytes - floats).isLessThan((layout1 - idBytes - floats) / 2);
+  }
+
+  @Test
+  void aModelIdLongerThanLayout1CouldHoldIsRefused() throws IOException {
+    DataOutputSerializer out = new DataOutputSerializer(32);
+    VarInts.writeVarLong(out, 0x10000);
+    assertThatThrownBy(() -> read(V2, out.getCopyOfBuffer()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("model id of 65536 bytes");
   }
 
   @Test
   void aTensorLengthBeyondAnArrayIsRefused() throws IOException {
     DataOutputSerializer out = new DataOutputSerializer(32);
-    out.writeUTF("m");
+    VarInts.writeVarLong(out, 1);
+    out.writeByte('m');
     VarInts.writeVarLong(out, 0);
     VarInts.writeZigZag(out, 0);
     VarInts.writeZigZag(out, 0);
