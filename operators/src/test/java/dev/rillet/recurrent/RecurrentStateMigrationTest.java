@@ -78,6 +78,9 @@ class RecurrentStateMigrationTest {
     var layout1Again = tagger(backend, RecurrentStateSerializerV1.INSTANCE);
     layout1Again.initializeState(migrated);
     assertThatThrownBy(layout1Again::open).hasStackTraceContaining("incompatible");
+    // The model was loaded before the state was refused: give its shared session back (the
+    // operator's own close; the harness's would first finish the never-opened bundle).
+    TaggerHarness.tagger(layout1Again).close();
 
     var after = tagger(backend, RecurrentStateSerializer.INSTANCE);
     after.initializeState(migrated);
