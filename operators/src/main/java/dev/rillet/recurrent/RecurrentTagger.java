@@ -34,6 +34,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
@@ -151,6 +152,9 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   private final OrtSettings ortSettings;
   private final int replayTokens;
 
+  /** {@link RecurrentStateSerializer}, or an older layout's serializer in migration tests. */
+  private final TypeSerializer<RecurrentState> stateSerializer;
+
   /** The policy of the update that installed the active model (RESET for the job's --model). */
   private transient ModelUpdatePolicy switchPolicy;
 
@@ -219,6 +223,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     this.maxChunkTokens = b.maxChunkTokens;
     this.ortSettings = new OrtSettings(b.intraOpThreads, b.executionProvider);
     this.replayTokens = b.replayTokens;
+    this.stateSerializer = b.stateSerializer;
   }
 
   public static Builder builder() {
@@ -261,9 +266,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
             .getMailboxExecutorFactory()
             .createExecutor(getOperatorConfig().getChainIndex());
 
-    state =
-        getPartitionedState(
-            new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE));
+    state = getPartitionedState(stateDescriptor());
     if (replayTokens > 0) {
       recentState =
           getPartitionedState(
@@ -298,6 +301,11 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   @Override
   protected ExecutionProvider resolveExecutionProvider() {
     return ortSettings.resolve();
+  }
+
+  /** The descriptor of the streams' {@link RecurrentState}. */
+  private ValueStateDescriptor<RecurrentState> stateDescriptor() {
+    return new ValueStateDescriptor<>(STATE_NAME, stateSerializer);
   }
 
   private ModelRuntime load(Path dir) {
@@ -426,7 +434,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
           .applyToAllKeys(
               VoidNamespace.INSTANCE,
               VoidNamespaceSerializer.INSTANCE,
-              new ValueStateDescriptor<>(STATE_NAME, RecurrentStateSerializer.INSTANCE),
+              stateDescriptor(),
               (key, value) -> {
                 RecurrentState s = value.value();
                 if (s != null) {
@@ -1062,6 +1070,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     private int intraOpThreads = 1;
     private ExecutionProvider executionProvider = ExecutionProvider.AUTO;
     private int replayTokens = 0;
+    private TypeSerializer<RecurrentState> stateSerializer = RecurrentStateSerializer.INSTANCE;
 
     private Builder() {}
 
@@ -1143,6 +1152,16 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
      */
     public Builder replayTokens(int n) {
       this.replayTokens = n;
+      return this;
+    }
+
+    /**
+     * The serializer of the streams' state; tests set an older layout's (such as {@link
+     * RecurrentStateSerializerV1}) to write state as an older Rillet did. Not for users: state
+     * written otherwise than by {@link RecurrentStateSerializer} is only restorable by migration.
+     */
+    Builder stateSerializer(TypeSerializer<RecurrentState> serializer) {
+      this.stateSerializer = serializer;
       return this;
     }
 

@@ -7,7 +7,7 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -38,6 +38,9 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
   private final int maxSentenceTokens;
   private final Duration ttl;
 
+  /** {@link SegmenterStateSerializer}, or the POJO serializer of before in migration tests. */
+  private final TypeSerializer<SegmenterState> stateSerializer;
+
   private transient SentenceSegmenter segmenter;
   private transient ValueState<SegmenterState> stateHandle;
   private transient Counter droppedDuplicates;
@@ -50,16 +53,32 @@ public final class Segmenter extends KeyedProcessFunction<String, TextEvent, Seg
    * @param ttl a stream idle for longer than this (event time) has its state released
    */
   public Segmenter(Duration idleGap, int maxSentenceTokens, Duration ttl) {
+    this(idleGap, maxSentenceTokens, ttl, SegmenterStateSerializer.INSTANCE);
+  }
+
+  /**
+   * With another serializer of the state: tests pass Flink's POJO serializer to write state as
+   * Rillet did before {@link SegmenterStateSerializer}.
+   */
+  Segmenter(
+      Duration idleGap,
+      int maxSentenceTokens,
+      Duration ttl,
+      TypeSerializer<SegmenterState> stateSerializer) {
     // Validates the arguments now, at job construction, rather than on the task manager.
     new SentenceSegmenter(new WordTokenizer(), idleGap, maxSentenceTokens, ttl);
     this.idleGap = idleGap;
     this.maxSentenceTokens = maxSentenceTokens;
     this.ttl = ttl;
+    this.stateSerializer = stateSerializer;
   }
 
-  /** The state descriptor, POJO-typed so the state is never serialized by Kryo. */
-  static ValueStateDescriptor<SegmenterState> stateDescriptor() {
-    return new ValueStateDescriptor<>("segmenter", TypeInformation.of(SegmenterState.class));
+  /**
+   * The state descriptor, with the compact {@link SegmenterStateSerializer} (never Kryo); state
+   * that Flink's POJO serializer wrote, before it, is migrated on restore.
+   */
+  ValueStateDescriptor<SegmenterState> stateDescriptor() {
+    return new ValueStateDescriptor<>("segmenter", stateSerializer);
   }
 
   @Override

@@ -5,8 +5,10 @@ import org.apache.flink.annotation.Internal;
 /**
  * Per-stream state of the {@link SentenceSegmenter}: mutable, owned by one stream (one Flink key).
  *
- * <p>A Flink POJO (public fields, no-arg constructor) so Flink's POJO serializer stores it, never
- * Kryo. A new instance ({@link #active} false) stands for a stream with no state: its next event is
+ * <p>Stored by {@link SegmenterStateSerializer} (a compact layout, never Kryo). It stays a Flink
+ * POJO (public fields, no-arg constructor) with these field names and types: state from before that
+ * serializer was written by Flink's POJO serializer, which reads it back by field name on restore.
+ * A new instance ({@link #active} false) stands for a stream with no state: its next event is
  * treated as the first of a fresh stream.
  */
 @Internal
@@ -43,6 +45,19 @@ public final class SegmenterState {
   /** True when a sentence has at least one token and has not been closed yet. */
   public boolean hasOpenSentence() {
     return openSentenceTokens > 0;
+  }
+
+  /** A copy of this state (the serializer's copy: the fields are all values). */
+  public SegmenterState copy() {
+    SegmenterState c = new SegmenterState();
+    c.active = active;
+    c.lastSeq = lastSeq;
+    c.lastEventTime = lastEventTime;
+    c.nextPosition = nextPosition;
+    c.sentenceIndex = sentenceIndex;
+    c.openSentenceTokens = openSentenceTokens;
+    c.timerAt = timerAt;
+    return c;
   }
 
   /** Forgets the stream: the next event starts a fresh stream (positions and indices from 0). */

@@ -2,11 +2,13 @@ package dev.rillet.recurrent;
 
 import dev.rillet.segment.SegmentedEvent;
 import dev.rillet.segment.SegmentedToken;
+import dev.rillet.testutils.StateBackends;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
@@ -33,14 +35,35 @@ final class TaggerHarness {
 
   static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> create(
       Path model, int bundle, int batch, int chunk) throws Exception {
-    RecurrentTagger tagger =
-        RecurrentTagger.builder()
-            .modelDir(model)
-            .maxBundleTokens(bundle)
-            .maxBatchSize(batch)
-            .maxChunkTokens(chunk)
-            .maxDelay(Duration.ofMillis(50))
-            .build();
+    return harness(builder(model, bundle, batch, chunk).build());
+  }
+
+  /**
+   * A tagger (chunks of 256) that keeps its streams' state with {@code stateSerializer}, on {@code
+   * backend}.
+   */
+  static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent> create(
+      Path model,
+      int bundle,
+      int batch,
+      TypeSerializer<RecurrentState> stateSerializer,
+      StateBackends backend)
+      throws Exception {
+    return backend.on(
+        harness(builder(model, bundle, batch, 256).stateSerializer(stateSerializer).build()));
+  }
+
+  private static RecurrentTagger.Builder builder(Path model, int bundle, int batch, int chunk) {
+    return RecurrentTagger.builder()
+        .modelDir(model)
+        .maxBundleTokens(bundle)
+        .maxBatchSize(batch)
+        .maxChunkTokens(chunk)
+        .maxDelay(Duration.ofMillis(50));
+  }
+
+  private static KeyedOneInputStreamOperatorTestHarness<String, SegmentedEvent, TaggedEvent>
+      harness(RecurrentTagger tagger) throws Exception {
     return new KeyedOneInputStreamOperatorTestHarness<>(tagger, e -> e.streamId, Types.STRING);
   }
 

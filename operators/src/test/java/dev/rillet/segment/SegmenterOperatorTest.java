@@ -17,8 +17,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class SegmenterOperatorTest {
-  private static final Duration GAP = Duration.ofSeconds(10);
-  private static final Duration TTL = Duration.ofSeconds(60);
+  static final Duration GAP = Duration.ofSeconds(10);
+  static final Duration TTL = Duration.ofSeconds(60);
 
   private static KeyedOneInputStreamOperatorTestHarness<String, TextEvent, SegmentedEvent> harness()
       throws Exception {
@@ -31,7 +31,7 @@ class SegmenterOperatorTest {
     return h;
   }
 
-  private static TextEvent event(String stream, long seq, long time, String text, boolean eos) {
+  static TextEvent event(String stream, long seq, long time, String text, boolean eos) {
     return TextEvent.newBuilder()
         .setStreamId(stream)
         .setSeq(seq)
@@ -41,7 +41,7 @@ class SegmenterOperatorTest {
         .build();
   }
 
-  private static void send(
+  static void send(
       KeyedOneInputStreamOperatorTestHarness<String, TextEvent, SegmentedEvent> h, TextEvent e)
       throws Exception {
     h.processElement(e, e.getEventTime());
@@ -54,11 +54,12 @@ class SegmenterOperatorTest {
   }
 
   @Test
-  void outputAndStateTypesArePojos() {
+  void outputTypesArePojosAndTheStateHasItsOwnSerializer() {
     assertThat(TypeInformation.of(SegmentedEvent.class)).isInstanceOf(PojoTypeInfo.class);
     assertThat(TypeInformation.of(SegmentedToken.class)).isInstanceOf(PojoTypeInfo.class);
     assertThat(TypeInformation.of(SegmenterState.class)).isInstanceOf(PojoTypeInfo.class);
-    assertThat(Segmenter.stateDescriptor().getType()).isNotNull();
+    assertThat(new Segmenter(GAP, 50, TTL).stateDescriptor().getSerializer())
+        .isSameAs(SegmenterStateSerializer.INSTANCE);
   }
 
   @Test
@@ -183,7 +184,7 @@ class SegmenterOperatorTest {
   }
 
   /** Events of two streams, interleaved, with a watermark step in the middle. */
-  private static final List<TextEvent> EVENTS =
+  static final List<TextEvent> EVENTS =
       List.of(
           event("a", 1, 1_000, "The first stream", false),
           event("b", 1, 1_500, "Other stream. It", false),
@@ -193,7 +194,7 @@ class SegmenterOperatorTest {
           event("b", 3, 32_000, "and ends.", true),
           event("a", 4, 33_000, "Last words", true));
 
-  private static List<SegmentedEvent> runUninterrupted(List<TextEvent> events) throws Exception {
+  static List<SegmentedEvent> runUninterrupted(List<TextEvent> events) throws Exception {
     return run(events, null, true);
   }
 
