@@ -2,7 +2,6 @@ package dev.rillet.bundle;
 
 import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.ExecutionProviderUnavailableException;
-import java.time.Duration;
 import java.util.StringJoiner;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
@@ -37,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Sizes.</b> The bundle size and the subclass's batch limits are {@link BatchLimit}s, picked
  * in {@link #open()} for the execution provider the subclass's model runs on in this JVM ({@link
  * #resolveExecutionProvider()}): a default by provider, or what the user set. Each picked size is a
- * gauge of the same name ({@code maxBundleTokens} here, the subclass's through {@link #sized}), and
- * {@link #logSizes()} logs them with the reason in one line per subtask.
+ * gauge of the same name ({@code maxBundleTokens} and {@code maxBatchSize} here, the subclass's own
+ * through {@link #sized}), and {@link #logSizes()} logs them with the reason in one line per
+ * subtask.
  */
 @Internal
 public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<OUT>
@@ -49,6 +49,7 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   protected static final long NO_TIMESTAMP = Long.MIN_VALUE;
 
   private final BatchLimit maxBundleTokens;
+  private final BatchLimit maxBatchSize;
   private final long maxDelayMillis;
 
   /** Where this subtask's model runs, CPU or CUDA; found in {@link #open()}. */
@@ -56,6 +57,9 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
 
   /** {@link #maxBundleTokens} on {@link #provider}. */
   private transient int bundleTokensLimit;
+
+  /** {@link #maxBatchSize} on {@link #provider}. */
+  private transient int batchSizeLimit;
 
   /** The sizes picked so far in open(), with their reasons, for {@link #logSizes()}. */
   private transient StringJoiner sizes;
@@ -70,12 +74,13 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   private transient StreamRecord<OUT> reuse;
 
   /**
-   * @param maxBundleTokens flush once the bundle holds this many tokens (checked by the builder)
-   * @param maxDelay flush at the latest this long after the bundle's first element
+   * @param settings the subclass's builder, checked by its {@code build()}: the bundle size, batch
+   *     size and latest flush are taken from it
    */
-  protected BundlingOperator(BatchLimit maxBundleTokens, Duration maxDelay) {
-    this.maxBundleTokens = maxBundleTokens;
-    this.maxDelayMillis = maxDelay.toMillis();
+  protected BundlingOperator(BundlingBuilder<?> settings) {
+    this.maxBundleTokens = settings.maxBundleTokens;
+    this.maxBatchSize = settings.maxBatchSize;
+    this.maxDelayMillis = settings.maxDelay.toMillis();
   }
 
   /**
@@ -97,6 +102,12 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
     }
     sizes = new StringJoiner(", ");
     bundleTokensLimit = sized("maxBundleTokens", maxBundleTokens);
+    batchSizeLimit = sized("maxBatchSize", maxBatchSize);
+  }
+
+  /** At most this many rows (streams or sentences) per model call, as picked in {@link #open()}. */
+  protected final int batchSize() {
+    return batchSizeLimit;
   }
 
   /**

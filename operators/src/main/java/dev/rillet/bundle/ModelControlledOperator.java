@@ -2,7 +2,6 @@ package dev.rillet.bundle;
 
 import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdateTarget;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
@@ -44,10 +43,10 @@ public abstract class ModelControlledOperator<IN, OUT> extends BundlingOperator<
 
   /**
    * @param target the updates this operator applies; those for other targets are ignored
+   * @param settings the subclass's builder, as {@link BundlingOperator} takes it
    */
-  protected ModelControlledOperator(
-      ModelUpdateTarget target, BatchLimit maxBundleTokens, Duration maxDelay) {
-    super(maxBundleTokens, maxDelay);
+  protected ModelControlledOperator(ModelUpdateTarget target, BundlingBuilder<?> settings) {
+    super(settings);
     this.target = target;
   }
 

@@ -6,6 +6,7 @@ import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.avro.SentenceAnalysis;
 import dev.rillet.avro.SentenceToken;
 import dev.rillet.bundle.BatchLimit;
+import dev.rillet.bundle.BundlingBuilder;
 import dev.rillet.bundle.ModelControlledOperator;
 import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.onnx.ExecutionProvider;
@@ -114,7 +115,6 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
   private final SentenceAnalyzer.Factory analyzerFactory;
   private final boolean stateful;
   private final EmbeddingsMode embeddings;
-  private final BatchLimit maxBatchSize;
   private final BatchLimit maxBatchTokens;
 
   private transient SentenceAnalyzer analyzer;
@@ -148,11 +148,10 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
   private transient Histogram inferenceMicros;
 
   private SentenceElmo(Builder b) {
-    super(ModelUpdateTarget.ELMO, b.maxBundleTokens, b.maxDelay);
+    super(ModelUpdateTarget.ELMO, b);
     this.analyzerFactory = b.analyzer;
     this.stateful = b.stateful;
     this.embeddings = b.embeddings;
-    this.maxBatchSize = b.maxBatchSize;
     this.maxBatchTokens = b.maxBatchTokens;
   }
 
@@ -189,9 +188,7 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       throw new IllegalStateException(problem);
     }
     install(first);
-    buckets =
-        new LengthBuckets(
-            sized("maxBatchSize", maxBatchSize), sized("maxBatchTokens", maxBatchTokens));
+    buckets = new LengthBuckets(batchSize(), sized("maxBatchTokens", maxBatchTokens));
     queue = new ArrayList<>();
     sentencesAnalyzed = getMetricGroup().counter("sentencesAnalyzed");
     tokensAnalyzed = getMetricGroup().counter("tokensAnalyzed");
@@ -742,17 +739,20 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
     }
   }
 
-  /** Builds a {@link SentenceElmo}; {@link #build()} checks the settings. */
-  public static final class Builder {
+  /**
+   * Builds a {@link SentenceElmo}; {@link #build()} checks the settings. Bundle defaults: {@link
+   * #DEFAULT_MAX_BUNDLE_TOKENS}, {@link #DEFAULT_MAX_BATCH_SIZE}, {@link #DEFAULT_MAX_BATCH_TOKENS}
+   * and a 20 ms {@code maxDelay}.
+   */
+  public static final class Builder extends BundlingBuilder<Builder> {
     private SentenceAnalyzer.Factory analyzer;
     private boolean stateful;
     private EmbeddingsMode embeddings = EmbeddingsMode.OFF;
-    private BatchLimit maxBundleTokens = DEFAULT_MAX_BUNDLE_TOKENS;
-    private BatchLimit maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
     private BatchLimit maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS;
-    private Duration maxDelay = Duration.ofMillis(20);
 
-    private Builder() {}
+    private Builder() {
+      super(DEFAULT_MAX_BUNDLE_TOKENS, DEFAULT_MAX_BATCH_SIZE, Duration.ofMillis(20));
+    }
 
     /** Makes the analyzer (ELMo + heads) in each subtask's {@code open()}. Required. */
     public Builder analyzer(SentenceAnalyzer.Factory factory) {
@@ -773,34 +773,6 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
     }
 
     /**
-     * Flush once the queued closed sentences hold {@code n} tokens, on every provider. Default
-     * {@link #DEFAULT_MAX_BUNDLE_TOKENS}: 2048 on the CPU, 8192 on CUDA.
-     */
-    public Builder maxBundleTokens(int n) {
-      return maxBundleTokens(BatchLimit.set(n));
-    }
-
-    /** The bundle size as a limit, a default by provider or a set value; checked by build(). */
-    public Builder maxBundleTokens(BatchLimit limit) {
-      this.maxBundleTokens = limit;
-      return this;
-    }
-
-    /**
-     * At most {@code n} sentences per analyzer call, on every provider. Default {@link
-     * #DEFAULT_MAX_BATCH_SIZE}: 32 on the CPU, 128 on CUDA.
-     */
-    public Builder maxBatchSize(int n) {
-      return maxBatchSize(BatchLimit.set(n));
-    }
-
-    /** The batch size as a limit, a default by provider or a set value; checked by build(). */
-    public Builder maxBatchSize(BatchLimit limit) {
-      this.maxBatchSize = limit;
-      return this;
-    }
-
-    /**
      * At most {@code n} padded tokens (sentences × longest) per call, on every provider. Default
      * {@link #DEFAULT_MAX_BATCH_TOKENS}: 1024 on the CPU, 4096 on CUDA.
      */
@@ -814,12 +786,6 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       return this;
     }
 
-    /** Flush at the latest this long (processing time) after the first sentence queued. */
-    public Builder maxDelay(Duration d) {
-      this.maxDelay = d;
-      return this;
-    }
-
     public SentenceElmo build() {
       List<String> problems = new ArrayList<>();
       if (analyzer == null) {
@@ -828,12 +794,8 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       if (embeddings == null) {
         problems.add("embeddings mode is null: use OFF, MIXED or ALL");
       }
-      BatchLimit.check("maxBundleTokens", maxBundleTokens, problems);
-      BatchLimit.check("maxBatchSize", maxBatchSize, problems);
+      checkBundling(problems);
       BatchLimit.check("maxBatchTokens", maxBatchTokens, problems);
-      if (maxDelay == null || maxDelay.isNegative()) {
-        problems.add("maxDelay must be a non-negative duration, got " + maxDelay);
-      }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(
             "SentenceElmo is not configured right:\n  - " + String.join("\n  - ", problems));

@@ -5,6 +5,7 @@ import dev.rillet.avro.ModelUpdate;
 import dev.rillet.avro.ModelUpdatePolicy;
 import dev.rillet.avro.ModelUpdateTarget;
 import dev.rillet.bundle.BatchLimit;
+import dev.rillet.bundle.BundlingBuilder;
 import dev.rillet.bundle.BundlingOperator;
 import dev.rillet.bundle.ModelControlledOperator;
 import dev.rillet.onnx.ExecutionProvider;
@@ -147,7 +148,6 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   public static final BatchLimit DEFAULT_MAX_BUNDLE_TOKENS = BatchLimit.byProvider(256, 1024);
 
   private final String modelDir;
-  private final BatchLimit maxBatchSize;
   private final int maxChunkTokens;
   private final OrtSettings ortSettings;
   private final int replayTokens;
@@ -213,13 +213,9 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   /** Rows of one model in the current round; reused. */
   private transient List<StreamSlot> batch;
 
-  /** {@link #maxBatchSize} on the provider this subtask's model runs on; picked in open(). */
-  private transient int batchLimit;
-
   private RecurrentTagger(Builder b) {
-    super(ModelUpdateTarget.TAGGER, b.maxBundleTokens, b.maxDelay);
+    super(ModelUpdateTarget.TAGGER, b);
     this.modelDir = b.modelDir.toString();
-    this.maxBatchSize = b.maxBatchSize;
     this.maxChunkTokens = b.maxChunkTokens;
     this.ortSettings = new OrtSettings(b.intraOpThreads, b.executionProvider);
     this.replayTokens = b.replayTokens;
@@ -251,7 +247,6 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     draining = new LinkedHashMap<>();
     streamsPerModel = new HashMap<>();
     modelGauges = new HashSet<>();
-    batchLimit = sized("maxBatchSize", maxBatchSize);
     ModelRuntime flag = load(Path.of(modelDir));
     try {
       active = restoreActive(flag);
@@ -274,8 +269,8 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
                   RECENT_STATE_NAME, BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO));
     }
     bundle = new LinkedHashMap<>();
-    round = new ArrayList<>(batchLimit);
-    batch = new ArrayList<>(batchLimit);
+    round = new ArrayList<>(batchSize());
+    batch = new ArrayList<>(batchSize());
     chunks = new ArrayList<>();
 
     tokensProcessed = getMetricGroup().counter("tokensProcessed");
@@ -309,7 +304,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   }
 
   private ModelRuntime load(Path dir) {
-    return ModelRuntime.open(dir, ortSettings, batchLimit, maxChunkTokens);
+    return ModelRuntime.open(dir, ortSettings, batchSize(), maxChunkTokens);
   }
 
   /**
@@ -768,8 +763,9 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
   }
 
   private void stepAll(ModelRuntime model, List<StreamSlot> slots) throws OrtException {
-    for (int from = 0; from < slots.size(); from += batchLimit) {
-      step(model, slots, from, Math.min(slots.size(), from + batchLimit));
+    int rows = batchSize();
+    for (int from = 0; from < slots.size(); from += rows) {
+      step(model, slots, from, Math.min(slots.size(), from + rows));
     }
   }
 
@@ -1060,51 +1056,25 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     }
   }
 
-  /** Builds a {@link RecurrentTagger}; {@link #build()} checks the settings. */
-  public static final class Builder {
+  /**
+   * Builds a {@link RecurrentTagger}; {@link #build()} checks the settings. Bundle defaults: {@link
+   * #DEFAULT_MAX_BUNDLE_TOKENS}, {@link #DEFAULT_MAX_BATCH_SIZE} and a 5 ms {@code maxDelay}.
+   */
+  public static final class Builder extends BundlingBuilder<Builder> {
     private Path modelDir;
-    private BatchLimit maxBundleTokens = DEFAULT_MAX_BUNDLE_TOKENS;
-    private BatchLimit maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
     private int maxChunkTokens = 256;
-    private Duration maxDelay = Duration.ofMillis(5);
     private int intraOpThreads = 1;
     private ExecutionProvider executionProvider = ExecutionProvider.AUTO;
     private int replayTokens = 0;
     private TypeSerializer<RecurrentState> stateSerializer = RecurrentStateSerializer.INSTANCE;
 
-    private Builder() {}
+    private Builder() {
+      super(DEFAULT_MAX_BUNDLE_TOKENS, DEFAULT_MAX_BATCH_SIZE, Duration.ofMillis(5));
+    }
 
     /** The model package directory (holding manifest.json). Required. */
     public Builder modelDir(Path modelDir) {
       this.modelDir = modelDir;
-      return this;
-    }
-
-    /**
-     * Flush the bundle once it holds {@code n} tokens, on every provider. Default {@link
-     * #DEFAULT_MAX_BUNDLE_TOKENS}: 256 on the CPU, 1024 on CUDA.
-     */
-    public Builder maxBundleTokens(int n) {
-      return maxBundleTokens(BatchLimit.set(n));
-    }
-
-    /** The bundle size as a limit, a default by provider or a set value; checked by build(). */
-    public Builder maxBundleTokens(BatchLimit limit) {
-      this.maxBundleTokens = limit;
-      return this;
-    }
-
-    /**
-     * At most {@code n} streams' steps in one ONNX call, on every provider. Default {@link
-     * #DEFAULT_MAX_BATCH_SIZE}: 64 on the CPU, 256 on CUDA.
-     */
-    public Builder maxBatchSize(int n) {
-      return maxBatchSize(BatchLimit.set(n));
-    }
-
-    /** The batch size as a limit, a default by provider or a set value; checked by build(). */
-    public Builder maxBatchSize(BatchLimit limit) {
-      this.maxBatchSize = limit;
       return this;
     }
 
@@ -1114,12 +1084,6 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
      */
     public Builder maxChunkTokens(int n) {
       this.maxChunkTokens = n;
-      return this;
-    }
-
-    /** Flush at the latest this long (processing time) after the bundle's first element. */
-    public Builder maxDelay(Duration d) {
-      this.maxDelay = d;
       return this;
     }
 
@@ -1176,13 +1140,9 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
                 + modelDir.toAbsolutePath()
                 + " holds no manifest.json: point it at a model package folder such as models/demo-gru");
       }
-      BatchLimit.check("maxBundleTokens", maxBundleTokens, problems);
-      BatchLimit.check("maxBatchSize", maxBatchSize, problems);
+      checkBundling(problems);
       if (maxChunkTokens < 1) {
         problems.add("maxChunkTokens must be >= 1, got " + maxChunkTokens);
-      }
-      if (maxDelay == null || maxDelay.isNegative()) {
-        problems.add("maxDelay must be a non-negative duration, got " + maxDelay);
       }
       if (intraOpThreads < 1) {
         problems.add("intraOpThreads must be >= 1, got " + intraOpThreads);
