@@ -4,7 +4,9 @@ import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.ExecutionProviderUnavailableException;
 import java.util.StringJoiner;
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -61,6 +63,12 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
   /** {@link #maxBatchSize} on {@link #provider}. */
   private transient int batchSizeLimit;
 
+  /** Rows per model call: the histogram {@code batchSize}. */
+  private transient Histogram batchSizes;
+
+  /** Time per model call: the histogram {@code inferenceLatencyMicros}. */
+  private transient Histogram inferenceMicros;
+
   /** The sizes picked so far in open(), with their reasons, for {@link #logSizes()}. */
   private transient StringJoiner sizes;
 
@@ -103,6 +111,23 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
     sizes = new StringJoiner(", ");
     bundleTokensLimit = sized("maxBundleTokens", maxBundleTokens);
     batchSizeLimit = sized("maxBatchSize", maxBatchSize);
+    batchSizes = histogram("batchSize");
+    inferenceMicros = histogram("inferenceLatencyMicros");
+  }
+
+  /** A histogram of the last 1,000 values, registered as {@code name} in this operator's group. */
+  protected final Histogram histogram(String name) {
+    return getMetricGroup().histogram(name, new DescriptiveStatisticsHistogram(1000));
+  }
+
+  /**
+   * Records one model call of {@code rows} rows (streams or sentences) that started at {@code
+   * startNanos} ({@link System#nanoTime()}) and has just returned: the histograms {@code batchSize}
+   * and {@code inferenceLatencyMicros}.
+   */
+  protected final void recordCall(int rows, long startNanos) {
+    inferenceMicros.update((System.nanoTime() - startNanos) / 1000);
+    batchSizes.update(rows);
   }
 
   /** At most this many rows (streams or sentences) per model call, as picked in {@link #open()}. */

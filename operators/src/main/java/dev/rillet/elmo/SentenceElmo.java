@@ -30,9 +30,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -144,8 +142,6 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
   private transient Counter sentencesAnalyzed;
   private transient Counter tokensAnalyzed;
   private transient Counter tagsRevised;
-  private transient Histogram batchSizes;
-  private transient Histogram inferenceMicros;
 
   private SentenceElmo(Builder b) {
     super(ModelUpdateTarget.ELMO, b);
@@ -193,10 +189,6 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
     sentencesAnalyzed = getMetricGroup().counter("sentencesAnalyzed");
     tokensAnalyzed = getMetricGroup().counter("tokensAnalyzed");
     tagsRevised = getMetricGroup().counter("tagsRevised");
-    batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
-    inferenceMicros =
-        getMetricGroup()
-            .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
     logSizes();
   }
 
@@ -613,8 +605,7 @@ public final class SentenceElmo extends ModelControlledOperator<TaggedEvent, Sen
       SentenceResult[] batchResults = new SentenceResult[batch.length];
       long start = System.nanoTime();
       analyzer.analyze(words, batchStates, embeddings, batchResults);
-      inferenceMicros.update((System.nanoTime() - start) / 1000);
-      batchSizes.update(batch.length);
+      recordCall(batch.length, start);
       for (int j = 0; j < batch.length; j++) {
         results[batch[j]] = batchResults[j];
       }

@@ -79,49 +79,22 @@ public final class RecurrentStepRunner implements AutoCloseable {
 
   /**
    * A runner on a loaded package's session, with the package's input and output names, sizes and
-   * labels; see {@link #RecurrentStepRunner(OrtEnvironment, OrtSession, String, String[], String[],
-   * String, String, int, int, int, int, int, int) the constructor} for {@code maxBatch} and {@code
-   * maxChunk} (1 for batches only). The package keeps owning its session.
+   * labels, for {@code [B,1]} batches of up to {@code maxBatch} rows and {@code [1,T]} chunks of up
+   * to {@code maxChunk} steps (1 for batches only; the package's graph takes a dynamic T, which its
+   * load checked). The package keeps owning its session.
    */
   public static RecurrentStepRunner on(RecurrentModelPackage model, int maxBatch, int maxChunk) {
-    return new RecurrentStepRunner(
-        OrtEnvironment.getEnvironment(),
-        model.session(),
-        model.tokenIdsInput(),
-        model.stateInputs().toArray(new String[0]),
-        model.stateOutputs().toArray(new String[0]),
-        model.tagLogitsOutput(),
-        model.sentimentLogitsOutput(),
-        model.layers(),
-        model.hidden(),
-        model.tagLabels().size(),
-        // Empty without a sentiment head: no sentiment output then.
-        model.sentimentLabels().size(),
-        maxBatch,
-        maxChunk);
+    return new RecurrentStepRunner(model, maxBatch, maxChunk);
   }
 
-  /**
-   * A runner for {@code [B,1]} batches of up to {@code maxBatch} rows and {@code [1,T]} chunks of
-   * up to {@code maxChunk} steps. The model must accept a dynamic T when {@code maxChunk > 1}.
-   *
-   * @param sentimentLogitsName null when the model has no sentiment head
-   * @param sentimentCount 0 when the model has no sentiment head
-   */
-  public RecurrentStepRunner(
-      OrtEnvironment env,
-      OrtSession session,
-      String tokenIdsName,
-      String[] stateInNames,
-      String[] stateOutNames,
-      String tagLogitsName,
-      String sentimentLogitsName,
-      int layers,
-      int hidden,
-      int tagCount,
-      int sentimentCount,
-      int maxBatch,
-      int maxChunk) {
+  private RecurrentStepRunner(RecurrentModelPackage model, int maxBatch, int maxChunk) {
+    String[] stateInNames = model.stateInputs().toArray(new String[0]);
+    String[] stateOutNames = model.stateOutputs().toArray(new String[0]);
+    int layers = model.layers();
+    int hidden = model.hidden();
+    int tagCount = model.tagLabels().size();
+    // Empty without a sentiment head: no sentiment output then.
+    int sentimentCount = model.sentimentLabels().size();
     if (stateInNames.length != stateOutNames.length || stateInNames.length == 0) {
       throw new IllegalArgumentException("state inputs and outputs must pair up, at least one");
     }
@@ -131,13 +104,13 @@ public final class RecurrentStepRunner implements AutoCloseable {
     if (maxChunk < 1) {
       throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
     }
-    this.env = env;
-    this.session = session;
-    this.tokenIdsName = tokenIdsName;
-    this.stateInNames = stateInNames.clone();
-    this.stateOutNames = stateOutNames.clone();
-    this.tagLogitsName = tagLogitsName;
-    this.sentimentLogitsName = sentimentCount > 0 ? sentimentLogitsName : null;
+    this.env = OrtEnvironment.getEnvironment();
+    this.session = model.session();
+    this.tokenIdsName = model.tokenIdsInput();
+    this.stateInNames = stateInNames;
+    this.stateOutNames = stateOutNames;
+    this.tagLogitsName = model.tagLogitsOutput();
+    this.sentimentLogitsName = sentimentCount > 0 ? model.sentimentLogitsOutput() : null;
     this.layers = layers;
     this.hidden = hidden;
     this.tagCount = tagCount;

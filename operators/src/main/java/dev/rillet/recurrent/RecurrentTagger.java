@@ -39,7 +39,6 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -204,9 +203,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
 
   private transient Counter tokensProcessed;
   private transient Counter stateResets;
-  private transient Histogram batchSizes;
   private transient Histogram chunkLengths;
-  private transient Histogram inferenceMicros;
   private transient long lastSwapMillis;
   private transient long activeStreams;
 
@@ -277,12 +274,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     stateResets = getMetricGroup().counter("stateResetsOnModelChange");
     replayedTokens = getMetricGroup().counter("replayedTokens");
     getMetricGroup().gauge("modelSwapMillis", () -> lastSwapMillis);
-    batchSizes = getMetricGroup().histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
-    chunkLengths =
-        getMetricGroup().histogram("chunkLength", new DescriptiveStatisticsHistogram(1000));
-    inferenceMicros =
-        getMetricGroup()
-            .histogram("inferenceLatencyMicros", new DescriptiveStatisticsHistogram(1000));
+    chunkLengths = histogram("chunkLength");
     countRestoredStreams();
     getMetricGroup().gauge("activeStreams", () -> activeStreams);
     registerModelGauge(active.modelId);
@@ -927,8 +919,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     }
     long start = System.nanoTime();
     runner.run(b);
-    inferenceMicros.update((System.nanoTime() - start) / 1000);
-    batchSizes.update(b);
+    recordCall(b, start);
     tokensProcessed.inc(b);
     for (int row = 0; row < b; row++) {
       StreamSlot slot = slots.get(from + row);
@@ -961,8 +952,7 @@ public final class RecurrentTagger extends ModelControlledOperator<SegmentedEven
     runner.putState(1, 0, slot.state.tensors);
     long start = System.nanoTime();
     runner.runChunk(steps);
-    inferenceMicros.update((System.nanoTime() - start) / 1000);
-    batchSizes.update(1);
+    recordCall(1, start);
     chunkLengths.update(steps);
     tokensProcessed.inc(steps);
     runner.getState(1, 0, slot.state.tensors);
