@@ -2,12 +2,12 @@ package dev.rillet.elmo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.elmo.runtime.SentimentHead;
 import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.OrtSettings;
+import dev.rillet.testutils.Cuda;
 import dev.rillet.testutils.TestModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,10 +44,7 @@ class ElmoCudaEquivalenceTest {
 
   @BeforeAll
   static void needsCuda() {
-    assumeTrue(
-        OrtSettings.of(1).resolve() == ExecutionProvider.CUDA,
-        "skipped: CUDA is not usable here (the log line 'ONNX Runtime execution provider' says"
-            + " why); run it on a GPU machine with the -Pgpu build");
+    Cuda.assumeUsable();
   }
 
   @ParameterizedTest(name = "stateful={0}")

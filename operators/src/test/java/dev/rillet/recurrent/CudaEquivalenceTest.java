@@ -2,13 +2,13 @@ package dev.rillet.recurrent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.rillet.onnx.ExecutionProvider;
 import dev.rillet.onnx.OrtSettings;
 import dev.rillet.onnx.RecurrentModelPackage;
+import dev.rillet.testutils.Cuda;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
 import java.util.Random;
@@ -33,10 +33,7 @@ class CudaEquivalenceTest {
 
   @BeforeAll
   static void needsCuda() {
-    assumeTrue(
-        OrtSettings.of(1).resolve() == ExecutionProvider.CUDA,
-        "skipped: CUDA is not usable here (the log line 'ONNX Runtime execution provider' says"
-            + " why); run it on a GPU machine with the -Pgpu build");
+    Cuda.assumeUsable();
   }
 
   @ParameterizedTest

@@ -2,12 +2,11 @@ package dev.rillet.recurrent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rillet.bundle.BatchLimit;
 import dev.rillet.onnx.ExecutionProvider;
-import dev.rillet.onnx.OrtSettings;
 import dev.rillet.segment.SegmentedEvent;
+import dev.rillet.testutils.Cuda;
 import dev.rillet.testutils.InterceptedMetrics;
 import dev.rillet.testutils.TestModels;
 import java.nio.file.Path;
@@ -50,8 +49,7 @@ class RecurrentTaggerSizesTest {
   /** Runs only where CUDA answers, as {@link CudaEquivalenceTest} does. */
   @Test
   void onCudaTheDefaultsAreTheCudaSizes() throws Exception {
-    assumeTrue(
-        OrtSettings.of(1).resolve() == ExecutionProvider.CUDA, "skipped: CUDA is not usable here");
+    Cuda.assumeUsable();
     assertThat(sizesOn(RecurrentTagger.builder().executionProvider(ExecutionProvider.AUTO)))
         .containsExactly(256L, 1024L);
   }
