@@ -169,7 +169,8 @@ public abstract class BundlingOperator<IN, OUT> extends AbstractStreamOperator<O
     LoggerFactory.getLogger(getClass())
         .info(
             "{} (subtask {}) runs on {}: {}",
-            getOperatorName(),
+            // The operator's own name; getOperatorName() is the whole chain's.
+            getOperatorConfig().getOperatorName(),
             getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
             provider.label(),
             sizes);
