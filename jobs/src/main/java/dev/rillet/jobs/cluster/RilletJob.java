@@ -53,12 +53,7 @@ public final class RilletJob {
     }
     ModelLocator.CheckedModel model = ModelLocator.resolveAndCheck(conf.get(PipelineOptions.MODEL));
     StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-    LiveJob.build(
-        env,
-        conf,
-        model.dir(),
-        LiveJob.liveSource(conf),
-        LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
+    LiveJob.buildLive(env, conf, model.dir());
     env.execute("rillet-live " + model.modelId());
   }
 }

@@ -100,12 +100,7 @@ public final class LiveCommand implements Command {
     // Loaded once here to fail fast; on a local MiniCluster the operators share this copy.
     try (var elmo = stage == null ? null : stage.check()) {
       StreamExecutionEnvironment env = LiveEnvironment.create(conf, flink);
-      LiveJob.build(
-          env,
-          conf,
-          model.dir(),
-          LiveJob.liveSource(conf),
-          LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
+      LiveJob.buildLive(env, conf, model.dir());
       JobClient client = env.executeAsync("rillet-live");
       context
           .err()

@@ -89,6 +89,18 @@ public final class LiveJob {
   }
 
   /**
+   * Adds the live job as {@code live} runs it: the input topic ({@link #liveSource}, unbounded)
+   * and, when {@link KafkaOptions#MODEL_UPDATES_TOPIC} is set, model updates published from now on
+   * ({@link #modelUpdates}).
+   *
+   * @param modelDir a model package already checked by {@link ModelLocator}
+   */
+  public static void buildLive(StreamExecutionEnvironment env, Configuration conf, Path modelDir) {
+    build(
+        env, conf, modelDir, liveSource(conf), modelUpdates(env, conf, System.currentTimeMillis()));
+  }
+
+  /**
    * The model-control stream of a live job: the {@link KafkaOptions#MODEL_UPDATES_TOPIC} read by
    * one reader from {@code fromMillis} on (see {@link ModelUpdates} for why), with no event time
    * (the tagger ignores this input's watermarks); null when the option is empty.

@@ -9,7 +9,6 @@ import dev.rillet.elmo.runtime.ElmoSource;
 import dev.rillet.elmo.runtime.SentimentHead;
 import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.KafkaOptions;
-import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
 import dev.rillet.onnx.OrtSettings;
@@ -74,12 +73,7 @@ class ElmoSwapEndToEndTest {
         prefix + ".dead");
 
     StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-    LiveJob.build(
-        env,
-        conf,
-        TestModels.get("test-gru"),
-        RilletKafka.source(conf).build(),
-        LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
+    LiveJob.buildLive(env, conf, TestModels.get("test-gru"));
     JobClient job = env.executeAsync(prefix);
     KafkaTestClient client = KAFKA.client();
     try {

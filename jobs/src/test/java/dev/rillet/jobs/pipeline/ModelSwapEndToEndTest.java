@@ -11,7 +11,6 @@ import dev.rillet.avro.TextEvent;
 import dev.rillet.avro.TokenTag;
 import dev.rillet.jobs.RilletTestAccess;
 import dev.rillet.kafka.KafkaOptions;
-import dev.rillet.kafka.RilletKafka;
 import dev.rillet.kafka.testutils.EmbeddedKafkaExtension;
 import dev.rillet.kafka.testutils.KafkaTestClient;
 import dev.rillet.onnx.RecurrentModelPackage;
@@ -88,12 +87,7 @@ class ModelSwapEndToEndTest {
     }
 
     StreamExecutionEnvironment env = LiveEnvironment.create(conf);
-    LiveJob.build(
-        env,
-        conf,
-        GRU,
-        RilletKafka.source(conf).build(),
-        LiveJob.modelUpdates(env, conf, System.currentTimeMillis()));
+    LiveJob.buildLive(env, conf, GRU);
     JobClient job = env.executeAsync(prefix);
     KafkaTestClient client = KAFKA.client();
     try {
