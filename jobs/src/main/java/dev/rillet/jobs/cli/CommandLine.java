@@ -3,11 +3,14 @@ package dev.rillet.jobs.cli;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.description.Description;
@@ -24,6 +27,14 @@ import org.apache.flink.util.TimeUtils;
 public final class CommandLine {
   /** Starts the line of {@code --help} that says an option's default. */
   private static final String DEFAULT_LINE = "default: ";
+
+  /**
+   * The options declared with {@link #atLeastOne}, by identity: counts and sizes that {@link
+   * #parse} refuses below 1, so that such a value fails with the flag's name before a command makes
+   * anything (a state directory, a job).
+   */
+  private static final Set<ConfigOption<?>> AT_LEAST_ONE =
+      Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
   private final String command;
   private final String summary;
@@ -52,6 +63,17 @@ public final class CommandLine {
       }
     }
     return false;
+  }
+
+  /**
+   * Declares {@code option} a count or size: {@link #parse} refuses a value below 1 and {@code
+   * --help} shows its type as {@code integer >= 1}. Wrap the option where it is declared.
+   *
+   * @return {@code option}
+   */
+  public static ConfigOption<Integer> atLeastOne(ConfigOption<Integer> option) {
+    AT_LEAST_ONE.add(option);
+    return option;
   }
 
   public Configuration parse(String[] args) {
@@ -106,8 +128,9 @@ public final class CommandLine {
     Configuration conf = Configuration.fromMap(raw);
     for (ConfigOption<?> o : options) {
       if (raw.containsKey(o.key())) {
+        Object value;
         try {
-          conf.get(o);
+          value = conf.get(o);
         } catch (RuntimeException e) {
           throw new UsageException(
               "option --"
@@ -117,6 +140,15 @@ public final class CommandLine {
                   + "': expected "
                   + describeType(o)
                   + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
+        }
+        if (AT_LEAST_ONE.contains(o) && ((Integer) value) < 1) {
+          throw new UsageException(
+              "option --"
+                  + o.key()
+                  + ": cannot use '"
+                  + raw.get(o.key())
+                  + "': expected "
+                  + describeType(o));
         }
       }
     }
@@ -177,7 +209,7 @@ public final class CommandLine {
       return "true|false";
     }
     if (d instanceof Integer || d instanceof Long) {
-      return "integer";
+      return AT_LEAST_ONE.contains(o) ? "integer >= 1" : "integer";
     }
     if (d instanceof Duration) {
       return "duration, e.g. 500ms, 5s, 2min";

@@ -34,37 +34,41 @@ public final class PipelineOptions {
                   + " installation.");
 
   public static final ConfigOption<Integer> PARALLELISM =
-      ConfigOptions.key("parallelism")
-          .intType()
-          .defaultValue(1)
-          .withDescription("Parallelism of every operator of the job.");
+      CommandLine.atLeastOne(
+          ConfigOptions.key("parallelism")
+              .intType()
+              .defaultValue(1)
+              .withDescription("Parallelism of every operator of the job."));
 
   public static final ConfigOption<Integer> MAX_BUNDLE_TOKENS =
-      ConfigOptions.key("max-bundle-tokens")
-          .intType()
-          .noDefaultValue()
-          .withDescription(
-              providerSized(
-                  "The tagger flushes its bundle once it holds this many tokens.",
-                  RecurrentTagger.DEFAULT_MAX_BUNDLE_TOKENS));
+      CommandLine.atLeastOne(
+          ConfigOptions.key("max-bundle-tokens")
+              .intType()
+              .noDefaultValue()
+              .withDescription(
+                  providerSized(
+                      "The tagger flushes its bundle once it holds this many tokens.",
+                      RecurrentTagger.DEFAULT_MAX_BUNDLE_TOKENS)));
 
   public static final ConfigOption<Integer> MAX_BATCH_SIZE =
-      ConfigOptions.key("max-batch-size")
-          .intType()
-          .noDefaultValue()
-          .withDescription(
-              providerSized(
-                  "At most this many streams' steps go into one ONNX Runtime call.",
-                  RecurrentTagger.DEFAULT_MAX_BATCH_SIZE));
+      CommandLine.atLeastOne(
+          ConfigOptions.key("max-batch-size")
+              .intType()
+              .noDefaultValue()
+              .withDescription(
+                  providerSized(
+                      "At most this many streams' steps go into one ONNX Runtime call.",
+                      RecurrentTagger.DEFAULT_MAX_BATCH_SIZE)));
 
   public static final ConfigOption<Integer> MAX_CHUNK_TOKENS =
-      ConfigOptions.key("max-chunk-tokens")
-          .intType()
-          .defaultValue(256)
-          .withDescription(
-              "A stream's long run of tokens (a long event) goes into ONNX Runtime calls of at"
-                  + " most this many tokens, interleaved with other streams' steps; 1 steps every"
-                  + " token on its own.");
+      CommandLine.atLeastOne(
+          ConfigOptions.key("max-chunk-tokens")
+              .intType()
+              .defaultValue(256)
+              .withDescription(
+                  "A stream's long run of tokens (a long event) goes into ONNX Runtime calls of at"
+                      + " most this many tokens, interleaved with other streams' steps; 1 steps every"
+                      + " token on its own."));
 
   public static final ConfigOption<Duration> MAX_BUNDLE_DELAY =
       ConfigOptions.key("max-bundle-delay")
@@ -75,10 +79,12 @@ public final class PipelineOptions {
                   + " first token arrived: the latency a token can wait for company.");
 
   public static final ConfigOption<Integer> INTRA_OP_THREADS =
-      ConfigOptions.key("intra-op-threads")
-          .intType()
-          .defaultValue(1)
-          .withDescription("ONNX Runtime intra-op threads of the session shared per TaskManager.");
+      CommandLine.atLeastOne(
+          ConfigOptions.key("intra-op-threads")
+              .intType()
+              .defaultValue(1)
+              .withDescription(
+                  "ONNX Runtime intra-op threads of the session shared per TaskManager."));
 
   public static final ConfigOption<ExecutionProvider> EXECUTION_PROVIDER =
       ConfigOptions.key("execution-provider")

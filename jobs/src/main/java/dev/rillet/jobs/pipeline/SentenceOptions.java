@@ -3,6 +3,7 @@ package dev.rillet.jobs.pipeline;
 import dev.rillet.elmo.EmbeddingsMode;
 import dev.rillet.elmo.SentenceElmo;
 import dev.rillet.elmo.runtime.SentimentHead;
+import dev.rillet.jobs.cli.CommandLine;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -78,31 +79,34 @@ public final class SentenceOptions {
                   + " mix, 2P floats per token) or ALL (every layer, (L+1)·2P floats per token).");
 
   public static final ConfigOption<Integer> ELMO_MAX_BUNDLE_TOKENS =
-      ConfigOptions.key("elmo-max-bundle-tokens")
-          .intType()
-          .noDefaultValue()
-          .withDescription(
-              PipelineOptions.providerSized(
-                  "The sentence stage runs its queue once it holds this many tokens.",
-                  SentenceElmo.DEFAULT_MAX_BUNDLE_TOKENS));
+      CommandLine.atLeastOne(
+          ConfigOptions.key("elmo-max-bundle-tokens")
+              .intType()
+              .noDefaultValue()
+              .withDescription(
+                  PipelineOptions.providerSized(
+                      "The sentence stage runs its queue once it holds this many tokens.",
+                      SentenceElmo.DEFAULT_MAX_BUNDLE_TOKENS)));
 
   public static final ConfigOption<Integer> ELMO_MAX_BATCH_SIZE =
-      ConfigOptions.key("elmo-max-batch-size")
-          .intType()
-          .noDefaultValue()
-          .withDescription(
-              PipelineOptions.providerSized(
-                  "At most this many sentences go into one ELMo call.",
-                  SentenceElmo.DEFAULT_MAX_BATCH_SIZE));
+      CommandLine.atLeastOne(
+          ConfigOptions.key("elmo-max-batch-size")
+              .intType()
+              .noDefaultValue()
+              .withDescription(
+                  PipelineOptions.providerSized(
+                      "At most this many sentences go into one ELMo call.",
+                      SentenceElmo.DEFAULT_MAX_BATCH_SIZE)));
 
   public static final ConfigOption<Integer> ELMO_MAX_BATCH_TOKENS =
-      ConfigOptions.key("elmo-max-batch-tokens")
-          .intType()
-          .noDefaultValue()
-          .withDescription(
-              PipelineOptions.providerSized(
-                  "At most this many padded tokens (sentences x longest sentence) per ELMo call.",
-                  SentenceElmo.DEFAULT_MAX_BATCH_TOKENS));
+      CommandLine.atLeastOne(
+          ConfigOptions.key("elmo-max-batch-tokens")
+              .intType()
+              .noDefaultValue()
+              .withDescription(
+                  PipelineOptions.providerSized(
+                      "At most this many padded tokens (sentences x longest sentence) per ELMo call.",
+                      SentenceElmo.DEFAULT_MAX_BATCH_TOKENS)));
 
   public static final ConfigOption<Duration> ELMO_MAX_DELAY =
       ConfigOptions.key("elmo-max-delay")

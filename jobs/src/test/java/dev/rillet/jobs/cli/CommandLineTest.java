@@ -67,6 +67,29 @@ class CommandLineTest {
   }
 
   @Test
+  void countsAndSizesBelowOneFailWithTheFlagsName() {
+    for (String flag :
+        new String[] {
+          "--parallelism",
+          "--max-batch-size",
+          "--max-bundle-tokens",
+          "--max-chunk-tokens",
+          "--intra-op-threads",
+          "--elmo-max-batch-size",
+          "--elmo-max-batch-tokens",
+          "--elmo-max-bundle-tokens"
+        }) {
+      assertThatThrownBy(() -> live.parse(new String[] {flag, "0"}))
+          .as(flag)
+          .hasMessage("option " + flag + ": cannot use '0': expected integer >= 1");
+      assertThat(live.parse(new String[] {flag, "1"}).toMap()).as(flag).hasSize(1);
+    }
+    // Options that are no counts keep accepting 0: 0 means "off" for them.
+    assertThat(live.parse(new String[] {"--replay-tokens", "0"}).get(PipelineOptions.REPLAY_TOKENS))
+        .isZero();
+  }
+
+  @Test
   void helpListsEveryOptionWithItsDefault() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     live.printHelp(new PrintStream(bytes, true, StandardCharsets.UTF_8));
@@ -75,16 +98,17 @@ class CommandLineTest {
       assertThat(help).contains("--" + o.key() + " <");
     }
     assertThat(help).contains("default: rillet.text").contains("default: 5 ms");
+    assertThat(help).contains("--max-batch-size <integer >= 1>");
   }
 
   @Test
   void helpSaysBothDefaultsOfASizeThatDependsOnTheProvider() {
     String help = help();
     assertThat(help)
-        .contains("--max-batch-size <integer>")
+        .contains("--max-batch-size <integer >= 1>")
         .contains("default: 64 on CPU, 256 on CUDA")
         .contains("default: 256 on CPU, 1024 on CUDA")
-        .contains("--elmo-max-batch-size <integer>")
+        .contains("--elmo-max-batch-size <integer >= 1>")
         .contains("default: 32 on CPU, 128 on CUDA")
         .contains("default: 1024 on CPU, 4096 on CUDA")
         .contains("default: 2048 on CPU, 8192 on CUDA");
