@@ -41,11 +41,6 @@ public final class BatchLimit implements Serializable {
     return new BatchLimit(value, value, true);
   }
 
-  /** True for a value the user set, false for a default by provider. */
-  public boolean isSet() {
-    return set;
-  }
-
   /**
    * The limit where the model runs on {@code used}.
    *
@@ -92,18 +87,5 @@ public final class BatchLimit implements Serializable {
   @Override
   public String toString() {
     return set ? Integer.toString(cpu) : cpu + " on CPU, " + cuda + " on CUDA";
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof BatchLimit other
-        && cpu == other.cpu
-        && cuda == other.cuda
-        && set == other.set;
-  }
-
-  @Override
-  public int hashCode() {
-    return (31 * cpu + cuda) * 2 + (set ? 1 : 0);
   }
 }
